@@ -1,0 +1,1 @@
+"""Capture: frame sources, audio sources and the MP4 recorder."""

@@ -1,0 +1,1 @@
+"""Bundles, encryption, the uploader and the council ingest server."""

@@ -1,0 +1,1 @@
+"""The kiosk window, its screens, the officer panel and the looks."""
