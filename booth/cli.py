@@ -75,6 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export", parents=[common],
                             help="write sealed bundles to a folder (a USB stick)")
     export.add_argument("dir")
+
+    enrol = sub.add_parser("enrol", parents=[common],
+                           help="install the device credential the council issued")
+    enrol.add_argument("credential", help="credential file from `booth-council enrol`")
     return parser
 
 
@@ -131,5 +135,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from booth.sync.cli import export_main
 
         return export_main(settings, args.dir)
+    if args.command == "enrol":
+        from booth.sync.cli import enrol_main
+
+        return enrol_main(settings, args.credential)
     parser.error(f"unknown command {args.command}")
     return 2

@@ -16,6 +16,8 @@ DEB_PACKAGES=(
   libpulse0 libpipewire-0.3-0 libportaudio2
   # Qt text-to-speech: speech-dispatcher with the espeak-ng voice
   libspeechd2 speech-dispatcher espeak-ng
+  # the stock age tool: council staff decrypt bundles with it, and the tests prove they can
+  age
   # a virtual screen for machines with no display (demo, screenshots, tests)
   xvfb xauth
 )
