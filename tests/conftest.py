@@ -12,7 +12,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # Qt Multimedia probes audio back ends noisily on machines without sound servers.
 os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia.symbolsresolver=false")
 
-from booth.settings import Settings, load_settings  # noqa: E402
+from booth.settings import Settings, load_settings
 
 
 @pytest.fixture
