@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 echo "== ruff"
-.venv/bin/ruff check booth tests bench
+.venv/bin/ruff check .
 echo "== mypy --strict"
 .venv/bin/mypy
 echo "== pytest"
