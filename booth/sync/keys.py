@@ -1,0 +1,139 @@
+"""The kiosk's keys: its own Ed25519 device key and the credential the council issued it."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from booth.settings import Paths
+from booth.sync.bundle import (
+    ID_PATTERN,
+    BundleError,
+    load_private_key,
+    load_public_key,
+    private_key_b64,
+    public_key_b64,
+)
+from booth.sync.crypto import AgeError, durable_replace, parse_recipient
+
+DEVICE_KEY_FILE = "device.key"
+DEVICE_PUB_FILE = "device.pub"
+CREDENTIAL_FILE = "credential.json"
+RECIPIENTS_FILE = "council.recipients"
+
+
+class CredentialError(Exception):
+    """A credential file that is missing, unreadable or not one the council issued."""
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write a small secret file atomically and durably, readable only by this user."""
+    part = path.with_name(path.name + ".part")
+    part.unlink(missing_ok=True)
+    fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    durable_replace(part, path)
+
+
+@dataclass(frozen=True)
+class DeviceKeys:
+    """The Ed25519 key this kiosk signs its manifests with; made on first start."""
+
+    private_key: Ed25519PrivateKey
+
+    @property
+    def public_b64(self) -> str:
+        return public_key_b64(self.private_key)
+
+    def sign(self, data: bytes) -> bytes:
+        return self.private_key.sign(data)
+
+    @classmethod
+    def load_or_create(cls, paths: Paths) -> DeviceKeys:
+        paths.keys.mkdir(parents=True, exist_ok=True)
+        key_file = paths.keys / DEVICE_KEY_FILE
+        if key_file.exists():
+            try:
+                return cls(load_private_key(key_file.read_text(encoding="ascii")))
+            except (BundleError, UnicodeDecodeError, ValueError) as exc:
+                raise CredentialError(f"the device key file is damaged: {exc}") from None
+        key = Ed25519PrivateKey.generate()
+        _write_private(key_file, private_key_b64(key) + "\n")
+        _write_private(paths.keys / DEVICE_PUB_FILE, public_key_b64(key) + "\n")
+        return cls(key)
+
+
+class Credential(BaseModel):
+    """What ``booth-council enrol`` issues: who this device is, where and to whom to send."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    format: int = Field(ge=1, le=1)
+    device_id: str = Field(pattern=ID_PATTERN)
+    token: str = Field(min_length=16, max_length=200)
+    server_url: str = Field(min_length=1, max_length=500)
+    recipients: tuple[str, ...] = Field(min_length=1, max_length=16)
+    server_signing_key: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+    @classmethod
+    def parse(cls, data: bytes | str) -> Credential:
+        try:
+            raw = json.loads(data)
+        except (ValueError, UnicodeDecodeError):
+            raise CredentialError("the credential file is not valid JSON") from None
+        try:
+            credential = cls.model_validate(raw)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first["loc"]) or "credential"
+            raise CredentialError(f"credential field {where}: {first['msg']}") from None
+        for recipient in credential.recipients:
+            try:
+                parse_recipient(recipient)
+            except AgeError as exc:
+                raise CredentialError(f"credential recipient: {exc}") from None
+        try:
+            load_public_key(credential.server_signing_key)
+        except BundleError as exc:
+            raise CredentialError(f"credential server_signing_key: {exc}") from None
+        if not credential.server_url.startswith(("http://", "https://")):
+            raise CredentialError("credential server_url must start with http:// or https://")
+        return credential
+
+
+def install_credential(paths: Paths, file: Path | str) -> Credential:
+    """Check a credential file and keep it (and the council's recipients) under paths.keys."""
+    source = Path(file)
+    try:
+        data = source.read_bytes()
+    except OSError as exc:
+        raise CredentialError(f"cannot read {source}: {exc.strerror}") from None
+    credential = Credential.parse(data)
+    paths.keys.mkdir(parents=True, exist_ok=True)
+    _write_private(paths.keys / CREDENTIAL_FILE, json.dumps(credential.to_dict(), indent=2))
+    _write_private(paths.keys / RECIPIENTS_FILE, "\n".join(credential.recipients) + "\n")
+    return credential
+
+
+def load_credential(paths: Paths) -> Credential | None:
+    """The installed credential, or None when this booth has not been enrolled."""
+    file = paths.keys / CREDENTIAL_FILE
+    if not file.exists():
+        return None
+    return Credential.parse(file.read_bytes())
+
+
+def council_recipients(paths: Paths) -> list[str]:
+    """The council's age recipients takes are encrypted to (empty before enrolment)."""
+    credential = load_credential(paths)
+    return list(credential.recipients) if credential is not None else []
