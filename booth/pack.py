@@ -1,0 +1,754 @@
+"""Campaign pack: the council-edited TOML file that drives the journey, and its loader."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import re
+import tomllib
+from collections.abc import Container, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal, get_args
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+Audience = Literal["child", "adult", "older", "all"]
+Look = Literal["child", "adult", "older"]
+LOOKS: tuple[Look, ...] = ("child", "adult", "older")
+
+#: The newest pack format this booth reads. Older formats are upgraded on load when one exists.
+FORMAT_VERSION = 1
+SUPPORTED_FORMAT_VERSIONS: frozenset[int] = frozenset({1})
+
+#: Added by the loader to every about-you question; never written in the pack itself.
+PREFER_NOT_TO_SAY_ID = "prefer_not_to_say"
+PREFER_NOT_TO_SAY_LABEL = "Prefer not to say"
+#: Added to the question whose answers come from the pack's ``areas`` list.
+SOMEWHERE_ELSE_ID = "somewhere_else"
+SOMEWHERE_ELSE_LABEL = "Somewhere else"
+
+#: Consent text may say ``{retention_days}``; the loader puts the pack's number in.
+RETENTION_PLACEHOLDER = "{retention_days}"
+
+_ID_PATTERN = r"^[a-z0-9][a-z0-9_]*$"
+_COLOUR_PATTERN = r"^#[0-9A-Fa-f]{6}$"
+
+# Minimum contrast (WCAG 2 ratio) between text and what it sits on. AA for everyone,
+# AAA for the older look, which promises very large, high-contrast text.
+_MIN_CONTRAST = 4.5
+_MIN_CONTRAST_OLDER = 7.0
+
+
+class _FieldProblem(ValueError):
+    """A cross-field check that knows which field (below the model being checked) is wrong."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}" if field else problem)
+        self.field = field
+        self.problem = problem
+
+
+class _Model(BaseModel):
+    # strict: TOML already gives real numbers, lists and true/false, so "60" in quotes for a
+    # number is a mistake worth naming rather than silently converting.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, str_strip_whitespace=True)
+
+
+Id = Annotated[str, StringConstraints(pattern=_ID_PATTERN, min_length=1, max_length=40)]
+
+
+def _default_spoken(data: Any, source: str) -> Any:
+    """Fill ``spoken`` from ``source`` (the display text) when the pack leaves it out."""
+    if isinstance(data, dict) and "spoken" not in data and isinstance(data.get(source), str):
+        return {**data, "spoken": data[source]}
+    return data
+
+
+def _unique(ids: Iterable[str], what: str, field: str) -> None:
+    seen: dict[str, int] = {}
+    for index, value in enumerate(ids):
+        if value in seen:
+            raise _FieldProblem(
+                f"{field}[{index}].id",
+                f"the {what} id '{value}' is already used by {field}[{seen[value]}]; "
+                "every id must be different",
+            )
+        seen[value] = index
+
+
+def _covers(audience: Iterable[Audience], look: Look) -> bool:
+    return any(a == look or a == "all" for a in audience)
+
+
+class Prompt(_Model):
+    """A question the participant answers on video."""
+
+    id: Id
+    text: str = Field(min_length=1, max_length=200)
+    spoken: str = Field(min_length=1, max_length=500)
+    audience: list[Audience] = Field(min_length=1)
+    icon: str | None = Field(default=None, min_length=1, max_length=16)
+    max_seconds: int = Field(ge=5, le=600)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _spoken_defaults_to_text(cls, data: Any) -> Any:
+        return _default_spoken(data, "text")
+
+
+class PriorityItem(_Model):
+    """One tick box in a priority list."""
+
+    id: Id
+    label: str = Field(min_length=1, max_length=80)
+    spoken: str | None = Field(default=None, min_length=1, max_length=300)
+    icon: str | None = Field(default=None, min_length=1, max_length=16)
+
+    @property
+    def spoken_text(self) -> str:
+        """What the booth reads aloud for this item: ``spoken``, or the label."""
+        return self.spoken if self.spoken is not None else self.label
+
+
+class PriorityList(_Model):
+    """The list a participant ticks their priorities from (up to ``max_ticks``)."""
+
+    id: Id
+    title: str = Field(min_length=1, max_length=200)
+    spoken: str = Field(min_length=1, max_length=500)
+    audience: list[Audience] = Field(min_length=1)
+    max_ticks: int = Field(ge=1)
+    items: list[PriorityItem] = Field(min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _spoken_defaults_to_title(cls, data: Any) -> Any:
+        return _default_spoken(data, "title")
+
+    @model_validator(mode="after")
+    def _check(self) -> PriorityList:
+        _unique((item.id for item in self.items), "item", "items")
+        if self.max_ticks > len(self.items):
+            raise _FieldProblem(
+                "max_ticks",
+                f"{self.max_ticks} is more than the {len(self.items)} items in the list; "
+                f"it must be between 1 and {len(self.items)}",
+            )
+        return self
+
+
+class AnswerOption(_Model):
+    """One answer to an about-you question."""
+
+    id: Id
+    label: str = Field(min_length=1, max_length=80)
+
+
+class AboutYouQuestion(_Model):
+    """An optional question about the participant (age band, area).
+
+    The loader appends "Prefer not to say" to every question, and for a question with
+    ``use_areas = true`` the pack's ``areas`` and "Somewhere else" before it.
+    """
+
+    id: Id
+    text: str = Field(min_length=1, max_length=200)
+    spoken: str = Field(min_length=1, max_length=500)
+    audience: list[Audience] = Field(min_length=1)
+    use_areas: bool = False
+    options: list[AnswerOption] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _spoken_defaults_to_text(cls, data: Any) -> Any:
+        return _default_spoken(data, "text")
+
+    @model_validator(mode="after")
+    def _check(self) -> AboutYouQuestion:
+        _unique((option.id for option in self.options), "answer", "options")
+        if not any(option.id != PREFER_NOT_TO_SAY_ID for option in self.options):
+            raise _FieldProblem(
+                "options", "the question has no answers to choose from; add some options"
+            )
+        return self
+
+
+class ConsentWording(_Model):
+    """What a participant (or, for a child, the adult with them) agrees to before recording."""
+
+    text: str = Field(min_length=1, max_length=2000)
+    spoken: str = Field(min_length=1, max_length=2000)
+    adult_confirmation: str | None = Field(default=None, min_length=1, max_length=200)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _spoken_defaults_to_text(cls, data: Any) -> Any:
+        return _default_spoken(data, "text")
+
+
+def _luminance(colour: str) -> float:
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast_ratio(first: str, second: str) -> float:
+    """The WCAG 2 contrast ratio of two ``#RRGGBB`` colours (1 to 21)."""
+    a, b = sorted((_luminance(first), _luminance(second)), reverse=True)
+    return (a + 0.05) / (b + 0.05)
+
+
+Colour = Annotated[str, StringConstraints(pattern=_COLOUR_PATTERN)]
+
+
+class LookStyle(_Model):
+    """Colours (``#RRGGBB``) and size factors for one look. The UI may use them."""
+
+    background: Colour
+    text: Colour
+    accent: Colour
+    button: Colour
+    button_text: Colour
+    font_scale: float = Field(ge=0.75, le=3.0)
+    touch_scale: float = Field(ge=0.75, le=3.0)
+
+
+class Theme(_Model):
+    """The pack's look: a name and a style for each of the three looks."""
+
+    name: str = Field(min_length=1, max_length=80)
+    child: LookStyle
+    adult: LookStyle
+    older: LookStyle
+
+    def for_look(self, look: Look) -> LookStyle:
+        style: LookStyle = getattr(self, look)
+        return style
+
+    @model_validator(mode="after")
+    def _check_contrast(self) -> Theme:
+        for look in LOOKS:
+            style = self.for_look(look)
+            needed = _MIN_CONTRAST_OLDER if look == "older" else _MIN_CONTRAST
+            for fore, back in (("text", "background"), ("button_text", "button")):
+                ratio = contrast_ratio(getattr(style, fore), getattr(style, back))
+                if ratio < needed:
+                    raise _FieldProblem(
+                        f"{look}.{fore}",
+                        f"{getattr(style, fore)} on {getattr(style, back)} is too hard to read "
+                        f"(contrast {ratio:.1f} to 1, needs at least {needed:g} to 1)",
+                    )
+        return self
+
+
+class IdleTime(_Model):
+    """How long the booth waits before asking "are you still there?", then for an answer."""
+
+    idle_seconds: int = Field(ge=10, le=900)
+    still_there_seconds: int = Field(ge=5, le=300)
+
+
+class IdleTimes(_Model):
+    """Idle times for each look (older people get longer)."""
+
+    child: IdleTime
+    adult: IdleTime
+    older: IdleTime
+
+    def for_look(self, look: Look) -> IdleTime:
+        idle: IdleTime = getattr(self, look)
+        return idle
+
+
+def _all_looks(value: Container[str], what: str) -> None:
+    for look in LOOKS:
+        if look not in value:
+            raise _FieldProblem(look, f"{what} for the '{look}' look is missing")
+
+
+class CampaignPack(_Model):
+    """A validated campaign pack. Build one with :func:`load_pack`."""
+
+    format_version: int
+    id: Id
+    name: str = Field(min_length=1, max_length=80)
+    council: str = Field(min_length=1, max_length=120)
+    campaign_themes: list[str] = Field(default_factory=list)
+    retention_days: int = Field(ge=1, le=3650)
+    max_take_seconds: int = Field(ge=5, le=600)
+    areas: list[str] = Field(default_factory=list)
+    countdown_seconds: dict[Look, int]
+    idle: IdleTimes
+    theme: Theme
+    consent: dict[Look, ConsentWording]
+    prompts: list[Prompt] = Field(min_length=1)
+    priority_lists: list[PriorityList] = Field(min_length=1)
+    about_you: list[AboutYouQuestion] = Field(default_factory=list)
+
+    _path: Path = PrivateAttr(default=Path("<memory>"))
+    _digest: str = PrivateAttr(default="")
+
+    @property
+    def path(self) -> Path:
+        """The file this pack was loaded from."""
+        return self._path
+
+    @property
+    def digest(self) -> str:
+        """sha256 (hex) of the file's bytes: which exact pack a session was recorded with."""
+        return self._digest
+
+    @field_validator("format_version")
+    @classmethod
+    def _known_format(cls, value: int) -> int:
+        _check_format_version(value)
+        return value
+
+    @field_validator("campaign_themes", "areas")
+    @classmethod
+    def _names(cls, value: list[str]) -> list[str]:
+        seen: set[str] = set()
+        for index, name in enumerate(value):
+            if not name.strip():
+                raise _FieldProblem(f"[{index}]", "an empty name; write a name or remove it")
+            if len(name) > 80:
+                raise _FieldProblem(f"[{index}]", "is longer than 80 characters")
+            key = name.casefold()
+            if key in seen:
+                raise _FieldProblem(f"[{index}]", f"'{name}' is in the list twice")
+            seen.add(key)
+        return value
+
+    @field_validator("countdown_seconds")
+    @classmethod
+    def _countdowns(cls, value: dict[Look, int]) -> dict[Look, int]:
+        _all_looks(value, "the countdown")
+        for look, seconds in value.items():
+            if not 0 <= seconds <= 10:
+                raise _FieldProblem(look, f"{seconds} must be between 0 (no countdown) and 10")
+        return value
+
+    @field_validator("consent")
+    @classmethod
+    def _consent(cls, value: dict[Look, ConsentWording]) -> dict[Look, ConsentWording]:
+        _all_looks(value, "the consent wording")
+        if value["child"].adult_confirmation is None:
+            raise _FieldProblem(
+                "child.adult_confirmation",
+                "children need a line for the adult to confirm, "
+                "e.g. 'A teacher or parent has said yes'",
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _cross_check(self) -> CampaignPack:
+        _unique((p.id for p in self.prompts), "prompt", "prompts")
+        _unique((p.id for p in self.priority_lists), "priority list", "priority_lists")
+        _unique((q.id for q in self.about_you), "question", "about_you")
+        for index, prompt in enumerate(self.prompts):
+            if prompt.max_seconds > self.max_take_seconds:
+                raise _FieldProblem(
+                    f"prompts[{index}].max_seconds",
+                    f"{prompt.max_seconds} seconds is longer than max_take_seconds "
+                    f"({self.max_take_seconds})",
+                )
+        for look in LOOKS:
+            if not self.prompts_for(look):
+                raise _FieldProblem(
+                    "prompts", f"no prompt is for the '{look}' look; add '{look}' or 'all' "
+                    "to the audience of at least one prompt"
+                )
+            lists = [i for i, p in enumerate(self.priority_lists) if _covers(p.audience, look)]
+            if not lists:
+                raise _FieldProblem(
+                    "priority_lists", f"no priority list is for the '{look}' look; "
+                    "each look needs exactly one"
+                )
+            if len(lists) > 1:
+                raise _FieldProblem(
+                    f"priority_lists[{lists[1]}].audience",
+                    f"the '{look}' look has {len(lists)} priority lists "
+                    f"({', '.join(self.priority_lists[i].id for i in lists)}); "
+                    "each look needs exactly one",
+                )
+        return self
+
+    def prompts_for(self, look: Look) -> list[Prompt]:
+        """The prompts offered to this look, in pack order."""
+        return [p for p in self.prompts if _covers(p.audience, look)]
+
+    def priority_list_for(self, look: Look) -> PriorityList:
+        """The one priority list this look ticks from."""
+        return next(p for p in self.priority_lists if _covers(p.audience, look))
+
+    def about_you_for(self, look: Look) -> list[AboutYouQuestion]:
+        """The about-you questions asked of this look, in pack order (may be empty)."""
+        return [q for q in self.about_you if _covers(q.audience, look)]
+
+    def consent_for(self, look: Look) -> ConsentWording:
+        """The consent wording shown to this look."""
+        return self.consent[look]
+
+    def countdown_for(self, look: Look) -> int:
+        """Seconds of "get ready" countdown before recording (0: none, start when ready)."""
+        return self.countdown_seconds[look]
+
+    def idle_for(self, look: Look) -> IdleTime:
+        """The idle times for this look."""
+        return self.idle.for_look(look)
+
+    def style_for(self, look: Look) -> LookStyle:
+        """The colours and size factors for this look."""
+        return self.theme.for_look(look)
+
+
+# --------------------------------------------------------------------------- errors
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a pack: where (a field path like ``prompts[2].audience``) and what."""
+
+    field: str
+    message: str
+
+
+class PackError(Exception):
+    """A campaign pack that cannot be used; the message names the file, the field and the problem.
+
+    ``unexpected`` is True only when the loader itself failed (a bug), not the pack.
+    """
+
+    def __init__(self, path: Path, problems: Iterable[Problem], *, unexpected: bool = False):
+        self.path = path
+        self.problems: tuple[Problem, ...] = tuple(problems) or (Problem("", "is not usable"),)
+        self.unexpected = unexpected
+        super().__init__(
+            "\n".join(_line(path, problem) for problem in self.problems)
+        )
+
+    @property
+    def field(self) -> str:
+        """The field path of the first problem ("" when it is about the whole file)."""
+        return self.problems[0].field
+
+
+def _line(path: Path, problem: Problem) -> str:
+    where = f"{problem.field}: " if problem.field else ""
+    return f"campaign pack {path}: {where}{problem.message}"
+
+
+def _join_path(parts: Iterable[str | int]) -> str:
+    text = ""
+    for part in parts:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif part.startswith("["):
+            text += part
+        elif text:
+            text += f".{part}"
+        else:
+            text = part
+    return text
+
+
+_TYPE_WORDS: dict[str, str] = {
+    "string_type": "text in quotes",
+    "int_type": "a whole number",
+    "int_from_float": "a whole number",
+    "float_type": "a number",
+    "bool_type": "true or false",
+    "list_type": "a list in [ ]",
+    "dict_type": "a [section] or { } table",
+    "model_type": "a [section] or { } table",
+    "model_attributes_type": "a [section] or { } table",
+}
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int):
+        return f"the number {value}"
+    if isinstance(value, float):
+        return f"the number {value:g}"
+    if isinstance(value, str):
+        return f"the text '{value}'"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a table"
+    return f"a {type(value).__name__}"
+
+
+def _all_field_names() -> list[str]:
+    names: set[str] = set()
+    for model in (CampaignPack, Prompt, PriorityList, PriorityItem, AnswerOption,
+                  AboutYouQuestion, ConsentWording, Theme, LookStyle, IdleTimes, IdleTime):
+        names.update(model.model_fields)
+    return sorted(names)
+
+
+def _problem_from(error: Mapping[str, Any]) -> Problem:
+    loc: list[str | int] = [part for part in error["loc"] if part != "[key]"]
+    kind: str = error["type"]
+    ctx: Mapping[str, Any] = error.get("ctx") or {}
+    value = error.get("input")
+    message: str = error["msg"]
+
+    if kind in ("value_error", "assertion_error"):
+        cause = ctx.get("error")
+        if isinstance(cause, _FieldProblem):
+            if cause.field:
+                loc.append(cause.field)
+            return Problem(_join_path(loc), cause.problem)
+        return Problem(_join_path(loc), message.removeprefix("Value error, "))
+    if kind == "extra_forbidden":
+        name = str(loc[-1]) if loc else "?"
+        hint = difflib.get_close_matches(name, _all_field_names(), n=1)
+        suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
+        return Problem(
+            _join_path(loc),
+            f"'{name}' is not a setting the booth knows{suggestion}; check the spelling",
+        )
+    if kind == "missing":
+        return Problem(_join_path(loc), "is required but missing")
+    if kind == "literal_error":
+        expected = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+        return Problem(
+            _join_path(loc), f"{_shown(value)} is not one of {', '.join(expected)}"
+        )
+    if kind in _TYPE_WORDS:
+        return Problem(
+            _join_path(loc), f"should be {_TYPE_WORDS[kind]}, not {_describe(value)}"
+        )
+    if kind == "string_pattern_mismatch":
+        pattern = str(ctx.get("pattern", ""))
+        if pattern == _ID_PATTERN:
+            wanted = "an id of small letters, digits and _ (like 'nature_and_parks')"
+        elif pattern == _COLOUR_PATTERN:
+            wanted = "a colour like '#1A2B3C'"
+        else:
+            wanted = f"text matching {pattern}"
+        return Problem(_join_path(loc), f"{_shown(value)} should be {wanted}")
+    if kind == "string_too_short":
+        return Problem(_join_path(loc), "is empty; write something or remove it")
+    if kind == "string_too_long":
+        return Problem(
+            _join_path(loc), f"is too long (at most {ctx.get('max_length')} characters)"
+        )
+    if kind == "too_short":
+        return Problem(
+            _join_path(loc), f"needs at least {ctx.get('min_length')} entries, has none"
+            if not value else f"needs at least {ctx.get('min_length')} entries"
+        )
+    bounds = {
+        "greater_than_equal": ("at least", "ge"),
+        "less_than_equal": ("at most", "le"),
+        "greater_than": ("more than", "gt"),
+        "less_than": ("less than", "lt"),
+    }
+    if kind in bounds:
+        words, key = bounds[kind]
+        return Problem(_join_path(loc), f"{_shown(value)} should be {words} {ctx.get(key)}")
+    return Problem(_join_path(loc), message)
+
+
+def _problems_from(exc: ValidationError) -> list[Problem]:
+    errors = exc.errors()
+    missing = {tuple(e["loc"]) for e in errors if e["type"] == "missing"}
+    problems: list[tuple[int, Problem]] = []
+    for error in errors:
+        loc = tuple(error["loc"])
+        # A missing "spoken" only repeats that its text or title is missing.
+        if error["type"] == "missing" and loc[-1:] == ("spoken",) and (
+            (*loc[:-1], "text") in missing or (*loc[:-1], "title") in missing
+        ):
+            continue
+        # A misspelt name explains the "missing" one next to it, so it goes first.
+        rank = 0 if error["type"] == "extra_forbidden" else 1
+        problems.append((rank, _problem_from(error)))
+    return [problem for _, problem in sorted(problems, key=lambda pair: pair[0])]
+
+
+def _shown(value: Any) -> str:
+    return f"'{value}'" if isinstance(value, str) else repr(value)
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _check_format_version(value: int) -> None:
+    if value in SUPPORTED_FORMAT_VERSIONS:
+        return
+    if value > FORMAT_VERSION:
+        raise ValueError(
+            f"this pack was made for a newer booth (format {value}); this booth reads "
+            f"format {FORMAT_VERSION}. Update the booth, or use a pack made for format "
+            f"{FORMAT_VERSION}"
+        )
+    raise ValueError(
+        f"{value} is not a pack format this booth knows (it reads format {FORMAT_VERSION})"
+    )
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", name.casefold()).strip("_") or "area"
+
+
+def _filled_in(data: dict[str, Any]) -> dict[str, Any]:
+    """The raw pack with what the loader adds: fixed answers, area answers, retention days."""
+    data = dict(data)
+    areas = data.get("areas", [])
+    area_names = (
+        [a for a in areas if isinstance(a, str)] if isinstance(areas, list) else []
+    )
+    questions = data.get("about_you")
+    if isinstance(questions, list):
+        completed: list[Any] = []
+        for question in questions:
+            if isinstance(question, dict) and isinstance(question.get("options", []), list):
+                options = list(question.get("options", []))
+                if question.get("use_areas") is True:
+                    options += [{"id": _slug(a), "label": a.strip()} for a in area_names]
+                    options.append({"id": SOMEWHERE_ELSE_ID, "label": SOMEWHERE_ELSE_LABEL})
+                options.append({"id": PREFER_NOT_TO_SAY_ID, "label": PREFER_NOT_TO_SAY_LABEL})
+                question = {**question, "options": options}
+            completed.append(question)
+        data["about_you"] = completed
+    days = data.get("retention_days")
+    consent = data.get("consent")
+    if isinstance(days, int) and not isinstance(days, bool) and isinstance(consent, dict):
+        filled: dict[str, Any] = {}
+        for look, wording in consent.items():
+            if isinstance(wording, dict):
+                wording = {
+                    key: value.replace(RETENTION_PLACEHOLDER, str(days))
+                    if isinstance(value, str) else value
+                    for key, value in wording.items()
+                }
+            filled[look] = wording
+        data["consent"] = filled
+    return data
+
+
+def _reserved_answers(data: Mapping[str, Any]) -> list[Problem]:
+    """The council must not write the answers the loader adds (they would appear twice)."""
+    problems: list[Problem] = []
+    questions = data.get("about_you")
+    if not isinstance(questions, list):
+        return problems
+    for q_index, question in enumerate(questions):
+        options = question.get("options") if isinstance(question, dict) else None
+        if not isinstance(options, list):
+            continue
+        for o_index, option in enumerate(options):
+            if isinstance(option, dict) and option.get("id") in (
+                PREFER_NOT_TO_SAY_ID, SOMEWHERE_ELSE_ID
+            ):
+                problems.append(Problem(
+                    f"about_you[{q_index}].options[{o_index}].id",
+                    f"'{option['id']}' is added by the booth itself; remove this option",
+                ))
+    return problems
+
+
+def parse_pack(data: Mapping[str, Any], path: Path, digest: str = "") -> CampaignPack:
+    """Validate an already-read pack (a TOML table); raises :class:`PackError` only."""
+    version = data.get("format_version")
+    if isinstance(version, int) and not isinstance(version, bool):
+        try:
+            _check_format_version(version)
+        except ValueError as exc:
+            raise PackError(path, [Problem("format_version", str(exc))]) from None
+    problems = _reserved_answers(data)
+    if problems:
+        raise PackError(path, problems)
+    try:
+        pack = CampaignPack.model_validate(_filled_in(dict(data)))
+    except ValidationError as exc:
+        raise PackError(path, _problems_from(exc)) from None
+    pack._path = path
+    pack._digest = digest
+    return pack
+
+
+def pack_from_toml(text: str, path: Path = Path("<text>")) -> CampaignPack:
+    """Read a pack from TOML text (handy in tests); raises :class:`PackError` only."""
+    return _from_bytes(text.encode("utf-8"), path)
+
+
+def _from_bytes(raw: bytes, path: Path) -> CampaignPack:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PackError(path, [Problem(
+            "", f"is not UTF-8 text (bad byte at position {exc.start}); save it as UTF-8"
+        )]) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise PackError(path, [_toml_problem(str(exc))]) from None
+    return parse_pack(data, path, hashlib.sha256(raw).hexdigest())
+
+
+def _toml_problem(message: str) -> Problem:
+    match = re.search(r"\s*\(at line (\d+), column (\d+)\)\s*$", message)
+    if match is None:
+        match = re.search(r"\s*\(at end of document\)\s*$", message)
+        where = "at the end of the file" if match else ""
+    else:
+        where = f"line {match.group(1)}, column {match.group(2)}"
+    reason = message[: match.start()] if match else message
+    return Problem(where, f"this is not valid TOML ({reason})")
+
+
+def load_pack(path: Path) -> CampaignPack:
+    """Read and validate a campaign pack file. Raises :class:`PackError`, never anything else."""
+    try:
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            raise PackError(path, [Problem("", "the file does not exist")]) from None
+        except IsADirectoryError:
+            raise PackError(path, [Problem("", "is a folder, not a pack file")]) from None
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            raise PackError(path, [Problem("", f"cannot be read ({reason})")]) from None
+        return _from_bytes(raw, path)
+    except PackError:
+        raise
+    except Exception as exc:  # a bug in the loader must not stop the booth either
+        raise PackError(
+            path, [Problem("", f"could not be checked (internal error: {exc!r})")],
+            unexpected=True,
+        ) from exc
+
+
+def load_pack_or_default(path: Path, default_path: Path) -> tuple[CampaignPack, PackError | None]:
+    """The pack at ``path``, or the default pack and the reason ``path`` could not be used.
+
+    The booth shows the error to the officer and carries on with the default. A broken
+    default pack (it ships with the booth and is tested) raises :class:`PackError`.
+    """
+    try:
+        return load_pack(path), None
+    except PackError as error:
+        if path == default_path:
+            raise
+        return load_pack(default_path), error
+
+
+def audience_values() -> tuple[str, ...]:
+    """Every value an ``audience`` list may hold."""
+    return get_args(Audience)
