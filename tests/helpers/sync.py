@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import errno
 import io
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 import av
 import numpy as np
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from booth.store import PART_SUFFIX, TAKE_SUFFIX, Store
 from booth.sync import crypto
+from booth.sync.bundle import public_key_b64
+from booth.sync.keys import Credential
+from tests.helpers.store import open_consented_session, start_event
 
 
 @dataclass(frozen=True)
@@ -92,3 +98,54 @@ class FullDisk(io.RawIOBase):
     def close(self) -> None:
         self._file.close()
         super().close()
+
+
+def make_credential(
+    recipients: tuple[str, ...] | list[str],
+    server_url: str = "http://127.0.0.1:9",
+    server_public_key: str | None = None,
+    device_id: str = "device-0001",
+) -> Credential:
+    """A credential as ``booth-council enrol`` issues it (for tests without a server)."""
+    if server_public_key is None:
+        server_public_key = public_key_b64(Ed25519PrivateKey.generate())
+    return Credential(
+        format=1,
+        device_id=device_id,
+        token="t" * 32,
+        server_url=server_url,
+        recipients=tuple(recipients),
+        server_signing_key=server_public_key,
+    )
+
+
+def record_encrypted_take(
+    store: Store, session_id: str, recipients: tuple[str, ...] | list[str], frames: int = 10
+) -> tuple[str, bytes]:
+    """Record a real MP4 the way the recorder does (encrypted from the first byte) and keep
+    it; returns (take id, the plaintext the participant reviewed)."""
+    take_id = uuid.uuid4().hex
+    store.paths.takes.mkdir(parents=True, exist_ok=True)
+    final = store.paths.takes / f"{take_id}{TAKE_SUFFIX}"
+    part = final.with_name(final.name + PART_SUFFIX)
+    stream, review = crypto.open_take_writer(part, recipients)
+    write_tiny_mp4(stream, frames)
+    stream.close()
+    size, sha = crypto.finalize_take(part, final)
+    plain = review.decrypt(final)
+    review.forget()
+    store.keep_take(take_id, session_id, "love", final.name, size, sha, frames / 10)
+    return take_id, plain
+
+
+def finished_session(
+    store: Store, recipients: tuple[str, ...] | list[str], videos: int = 1
+) -> tuple[str, list[bytes]]:
+    """A consented session with ``videos`` kept answers, priorities and about-you, finished."""
+    event = store.current_event() or start_event(store)
+    session_id = open_consented_session(store, event)
+    plains = [record_encrypted_take(store, session_id, recipients)[1] for _ in range(videos)]
+    store.save_priorities(session_id, "children", ["parks", "libraries"])
+    store.save_about_you(session_id, {"age": "5-11", "area": "prefer_not"})
+    store.finish_session(session_id)
+    return session_id, plains

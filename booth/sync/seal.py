@@ -1,0 +1,288 @@
+"""Sealing a finished session into a bundle, crash-safely, and reconciling bundles at start-up.
+
+A bundle folder is built under ``bundles/.staging-<id>/`` and renamed to
+``bundles/<id>/`` only when complete; the store row (``sealed``) committed after that
+rename is what makes it count. Video blobs are hard links to the take files (moved,
+never re-encrypted), so until the row commits the takes are untouched; the take files
+are unlinked only after the commit. A process killed at any step therefore leaves
+either no bundle (and the session is sealed again) or a complete one.
+
+Payload blob (age-encrypted canonical JSON, ``PAYLOAD_FORMAT`` 1)::
+
+    {"payload_format": 1, "bundle_id", "device_id", "device_seq", "app_version",
+     "session": {"id", "look", "state", "reference_code", "started_at", "finished_at",
+                 "prompt_id"},
+     "event": {"id", "name", "kind"} | null,
+     "consent": {"look", "wording_digest", "pack_id", "pack_digest", "adult_confirmed",
+                 "given_at"} | null,
+     "pack": {"id", "digest"} | null,
+     "prompt_ids": [...],
+     "takes": [{"take_id", "prompt_id", "blob_sha256", "size", "duration_s", "kept_at"}],
+     "priorities": {list_id: [item_id, ...]}, "about_you": {question_id: option_id}}
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from booth import __version__
+from booth.settings import Paths
+from booth.store import Store, durable_replace, fsync_dir
+from booth.sync.bundle import (
+    BLOB_SUFFIX,
+    BLOBS_DIR,
+    MANIFEST_NAME,
+    BlobRef,
+    canonical_json,
+    sign_manifest,
+)
+from booth.sync.crypto import encrypt_bytes, file_sha256
+from booth.sync.keys import Credential, DeviceKeys
+
+log = logging.getLogger(__name__)
+
+PAYLOAD_FORMAT = 1
+STAGING_PREFIX = ".staging-"
+ALL_BUNDLE_STATES = ("sealed", "uploading", "committed", "purged", "quarantined")
+
+# Test hook: called with the name of each step so a fault test can kill the process there.
+StepHook = Callable[[str], None]
+
+
+class SealError(Exception):
+    """A session could not be sealed; the reason is in plain words. Nothing was lost."""
+
+
+def _no_hook(_step: str) -> None:
+    return None
+
+
+def _sealed_at(now: datetime) -> str:
+    # Hour precision is enough to order bundles and says little about any one person.
+    return now.astimezone(UTC).strftime("%Y-%m-%dT%HZ")
+
+
+def _write_durable(path: Path, data: bytes) -> None:
+    part = path.with_name(path.name + ".part")
+    with open(part, "wb") as handle:
+        handle.write(data)
+    durable_replace(part, path)
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    """Hard-link a take into the bundle (no copy, no re-encryption); copy where links fail."""
+    try:
+        os.link(source, target)
+    except OSError:
+        part = target.with_name(target.name + ".part")
+        shutil.copyfile(source, part)
+        durable_replace(part, target)
+
+
+def existing_bundle_for(store: Store, session_id: str) -> str | None:
+    for found in store.bundles_in_state(*ALL_BUNDLE_STATES):
+        if found.session_id == session_id:
+            return found.id
+    return None
+
+
+def build_payload(
+    store: Store, session_id: str, bundle_id: str, device_id: str, device_seq: int
+) -> dict[str, Any]:
+    detail = store.session_detail(session_id)
+    session = detail.session
+    event = store.get_event(session.event_id)
+    consent = detail.consent
+    return {
+        "payload_format": PAYLOAD_FORMAT,
+        "bundle_id": bundle_id,
+        "device_id": device_id,
+        "device_seq": device_seq,
+        "app_version": __version__,
+        "session": {
+            "id": session.id,
+            "look": session.look,
+            "state": session.state,
+            "reference_code": session.reference_code,
+            "started_at": session.started_at,
+            "finished_at": session.finished_at,
+            "prompt_id": session.prompt_id,
+        },
+        "event": (
+            {"id": event.id, "name": event.name, "kind": event.kind} if event else None
+        ),
+        "consent": (
+            {
+                "look": consent.look,
+                "wording_digest": consent.wording_digest,
+                "pack_id": consent.pack_id,
+                "pack_digest": consent.pack_digest,
+                "adult_confirmed": consent.adult_confirmed,
+                "given_at": consent.given_at,
+            }
+            if consent
+            else None
+        ),
+        "pack": {"id": consent.pack_id, "digest": consent.pack_digest} if consent else None,
+        "prompt_ids": list(dict.fromkeys(take.prompt_id for take in detail.takes)),
+        "takes": [
+            {
+                "take_id": take.id,
+                "prompt_id": take.prompt_id,
+                "blob_sha256": take.sha256,
+                "size": take.size,
+                "duration_s": take.duration_s,
+                "kept_at": take.kept_at,
+            }
+            for take in detail.takes
+        ],
+        "priorities": detail.priorities,
+        "about_you": detail.about_you,
+    }
+
+
+def seal_session(
+    store: Store,
+    paths: Paths,
+    device_keys: DeviceKeys,
+    credential: Credential,
+    session_id: str,
+    hook: StepHook = _no_hook,
+) -> str:
+    """Seal a finished (or partial) session into ``bundles/<id>/``; returns the bundle id.
+
+    Sealing the same session again returns the bundle it already has."""
+    already = existing_bundle_for(store, session_id)
+    if already is not None:
+        return already
+    detail = store.session_detail(session_id)
+    if detail.session.state not in ("finished", "partial"):
+        raise SealError(f"session {session_id} is {detail.session.state}, not finished")
+    takes = [take for take in detail.takes if take.state in ("kept", "bundled")]
+    for take in takes:
+        path = paths.takes / take.file_name
+        if not path.is_file():
+            raise SealError(f"the video answer {take.id} is missing; restart the booth to check")
+        if file_sha256(path) != (take.size, take.sha256):
+            raise SealError(f"the video answer {take.id} is damaged; restart the booth to check")
+
+    device_seq = store.next_device_seq()
+    bundle_id = uuid.uuid4().hex
+    paths.bundles.mkdir(parents=True, exist_ok=True)
+    staging = paths.bundles / f"{STAGING_PREFIX}{bundle_id}"
+    blobs_dir = staging / BLOBS_DIR
+    blobs_dir.mkdir(parents=True)
+    hook("staging")
+
+    payload = build_payload(store, session_id, bundle_id, credential.device_id, device_seq)
+    sealed = encrypt_bytes(canonical_json(payload), list(credential.recipients))
+    payload_sha = hashlib.sha256(sealed).hexdigest()
+    _write_durable(blobs_dir / f"{payload_sha}{BLOB_SUFFIX}", sealed)
+    refs = [BlobRef(sha256=payload_sha, size=len(sealed), kind="payload")]
+    hook("payload")
+
+    for take in takes:
+        _link_or_copy(paths.takes / take.file_name, blobs_dir / f"{take.sha256}{BLOB_SUFFIX}")
+        refs.append(BlobRef(sha256=take.sha256, size=take.size, kind="video"))
+    fsync_dir(blobs_dir)
+    hook("videos")
+
+    manifest = sign_manifest(
+        bundle_id=bundle_id,
+        device_id=credential.device_id,
+        device_seq=device_seq,
+        app_version=__version__,
+        sealed_at=_sealed_at(store.clock.utcnow()),
+        blobs=refs,
+        device_key=device_keys.private_key,
+    )
+    _write_durable(staging / MANIFEST_NAME, manifest.to_bytes())
+    hook("manifest")
+
+    final = paths.bundles / bundle_id
+    os.replace(staging, final)
+    fsync_dir(paths.bundles)
+    hook("renamed")
+
+    store.add_bundle(bundle_id, session_id, device_seq, manifest.to_bytes().decode())
+    hook("committed")
+
+    for take in takes:
+        (paths.takes / take.file_name).unlink(missing_ok=True)
+    fsync_dir(paths.takes)
+    hook("done")
+    log.info("sealed session into bundle %s (seq %d, %d videos)", bundle_id, device_seq,
+             len(takes))
+    return bundle_id
+
+
+def seal_pending(
+    store: Store, paths: Paths, device_keys: DeviceKeys, credential: Credential
+) -> list[str]:
+    """Seal every finished session that has no bundle yet; returns the new bundle ids."""
+    sealed: list[str] = []
+    for session_id in store.sessions_to_seal():
+        try:
+            sealed.append(seal_session(store, paths, device_keys, credential, session_id))
+        except SealError as exc:
+            log.warning("could not seal a session: %s", exc)
+    return sealed
+
+
+@dataclass
+class BundleReconcileReport:
+    """What reconciling bundle folders with the store found and did."""
+
+    staging_removed: int = 0
+    unrecorded_removed: int = 0
+    take_files_released: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+def reconcile_bundles(store: Store, paths: Paths) -> BundleReconcileReport:
+    """Finish or undo what a crash interrupted. Run after ``store.reconcile()``.
+
+    - half-built ``.staging-*`` folders go (their takes are still in takes/);
+    - a complete folder with no store row goes too (the row is what makes it count,
+      and the session is still waiting to be sealed, its takes untouched);
+    - take files whose bundle is recorded are released (the bundle holds them)."""
+    report = BundleReconcileReport()
+    if not paths.bundles.is_dir():
+        return report
+    rows = {b.id: b for b in store.bundles_in_state(*ALL_BUNDLE_STATES)}
+    for folder in paths.bundles.iterdir():
+        if not folder.is_dir():
+            continue
+        if folder.name.startswith(STAGING_PREFIX):
+            shutil.rmtree(folder, ignore_errors=True)
+            report.staging_removed += 1
+        elif folder.name not in rows:
+            shutil.rmtree(folder, ignore_errors=True)
+            report.unrecorded_removed += 1
+    for found in rows.values():
+        if found.state == "purged":
+            continue
+        folder = paths.bundles / found.id
+        for take in store.takes_for_session(found.session_id):
+            if take.state != "bundled":
+                continue
+            take_file = paths.takes / take.file_name
+            blob = folder / BLOBS_DIR / f"{take.sha256}{BLOB_SUFFIX}"
+            if take_file.exists() and blob.is_file() and blob.stat().st_size == take.size:
+                take_file.unlink()
+                report.take_files_released += 1
+    if paths.takes.is_dir():
+        fsync_dir(paths.takes)
+    fsync_dir(paths.bundles)
+    if report.staging_removed or report.unrecorded_removed or report.take_files_released:
+        log.info("bundle reconcile: %s", report)
+    return report
