@@ -1,0 +1,770 @@
+"""The council ingest server: tus 1.0.0 blob uploads, bundle commits with signed receipts."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import hashlib
+import json
+import logging
+import re
+import secrets
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import formatdate
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from booth.sync import bundle as bundle_format
+from booth.sync.storage import BlobStore, Catalogue, Device, StoredBundle, Upload
+
+log = logging.getLogger(__name__)
+
+TUS_VERSION = "1.0.0"
+TUS_EXTENSIONS = "creation,checksum,termination,expiration"
+CHECKSUM_ALGORITHMS = "sha1"
+SERVICE_NAME = "booth-council"
+
+SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+NONCE_RE = re.compile(r"^[0-9a-fA-F]{16,128}$")
+_MAX_TOKEN = 512
+_MAX_METADATA = 4096
+_MAX_INT_HEADER = 20
+GIB = 1024 * 1024 * 1024
+MIB = 1024 * 1024
+
+
+def hash_token(token: str) -> str:
+    """Tokens are 256-bit random strings, so one SHA-256 is enough to store them safely."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def utc_now_text(now: float) -> str:
+    return datetime.fromtimestamp(now, UTC).isoformat(timespec="seconds")
+
+
+@dataclass
+class ServerConfig:
+    """Everything the ingest app needs; limits are hard, anything larger gets a 413."""
+
+    blobs: BlobStore
+    catalogue: Catalogue
+    signing_key: Ed25519PrivateKey
+    max_blob_size: int = 2 * GIB
+    max_chunk_size: int = 64 * MIB
+    max_blobs_per_bundle: int = 64
+    max_uploads_in_flight: int = 16
+    max_manifest_size: int = 256 * 1024
+    upload_expiry_seconds: float = 24 * 3600.0
+    bench_raw: bool = False
+    bench_dir: Any = None  # a Path for PUT /bench/raw; the blob store's parts folder if None
+    clock: Callable[[], float] = time.time
+    middleware: Sequence[Middleware] = field(default_factory=tuple)
+
+
+class ApiError(Exception):
+    """An error answered as JSON: ``{"error": code, "detail": plain words}``."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        detail: str,
+        headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.code = code
+        self.detail = detail
+        self.headers = headers or {}
+        self.extra = extra or {}
+
+
+def _error_response(error: ApiError) -> JSONResponse:
+    body: dict[str, Any] = {"error": error.code, "detail": error.detail, **error.extra}
+    headers = {"Tus-Resumable": TUS_VERSION, "Cache-Control": "no-store", **error.headers}
+    return JSONResponse(body, status_code=error.status, headers=headers)
+
+
+async def _api_error_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return _error_response(exc)
+
+
+async def _http_error_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    codes = {404: "not_found", 405: "method_not_allowed"}
+    return _error_response(
+        ApiError(exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail))
+    )
+
+
+async def _crash_handler(request: Request, exc: Exception) -> Response:
+    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    return _error_response(ApiError(500, "server_error", "the server hit an unexpected error"))
+
+
+def _int_header(request: Request, name: str, *, required: bool = True) -> int | None:
+    raw = request.headers.get(name)
+    if raw is None:
+        if required:
+            raise ApiError(400, "missing_header", f"{name} is required")
+        return None
+    raw = raw.strip()
+    if not raw.isdigit() or len(raw) > _MAX_INT_HEADER:
+        raise ApiError(400, "bad_header", f"{name} must be a non-negative whole number")
+    return int(raw)
+
+
+def parse_metadata(raw: str) -> dict[str, str]:
+    """tus Upload-Metadata: comma-separated ``key base64value`` pairs."""
+    if len(raw) > _MAX_METADATA:
+        raise ApiError(400, "bad_metadata", "Upload-Metadata is too long")
+    result: dict[str, str] = {}
+    for pair in raw.split(","):
+        pair = pair.strip()
+        if not pair:
+            continue
+        parts = pair.split(" ")
+        if len(parts) > 2 or not parts[0]:
+            raise ApiError(400, "bad_metadata", "Upload-Metadata is not key/value pairs")
+        value = ""
+        if len(parts) == 2:
+            try:
+                value = base64.b64decode(parts[1], validate=True).decode("utf-8")
+            except (binascii.Error, UnicodeDecodeError):
+                raise ApiError(400, "bad_metadata", "Upload-Metadata value is not base64") from None
+        result[parts[0]] = value
+    return result
+
+
+class _RunningHashes:
+    """SHA-256 of each upload so far, kept in memory so completing needs no re-read."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._hashes: dict[str, tuple[int, Any]] = {}
+
+    def get(self, sha256: str, offset: int) -> Any:
+        with self._lock:
+            found = self._hashes.get(sha256)
+        if found is not None and found[0] == offset:
+            return found[1].copy()
+        if offset == 0:
+            return hashlib.sha256()
+        return None
+
+    def put(self, sha256: str, offset: int, digest: Any) -> None:
+        with self._lock:
+            if digest is None:
+                self._hashes.pop(sha256, None)
+            else:
+                self._hashes[sha256] = (offset, digest)
+
+    def drop(self, sha256: str) -> None:
+        with self._lock:
+            self._hashes.pop(sha256, None)
+
+
+class CouncilApp:
+    """The request handlers, bound to one configuration."""
+
+    def __init__(self, config: ServerConfig) -> None:
+        self.config = config
+        self.hashes = _RunningHashes()
+        # Handlers run on the event loop, so per-upload locks are asyncio locks.
+        self._upload_locks: dict[str, asyncio.Lock] = {}
+
+    # helpers
+    def _lock_for(self, sha256: str) -> asyncio.Lock:
+        return self._upload_locks.setdefault(sha256, asyncio.Lock())
+
+    def _now(self) -> float:
+        return self.config.clock()
+
+    def _tus_headers(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        headers = {"Tus-Resumable": TUS_VERSION, "Cache-Control": "no-store"}
+        if extra:
+            headers.update(extra)
+        return headers
+
+    def _require_tus(self, request: Request) -> None:
+        if request.headers.get("Tus-Resumable") != TUS_VERSION:
+            raise ApiError(
+                412, "tus_version", "this server speaks tus 1.0.0",
+                headers={"Tus-Version": TUS_VERSION},
+            )
+
+    def authenticate(self, request: Request) -> Device:
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token or len(token) > _MAX_TOKEN:
+            raise ApiError(
+                401, "unauthorised", "a device token is required",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        device = self.config.catalogue.device_by_token_hash(hash_token(token))
+        if device is None:
+            raise ApiError(
+                401, "unknown_device", "this device is not enrolled",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        if device.revoked_at is not None:
+            raise ApiError(403, "revoked", "this device has been withdrawn by the council")
+        return device
+
+    def _blob_name(self, request: Request) -> str:
+        name = str(request.path_params.get("sha256", ""))
+        if not SHA256_RE.match(name):
+            raise ApiError(404, "not_found", "no such upload")
+        return name
+
+    def _expires(self, upload: Upload) -> dict[str, str]:
+        return {"Upload-Expires": formatdate(upload.expires_at, usegmt=True)}
+
+    def _live_upload(self, sha256: str, device: Device) -> Upload | None:
+        """The unfinished upload of this device, or None; 410 if it has expired."""
+        upload = self.config.catalogue.get_upload(sha256)
+        if upload is None or upload.completed:
+            return None
+        if upload.device_id != device.device_id:
+            return None
+        if upload.expires_at <= self._now():
+            self._drop_upload(sha256)
+            raise ApiError(410, "expired", "this upload expired; start it again")
+        return upload
+
+    def _drop_upload(self, sha256: str) -> None:
+        self.config.blobs.discard_part(sha256)
+        self.config.catalogue.delete_upload(sha256)
+        self.hashes.drop(sha256)
+
+    def sweep_expired(self) -> int:
+        """Remove unfinished uploads past their expiry; returns how many."""
+        expired = self.config.catalogue.expired_uploads(self._now())
+        for upload in expired:
+            self._drop_upload(upload.sha256)
+        return len(expired)
+
+    # tus
+    async def options(self, request: Request) -> Response:
+        return Response(
+            status_code=204,
+            headers=self._tus_headers({
+                "Tus-Version": TUS_VERSION,
+                "Tus-Extension": TUS_EXTENSIONS,
+                "Tus-Max-Size": str(self.config.max_blob_size),
+                "Tus-Checksum-Algorithm": CHECKSUM_ALGORITHMS,
+            }),
+        )
+
+    async def create(self, request: Request) -> Response:
+        self._require_tus(request)
+        device = self.authenticate(request)
+        if request.headers.get("Upload-Defer-Length") is not None:
+            raise ApiError(400, "defer_length", "Upload-Defer-Length is not supported")
+        length = _int_header(request, "Upload-Length")
+        assert length is not None
+        if length > self.config.max_blob_size:
+            raise ApiError(
+                413, "too_large", f"a blob may be at most {self.config.max_blob_size} bytes"
+            )
+        metadata = parse_metadata(request.headers.get("Upload-Metadata", ""))
+        sha256 = metadata.get("sha256", "").strip().lower()
+        if not SHA256_RE.match(sha256):
+            raise ApiError(
+                400, "bad_metadata", "Upload-Metadata must name the blob: sha256 <hex>"
+            )
+        location = f"{request.scope.get('root_path', '')}/files/{sha256}"
+        async with self._lock_for(sha256):
+            await run_in_threadpool(self.sweep_expired)
+            size = self.config.blobs.blob_size(sha256)
+            if size is not None:
+                if size != length:
+                    raise ApiError(
+                        409, "length_conflict", "that blob is stored with another length"
+                    )
+                return Response(status_code=201, headers=self._tus_headers({"Location": location}))
+            existing = self.config.catalogue.get_upload(sha256)
+            if existing is not None and existing.device_id != device.device_id:
+                raise ApiError(409, "in_use", "another device is uploading this blob")
+            if existing is None and (
+                self.config.catalogue.uploads_in_flight(device.device_id)
+                >= self.config.max_uploads_in_flight
+            ):
+                raise ApiError(
+                    429, "too_many_uploads", "too many unfinished uploads; finish those first",
+                    headers={"Retry-After": "60"},
+                )
+            upload = Upload(
+                sha256=sha256,
+                length=length,
+                offset=0,
+                expires_at=self._now() + self.config.upload_expiry_seconds,
+                device_id=device.device_id,
+                completed=False,
+            )
+            await run_in_threadpool(self.config.blobs.start_part, sha256)
+            self.config.catalogue.create_upload(upload)
+            self.hashes.drop(sha256)
+            if length == 0:
+                await self._complete(upload, hashlib.sha256())
+        return Response(
+            status_code=201,
+            headers=self._tus_headers({"Location": location, **self._expires(upload)}),
+        )
+
+    async def head(self, request: Request) -> Response:
+        self._require_tus(request)
+        device = self.authenticate(request)
+        sha256 = self._blob_name(request)
+        size = self.config.blobs.blob_size(sha256)
+        if size is not None:
+            return Response(
+                status_code=200,
+                headers=self._tus_headers({"Upload-Offset": str(size), "Upload-Length": str(size)}),
+            )
+        upload = self._live_upload(sha256, device)
+        if upload is None:
+            raise ApiError(404, "not_found", "no such upload")
+        return Response(
+            status_code=200,
+            headers=self._tus_headers({
+                "Upload-Offset": str(upload.offset),
+                "Upload-Length": str(upload.length),
+                **self._expires(upload),
+            }),
+        )
+
+    async def patch(self, request: Request) -> Response:
+        self._require_tus(request)
+        device = self.authenticate(request)
+        sha256 = self._blob_name(request)
+        if request.headers.get("Content-Type", "").split(";")[0].strip() != (
+            "application/offset+octet-stream"
+        ):
+            raise ApiError(415, "content_type", "PATCH needs application/offset+octet-stream")
+        offset = _int_header(request, "Upload-Offset")
+        assert offset is not None
+        content_length = _int_header(request, "Content-Length", required=False)
+        checksum = self._parse_checksum(request.headers.get("Upload-Checksum"))
+        lock = self._lock_for(sha256)
+        if lock.locked():
+            raise ApiError(409, "busy", "another request is writing this upload; ask HEAD again")
+        async with lock:
+            size = self.config.blobs.blob_size(sha256)
+            if size is not None:
+                if offset != size:
+                    raise ApiError(409, "offset", "the offset does not match",
+                                   headers={"Upload-Offset": str(size)})
+                return Response(status_code=204,
+                                headers=self._tus_headers({"Upload-Offset": str(size)}))
+            upload = self._live_upload(sha256, device)
+            if upload is None:
+                raise ApiError(404, "not_found", "no such upload")
+            if offset != upload.offset:
+                raise ApiError(409, "offset", "the offset does not match the upload; ask HEAD",
+                               headers={"Upload-Offset": str(upload.offset)})
+            remaining = upload.length - upload.offset
+            limit = min(remaining, self.config.max_chunk_size)
+            if content_length is not None and content_length > limit:
+                raise self._too_much(content_length, remaining)
+            return await self._write_chunk(request, upload, limit, remaining, checksum)
+
+    def _too_much(self, size: int, remaining: int) -> ApiError:
+        if size > remaining:
+            return ApiError(413, "past_end", "these bytes go past the declared Upload-Length")
+        return ApiError(
+            413, "chunk_too_large", f"a PATCH may carry at most {self.config.max_chunk_size} bytes"
+        )
+
+    @staticmethod
+    def _parse_checksum(raw: str | None) -> bytes | None:
+        if raw is None:
+            return None
+        algorithm, _, value = raw.strip().partition(" ")
+        if algorithm.lower() != "sha1":
+            raise ApiError(400, "checksum_algorithm", "only sha1 checksums are supported")
+        try:
+            digest = base64.b64decode(value.strip(), validate=True)
+        except binascii.Error:
+            raise ApiError(400, "bad_checksum", "Upload-Checksum is not base64") from None
+        if len(digest) != 20:
+            raise ApiError(400, "bad_checksum", "Upload-Checksum is not a sha1 digest")
+        return digest
+
+    async def _write_chunk(
+        self, request: Request, upload: Upload, limit: int, remaining: int, checksum: bytes | None
+    ) -> Response:
+        blobs = self.config.blobs
+        part_size = blobs.part_size(upload.sha256)
+        if part_size is None or part_size < upload.offset:
+            # The part lost bytes the catalogue counted (should not happen: we fsync first).
+            self._drop_upload(upload.sha256)
+            raise ApiError(410, "expired", "this upload was lost; start it again")
+        writer = blobs.open_part(upload.sha256, upload.offset)
+        running = self.hashes.get(upload.sha256, upload.offset)
+        sha1 = hashlib.sha1() if checksum is not None else None
+        received = 0
+        disconnected = False
+        try:
+            try:
+                async for data in request.stream():
+                    if not data:
+                        continue
+                    received += len(data)
+                    if received > limit:
+                        raise self._too_much(received, remaining)
+                    writer.write(data)
+                    if running is not None:
+                        running.update(data)
+                    if sha1 is not None:
+                        sha1.update(data)
+            except ClientDisconnect:
+                disconnected = True
+            if sha1 is not None and (disconnected or sha1.digest() != checksum):
+                await run_in_threadpool(writer.abort)
+                if disconnected:
+                    return Response(status_code=400)
+                raise ApiError(460, "checksum_mismatch", "the bytes do not match Upload-Checksum",
+                               headers={"Upload-Offset": str(upload.offset)})
+        except BaseException:
+            await run_in_threadpool(writer.abort)
+            raise
+        # Without a checksum, bytes that arrived before a cut are kept (tus core).
+        await run_in_threadpool(writer.commit)
+        new_offset = upload.offset + received
+        expires_at = self._now() + self.config.upload_expiry_seconds
+        self.config.catalogue.set_upload_offset(upload.sha256, new_offset, expires_at)
+        self.hashes.put(upload.sha256, new_offset, running)
+        if disconnected:
+            return Response(status_code=400)
+        updated = Upload(upload.sha256, upload.length, new_offset, expires_at,
+                         upload.device_id, False)
+        if new_offset == upload.length:
+            await self._complete(updated, running)
+            return Response(
+                status_code=204, headers=self._tus_headers({"Upload-Offset": str(new_offset)})
+            )
+        return Response(
+            status_code=204,
+            headers=self._tus_headers({"Upload-Offset": str(new_offset), **self._expires(updated)}),
+        )
+
+    async def _complete(self, upload: Upload, running: Any) -> None:
+        """Full length is not acceptance: the bytes must hash to the blob's name."""
+        if running is not None:
+            actual = running.hexdigest()
+        else:
+            actual = await run_in_threadpool(self.config.blobs.hash_part, upload.sha256)
+        if actual != upload.sha256:
+            self._drop_upload(upload.sha256)
+            raise ApiError(
+                422, "hash_mismatch",
+                "the uploaded bytes do not hash to the blob's name; the upload was removed",
+            )
+        await run_in_threadpool(self.config.blobs.finish_part, upload.sha256)
+        self.config.catalogue.complete_upload(upload.sha256)
+        self.hashes.drop(upload.sha256)
+
+    async def delete(self, request: Request) -> Response:
+        self._require_tus(request)
+        device = self.authenticate(request)
+        sha256 = self._blob_name(request)
+        async with self._lock_for(sha256):
+            if self.config.blobs.has_blob(sha256):
+                upload = self.config.catalogue.get_upload(sha256)
+                owner = upload is not None and upload.device_id == device.device_id
+                if not owner or self.config.catalogue.blob_referenced(sha256):
+                    raise ApiError(403, "kept", "this blob belongs to a received bundle")
+                self.config.blobs.delete_blob(sha256)
+                self.config.catalogue.delete_upload(sha256)
+                return Response(status_code=204, headers=self._tus_headers())
+            upload = self.config.catalogue.get_upload(sha256)
+            if upload is None or upload.device_id != device.device_id:
+                raise ApiError(404, "not_found", "no such upload")
+            self._drop_upload(sha256)
+        return Response(status_code=204, headers=self._tus_headers())
+
+    # api
+    async def hello(self, request: Request) -> Response:
+        device = self.authenticate(request)
+        nonce = request.query_params.get("nonce", "")
+        if not NONCE_RE.match(nonce):
+            raise ApiError(400, "bad_nonce", "nonce must be 16 to 128 hex characters")
+        signature = self.config.signing_key.sign(nonce.encode("ascii"))
+        return JSONResponse(
+            {
+                "service": SERVICE_NAME,
+                "device_id": device.device_id,
+                "nonce": nonce,
+                "signature": base64.b64encode(signature).decode("ascii"),
+            },
+            headers={"Cache-Control": "no-store"},
+        )
+
+    async def _read_body(self, request: Request, limit: int) -> bytes:
+        declared = _int_header(request, "Content-Length", required=False)
+        if declared is not None and declared > limit:
+            raise ApiError(413, "too_large", f"the body may be at most {limit} bytes")
+        chunks: list[bytes] = []
+        total = 0
+        async for data in request.stream():
+            total += len(data)
+            if total > limit:
+                raise ApiError(413, "too_large", f"the body may be at most {limit} bytes")
+            chunks.append(data)
+        return b"".join(chunks)
+
+    async def commit(self, request: Request) -> Response:
+        device = self.authenticate(request)
+        bundle_id = str(request.path_params.get("bundle_id", ""))
+        if not bundle_format.is_valid_id(bundle_id):
+            raise ApiError(404, "bad_id", "not a bundle id")
+        body = await self._read_body(request, self.config.max_manifest_size)
+        try:
+            raw = json.loads(body)
+        except (UnicodeDecodeError, ValueError):
+            raise ApiError(400, "bad_json", "the body is not a JSON manifest") from None
+        outcome = await run_in_threadpool(
+            ingest_manifest, self.config, device, bundle_id, raw, self._now()
+        )
+        return JSONResponse(outcome.receipt, status_code=201 if outcome.created else 200)
+
+    async def bench_raw(self, request: Request) -> Response:
+        """A plain PUT of the same bytes, to measure what tus costs on top (benchmark only)."""
+        self.authenticate(request)
+        from pathlib import Path
+
+        folder = Path(self.config.bench_dir) if self.config.bench_dir else None
+        if folder is None:
+            raise ApiError(404, "not_found", "no bench folder")
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"raw-{secrets.token_hex(8)}.part"
+        digest = hashlib.sha256()
+        size = 0
+        try:
+            with path.open("wb") as handle:
+                async for data in request.stream():
+                    if not data:
+                        continue
+                    size += len(data)
+                    if size > self.config.max_blob_size:
+                        raise ApiError(413, "too_large", "too large")
+                    handle.write(data)
+                    digest.update(data)
+                await run_in_threadpool(_flush_fsync, handle)
+        finally:
+            path.unlink(missing_ok=True)
+        return JSONResponse({"size": size, "sha256": digest.hexdigest()})
+
+
+def _flush_fsync(handle: Any) -> None:
+    import os
+
+    handle.flush()
+    os.fsync(handle.fileno())
+
+
+@dataclass(frozen=True)
+class CommitOutcome:
+    created: bool
+    receipt: dict[str, Any]
+
+
+def _manifest_blobs(config: ServerConfig, raw: dict[str, Any]) -> list[tuple[str, int]]:
+    blobs = raw.get("blobs")
+    if not isinstance(blobs, list):
+        raise ApiError(400, "bad_manifest", "the manifest lists no blobs")
+    if len(blobs) > config.max_blobs_per_bundle:
+        raise ApiError(
+            413, "too_many_blobs", f"a bundle may hold at most {config.max_blobs_per_bundle} blobs"
+        )
+    result: list[tuple[str, int]] = []
+    seen: set[str] = set()
+    for entry in blobs:
+        if not isinstance(entry, dict):
+            raise ApiError(400, "bad_manifest", "a blob entry is not an object")
+        sha = entry.get("sha256")
+        size = entry.get("size")
+        if not isinstance(sha, str) or not SHA256_RE.match(sha):
+            raise ApiError(400, "bad_manifest", "a blob entry has a bad sha256")
+        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+            raise ApiError(400, "bad_manifest", "a blob entry has a bad size")
+        if size > config.max_blob_size:
+            raise ApiError(413, "too_large", f"a blob may be at most {config.max_blob_size} bytes")
+        if sha in seen:
+            raise ApiError(400, "bad_manifest", "a blob is listed twice")
+        seen.add(sha)
+        result.append((sha, size))
+    return result
+
+
+def ingest_manifest(
+    config: ServerConfig,
+    device: Device,
+    bundle_id: str,
+    raw: Any,
+    now: float,
+    *,
+    verify_hashes: bool = True,
+) -> CommitOutcome:
+    """Verify a signed manifest whose blobs are already stored, then record the bundle.
+
+    Shared by the network commit and the sneakernet import so both check the same things."""
+    if not isinstance(raw, dict):
+        raise ApiError(400, "bad_manifest", "the manifest is not a JSON object")
+    if raw.get("bundle_id") != bundle_id:
+        raise ApiError(400, "id_mismatch", "the manifest names another bundle")
+    if raw.get("device_id") != device.device_id:
+        raise ApiError(403, "wrong_device", "this manifest belongs to another device")
+    blobs = _manifest_blobs(config, raw)
+    try:
+        manifest = bundle_format.Manifest.parse(raw)
+    except bundle_format.BundleError as error:
+        raise ApiError(400, "bad_manifest", str(error)) from None
+    if device.device_key is not None and manifest.device_key != device.device_key:
+        raise ApiError(403, "device_key", "this manifest is signed by a key the council does "
+                       "not know for this device")
+    try:
+        bundle_format.verify_manifest(manifest, expected_device_key=device.device_key)
+    except bundle_format.BundleError as error:
+        raise ApiError(400, "bad_signature", f"the manifest does not verify: {error}") from None
+    manifest_sha = manifest.sha256
+    existing = config.catalogue.get_bundle(bundle_id)
+    if existing is not None:
+        if existing.manifest_sha256 == manifest_sha:
+            return CommitOutcome(False, json.loads(existing.receipt_json))
+        raise ApiError(409, "conflict", "a different bundle with this id was already received")
+    if not config.catalogue.pin_device_key(device.device_id, manifest.device_key):
+        raise ApiError(403, "device_key", "this manifest is signed by a key the council does "
+                       "not know for this device")
+    missing: list[str] = []
+    for sha, size in blobs:
+        if config.blobs.blob_size(sha) != size:
+            missing.append(sha)
+        elif verify_hashes and config.blobs.hash_blob(sha) != sha:
+            log.error("stored blob %s does not hash to its name; removing it", sha)
+            config.blobs.delete_blob(sha)
+            config.catalogue.delete_upload(sha)
+            missing.append(sha)
+    if missing:
+        raise ApiError(422, "blobs_missing", "some blobs have not arrived",
+                       extra={"missing": missing})
+    received_at = utc_now_text(now)
+    receipt = bundle_format.sign_receipt(manifest, config.signing_key, received_at)
+    receipt_dict = receipt.to_dict()
+    stored = StoredBundle(
+        bundle_id=bundle_id,
+        device_id=device.device_id,
+        device_seq=int(manifest.device_seq),
+        manifest_sha256=manifest_sha,
+        manifest_json=manifest.to_bytes().decode("utf-8"),
+        receipt_json=json.dumps(receipt_dict, sort_keys=True),
+        received_at=received_at,
+        blobs=tuple(sha for sha, _ in blobs),
+    )
+    if not config.catalogue.add_bundle(stored):
+        # Another request stored it between our check and now: answer as a replay would.
+        return ingest_manifest(config, device, bundle_id, raw, now, verify_hashes=False)
+    log.info("received bundle %s from %s", bundle_id, device.device_id)
+    return CommitOutcome(True, receipt_dict)
+
+
+def create_app(config: ServerConfig) -> Starlette:
+    """The ingest app. ``config.middleware`` lets tests put a fault injector in front."""
+    handlers = CouncilApp(config)
+    routes = [
+        Route("/files/", handlers.options, methods=["OPTIONS"]),
+        Route("/files/", handlers.create, methods=["POST"]),
+        Route("/files/{sha256}", handlers.options, methods=["OPTIONS"]),
+        Route("/files/{sha256}", handlers.head, methods=["HEAD"]),
+        Route("/files/{sha256}", handlers.patch, methods=["PATCH"]),
+        Route("/files/{sha256}", handlers.delete, methods=["DELETE"]),
+        Route("/api/v1/hello", handlers.hello, methods=["GET"]),
+        Route("/api/v1/bundles/{bundle_id}", handlers.commit, methods=["PUT"]),
+    ]
+    if config.bench_raw:
+        routes.append(Route("/bench/raw", handlers.bench_raw, methods=["PUT"]))
+    app = Starlette(
+        routes=routes,
+        middleware=list(config.middleware),
+        exception_handlers={
+            ApiError: _api_error_handler,
+            HTTPException: _http_error_handler,
+            Exception: _crash_handler,
+        },
+    )
+    app.state.handlers = handlers
+    return app
+
+
+class ServerThread:
+    """A uvicorn server on a background thread (tests, the demo council)."""
+
+    def __init__(self, app: Starlette, host: str = "127.0.0.1", port: int = 0) -> None:
+        import socket
+
+        import uvicorn
+
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._socket.bind((host, port))
+        self.host = host
+        self.port = int(self._socket.getsockname()[1])
+        config = uvicorn.Config(
+            app, log_config=None, access_log=False, ws="none", lifespan="off",
+            timeout_graceful_shutdown=2, timeout_keep_alive=5,
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._run, name=f"council-server-{self.port}", daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def _run(self) -> None:
+        # Server.run() would install signal handlers, which only the main thread may do.
+        asyncio.run(self._server.serve(sockets=[self._socket]))
+
+    def start(self, timeout: float = 10.0) -> ServerThread:
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the council server did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._server.should_exit = True
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+        self._socket.close()
+
+
+def serve(config: ServerConfig, host: str = "127.0.0.1", port: int = 8765) -> None:
+    """Run the ingest server in the foreground until interrupted (``booth-council serve``)."""
+    import uvicorn
+
+    uvicorn.run(create_app(config), host=host, port=port, ws="none", lifespan="off")
