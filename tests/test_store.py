@@ -465,3 +465,29 @@ def test_a_kept_answer_survives_sigkill(paths: Paths) -> None:
         data = (paths.takes / file_name).read_bytes()
         assert hashlib.sha256(data).hexdigest() == sha256
         assert data == bytes(range(256)) * 400
+
+
+def test_threads_share_one_store_safely(store: Store) -> None:
+    import threading
+
+    event = start_event(store)
+    codes: list[str] = []
+    errors: list[BaseException] = []
+
+    def participant_after_participant() -> None:
+        try:
+            for _ in range(25):
+                session_id = open_consented_session(store, event)
+                store.save_priorities(session_id, "children", ["parks"])
+                codes.append(store.finish_session(session_id))
+        except BaseException as error:  # surfaced below
+            errors.append(error)
+
+    workers = [threading.Thread(target=participant_after_participant) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=30)
+    assert errors == []
+    assert len(set(codes)) == 100
+    assert store.priority_tally(event.id, "children") == {"parks": 100}
