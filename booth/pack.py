@@ -6,7 +6,8 @@ import difflib
 import hashlib
 import re
 import tomllib
-from collections.abc import Container, Iterable, Mapping
+from collections.abc import Container, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
@@ -325,7 +326,7 @@ class CampaignPack(_Model):
                 raise _FieldProblem(f"[{index}]", "is longer than 80 characters")
             key = name.casefold()
             if key in seen:
-                raise _FieldProblem(f"[{index}]", f"'{name}' is in the list twice")
+                raise _FieldProblem(f"[{index}]", f"{_shown(name)} is in the list twice")
             seen.add(key)
         return value
 
@@ -448,17 +449,22 @@ def _line(path: Path, problem: Problem) -> str:
     return f"campaign pack {path}: {where}{problem.message}"
 
 
+def _printable(text: str) -> str:
+    """``text`` with line breaks and other invisible characters written as escapes."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def _join_path(parts: Iterable[str | int]) -> str:
     text = ""
     for part in parts:
         if isinstance(part, int):
             text += f"[{part}]"
-        elif part.startswith("["):
+        elif part.startswith("[") and part.endswith("]"):
             text += part
-        elif text:
-            text += f".{part}"
         else:
-            text = part
+            # Quote names TOML itself would quote ("my key"), as the council would write them.
+            name = part if re.fullmatch(r"[A-Za-z0-9_-]+", part) else f'"{_printable(part)}"'
+            text = f"{text}.{name}" if text else name
     return text
 
 
@@ -483,7 +489,7 @@ def _describe(value: Any) -> str:
     if isinstance(value, float):
         return f"the number {value:g}"
     if isinstance(value, str):
-        return f"the text '{value}'"
+        return f"the text {_shown(value)}"
     if isinstance(value, list):
         return "a list"
     if isinstance(value, dict):
@@ -509,9 +515,11 @@ def _problem_from(error: Mapping[str, Any]) -> Problem:
     if kind in ("value_error", "assertion_error"):
         cause = ctx.get("error")
         if isinstance(cause, _FieldProblem):
-            if cause.field:
-                loc.append(cause.field)
-            return Problem(_join_path(loc), cause.problem)
+            where = _join_path(loc)
+            if cause.field:  # already a field path, written by this module
+                joiner = "." if where and not cause.field.startswith("[") else ""
+                where = f"{where}{joiner}{cause.field}"
+            return Problem(where, cause.problem)
         return Problem(_join_path(loc), message.removeprefix("Value error, "))
     if kind == "extra_forbidden":
         name = str(loc[-1]) if loc else "?"
@@ -519,7 +527,7 @@ def _problem_from(error: Mapping[str, Any]) -> Problem:
         suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
         return Problem(
             _join_path(loc),
-            f"'{name}' is not a setting the booth knows{suggestion}; check the spelling",
+            f"{_shown(name)} is not a setting the booth knows{suggestion}; check the spelling",
         )
     if kind == "missing":
         return Problem(_join_path(loc), "is required but missing")
@@ -582,7 +590,12 @@ def _problems_from(exc: ValidationError) -> list[Problem]:
 
 
 def _shown(value: Any) -> str:
-    return f"'{value}'" if isinstance(value, str) else repr(value)
+    if isinstance(value, str):
+        shown = _printable(value)
+        return f"'{shown[:60]}...'" if len(shown) > 60 else f"'{shown}'"
+    if isinstance(value, (list, dict)):
+        return _describe(value)
+    return repr(value)
 
 
 # --------------------------------------------------------------------------- loading
@@ -665,6 +678,32 @@ def _reserved_answers(data: Mapping[str, Any]) -> list[Problem]:
 
 def parse_pack(data: Mapping[str, Any], path: Path, digest: str = "") -> CampaignPack:
     """Validate an already-read pack (a TOML table); raises :class:`PackError` only."""
+    with _only_pack_errors(path):
+        return _parse(data, path, digest)
+
+
+def pack_from_toml(text: str, path: Path = Path("<text>")) -> CampaignPack:
+    """Read a pack from TOML text (handy in tests); raises :class:`PackError` only."""
+    with _only_pack_errors(path):
+        return _from_bytes(text.encode("utf-8", errors="replace"), path)
+
+
+@contextmanager
+def _only_pack_errors(path: Path) -> Iterator[None]:
+    try:
+        yield
+    except PackError:
+        raise
+    except Exception as exc:  # a bug in the loader must not stop the booth either
+        raise PackError(
+            path, [Problem("", f"could not be checked (internal error: {exc!r})")],
+            unexpected=True,
+        ) from exc
+
+
+def _parse(data: Mapping[str, Any], path: Path, digest: str) -> CampaignPack:
+    if not isinstance(data, Mapping):
+        raise PackError(path, [Problem("", "should be a TOML table of settings")])
     version = data.get("format_version")
     if isinstance(version, int) and not isinstance(version, bool):
         try:
@@ -683,11 +722,6 @@ def parse_pack(data: Mapping[str, Any], path: Path, digest: str = "") -> Campaig
     return pack
 
 
-def pack_from_toml(text: str, path: Path = Path("<text>")) -> CampaignPack:
-    """Read a pack from TOML text (handy in tests); raises :class:`PackError` only."""
-    return _from_bytes(text.encode("utf-8"), path)
-
-
 def _from_bytes(raw: bytes, path: Path) -> CampaignPack:
     try:
         text = raw.decode("utf-8")
@@ -699,7 +733,7 @@ def _from_bytes(raw: bytes, path: Path) -> CampaignPack:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise PackError(path, [_toml_problem(str(exc))]) from None
-    return parse_pack(data, path, hashlib.sha256(raw).hexdigest())
+    return _parse(data, path, hashlib.sha256(raw).hexdigest())
 
 
 def _toml_problem(message: str) -> Problem:
@@ -715,7 +749,7 @@ def _toml_problem(message: str) -> Problem:
 
 def load_pack(path: Path) -> CampaignPack:
     """Read and validate a campaign pack file. Raises :class:`PackError`, never anything else."""
-    try:
+    with _only_pack_errors(path):
         try:
             raw = path.read_bytes()
         except FileNotFoundError:
@@ -726,13 +760,6 @@ def load_pack(path: Path) -> CampaignPack:
             reason = exc.strerror or type(exc).__name__
             raise PackError(path, [Problem("", f"cannot be read ({reason})")]) from None
         return _from_bytes(raw, path)
-    except PackError:
-        raise
-    except Exception as exc:  # a bug in the loader must not stop the booth either
-        raise PackError(
-            path, [Problem("", f"could not be checked (internal error: {exc!r})")],
-            unexpected=True,
-        ) from exc
 
 
 def load_pack_or_default(path: Path, default_path: Path) -> tuple[CampaignPack, PackError | None]:
