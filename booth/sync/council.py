@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import secrets
 import time
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -14,20 +17,28 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from booth.sync.bundle import (
+    BLOBS_DIR,
+    MANIFEST_NAME,
+    SHA256_RE,
     BundleError,
+    Manifest,
+    blob_path,
     load_private_key,
     private_key_b64,
     public_key_b64,
+    read_manifest,
+    verify_bundle_dir,
 )
 from booth.sync.crypto import (
     AgeError,
+    decrypt_stream,
     generate_identity,
     identity_file_text,
     read_identities,
     read_recipients,
 )
-from booth.sync.server import ServerConfig, hash_token, new_token
-from booth.sync.storage import CouncilStorage, Device
+from booth.sync.server import ApiError, ServerConfig, hash_token, ingest_manifest, new_token
+from booth.sync.storage import CouncilStorage, Device, StoredBundle, fsync_dir, sha256_file
 
 INGEST_KEY = "ingest.key"
 INGEST_PUB = "ingest.pub"
@@ -185,3 +196,334 @@ def revoke(storage: CouncilStorage, device_id: str) -> None:
     at = datetime.fromtimestamp(time.time(), UTC).isoformat(timespec="seconds")
     if not storage.catalogue.revoke_device(device_id, at):
         raise CouncilError(f"device {device_id} was already withdrawn")
+
+
+# --- sneakernet import ---------------------------------------------------------------
+
+SUMS_FILE = "SHA256SUMS"
+RECEIPTS_DIR = "receipts"
+
+
+@dataclass
+class ImportReport:
+    """What ``booth-council import`` did with each bundle it found."""
+
+    received: list[str] = field(default_factory=list)
+    already_had: list[str] = field(default_factory=list)
+    rejected: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.rejected
+
+
+def read_sums(folder: Path) -> dict[str, str]:
+    """``SHA256SUMS`` as {relative path: sha256}, in the ``sha256sum`` text format."""
+    path = folder / SUMS_FILE
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CouncilError(f"{folder} has no {SUMS_FILE} list; is it a booth export?") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CouncilError(f"cannot read {path}: {exc}") from None
+    sums: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        digest, _, name = line.partition(" ")
+        name = name.lstrip(" *")
+        relative = Path(name)
+        if (
+            not SHA256_RE.fullmatch(digest)
+            or not name
+            or relative.is_absolute()
+            or ".." in relative.parts
+        ):
+            raise CouncilError(f"{SUMS_FILE} line {number} is not `<sha256>  <file>`")
+        sums[relative.as_posix()] = digest
+    return sums
+
+
+def _bundle_dirs(folder: Path) -> list[Path]:
+    found = {path.parent for path in folder.rglob(MANIFEST_NAME) if path.is_file()}
+    return sorted(found)
+
+
+def import_folder(folder: Path, keys: CouncilKeys, storage: CouncilStorage,
+                  *, now: float | None = None) -> ImportReport:
+    """Ingest bundles from a ``booth export`` folder with the network path's checks.
+
+    Every file listed in SHA256SUMS must hash right; every bundle must verify (signature,
+    pinned device key, every blob); receipts go to ``<folder>/receipts/<id>.json``."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise CouncilError(f"no folder at {folder}")
+    sums = read_sums(folder)
+    report = ImportReport()
+    config = server_config(keys, storage)
+    bad_files: set[str] = set()
+    for relative, digest in sums.items():
+        path = folder / relative
+        if not path.is_file() or sha256_file(path) != digest:
+            bad_files.add(relative)
+    receipts = folder / RECEIPTS_DIR
+    for bundle_dir in _bundle_dirs(folder):
+        if bundle_dir.is_relative_to(receipts):
+            continue
+        name = bundle_dir.name
+        problem = _import_one(bundle_dir, folder, sums, bad_files, config, storage, report, now)
+        if problem is not None:
+            report.rejected.append((name, problem))
+    return report
+
+
+def _import_one(
+    bundle_dir: Path,
+    root: Path,
+    sums: dict[str, str],
+    bad_files: set[str],
+    config: ServerConfig,
+    storage: CouncilStorage,
+    report: ImportReport,
+    now: float | None,
+) -> str | None:
+    """Import one bundle folder; the reason it was refused, or None."""
+    files = [bundle_dir / MANIFEST_NAME, *sorted((bundle_dir / BLOBS_DIR).glob("*"))]
+    for file in files:
+        relative = file.relative_to(root).as_posix()
+        if relative not in sums:
+            return f"{relative} is not in {SUMS_FILE}"
+        if relative in bad_files:
+            return f"{relative} does not match {SUMS_FILE} (damaged or missing)"
+    try:
+        manifest = read_manifest(bundle_dir)
+    except BundleError as exc:
+        return str(exc)
+    device = storage.catalogue.get_device(manifest.device_id)
+    if device is None:
+        return f"device {manifest.device_id} is not enrolled here"
+    if device.revoked_at is not None:
+        return f"device {manifest.device_id} has been withdrawn"
+    problems = verify_bundle_dir(bundle_dir, expected_device_key=device.device_key)
+    if problems:
+        return "; ".join(problems)
+    for blob in manifest.blobs:
+        if not storage.blobs.has_blob(blob.sha256):
+            storage.blobs.put_blob(blob.sha256, blob_path(bundle_dir, blob.sha256))
+    try:
+        outcome = ingest_manifest(
+            config, device, manifest.bundle_id, manifest.to_dict(),
+            time.time() if now is None else now,
+        )
+    except ApiError as exc:
+        return exc.detail
+    receipts = root / RECEIPTS_DIR
+    receipts.mkdir(exist_ok=True)
+    target = receipts / f"{manifest.bundle_id}.json"
+    part = target.with_name(target.name + ".part")
+    part.write_text(json.dumps(outcome.receipt, indent=2) + "\n", encoding="utf-8")
+    with part.open("rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(part, target)
+    fsync_dir(receipts)
+    (report.received if outcome.created else report.already_had).append(manifest.bundle_id)
+    return None
+
+
+# --- decrypt -------------------------------------------------------------------------
+
+
+def _decrypt_blob(storage: CouncilStorage, sha256: str, identities: list[str], target: Path,
+                  bundle_id: str) -> None:
+    part = target.with_name(target.name + ".part")
+    try:
+        with storage.blobs.open_blob(sha256) as source, part.open("wb") as sink:
+            decrypt_stream(source, sink, identities)
+    except FileNotFoundError:
+        part.unlink(missing_ok=True)
+        raise CouncilError(f"bundle {bundle_id}: blob {sha256[:12]} is missing from the store"
+                           ) from None
+    except AgeError as exc:
+        part.unlink(missing_ok=True)
+        raise CouncilError(
+            f"bundle {bundle_id}: cannot decrypt blob {sha256[:12]} ({exc}); "
+            "is this the council's ingest key?"
+        ) from None
+    os.replace(part, target)
+
+
+def read_payload(storage: CouncilStorage, bundle: StoredBundle,
+                 identities: list[str]) -> dict[str, Any]:
+    manifest = Manifest.parse(bundle.manifest_json)
+    try:
+        with storage.blobs.open_blob(manifest.payload.sha256) as source:
+            out = io.BytesIO()
+            decrypt_stream(source, out, identities)
+    except FileNotFoundError:
+        raise CouncilError(f"bundle {bundle.bundle_id}: its payload is missing from the store"
+                           ) from None
+    except AgeError as exc:
+        raise CouncilError(
+            f"bundle {bundle.bundle_id}: cannot decrypt its answers ({exc}); "
+            "is this the council's ingest key?"
+        ) from None
+    try:
+        payload = json.loads(out.getvalue())
+    except ValueError:
+        raise CouncilError(f"bundle {bundle.bundle_id}: its answers are not JSON") from None
+    if not isinstance(payload, dict) or payload.get("bundle_id") != bundle.bundle_id:
+        raise CouncilError(
+            f"bundle {bundle.bundle_id}: its answers name another bundle (tampered?)"
+        )
+    return payload
+
+
+def decrypt_all(keys: CouncilKeys, storage: CouncilStorage, out: Path) -> list[Path]:
+    """Every received bundle to ``<out>/<bundle_id>/`` as answers.json + video-<n>.mp4."""
+    identities = keys.ingest_identities()
+    out.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for bundle in storage.catalogue.list_bundles():
+        folder = out / bundle.bundle_id
+        folder.mkdir(exist_ok=True)
+        manifest = Manifest.parse(bundle.manifest_json)
+        payload = read_payload(storage, bundle, identities)
+        by_sha = {take.get("blob_sha256"): take for take in payload.get("takes", [])
+                  if isinstance(take, dict)}
+        videos: list[dict[str, Any]] = []
+        for number, blob in enumerate(
+            (b for b in manifest.blobs if b.kind == "video"), start=1
+        ):
+            name = f"video-{number}.mp4"
+            _decrypt_blob(storage, blob.sha256, identities, folder / name, bundle.bundle_id)
+            take = by_sha.get(blob.sha256, {})
+            videos.append({"file": name, "take_id": take.get("take_id"),
+                           "prompt_id": take.get("prompt_id"), "sha256": blob.sha256})
+        answers = {
+            "bundle_id": bundle.bundle_id,
+            "device_id": bundle.device_id,
+            "device_seq": bundle.device_seq,
+            "received_at": bundle.received_at,
+            "videos": videos,
+            "answers": payload,
+        }
+        target = folder / "answers.json"
+        target.write_text(json.dumps(answers, indent=2, ensure_ascii=False) + "\n",
+                          encoding="utf-8")
+        written.append(folder)
+    return written
+
+
+# --- report --------------------------------------------------------------------------
+
+NOT_GIVEN = "not given"
+CSV_COLUMNS = ("bundle", "look", "area", "age_band", "list", "item")
+
+
+@dataclass(frozen=True)
+class PriorityRow:
+    bundle: str
+    look: str
+    area: str
+    age_band: str
+    list: str
+    item: str
+
+
+def _age_band(about_you: dict[str, Any]) -> str:
+    for key in ("age_band", "child_age"):
+        value = about_you.get(key)
+        if isinstance(value, str) and value:
+            return value
+    for key, value in sorted(about_you.items()):
+        if "age" in key and isinstance(value, str) and value:
+            return value
+    return NOT_GIVEN
+
+
+def priority_rows(keys: CouncilKeys, storage: CouncilStorage) -> list[PriorityRow]:
+    identities = keys.ingest_identities()
+    rows: list[PriorityRow] = []
+    for bundle in storage.catalogue.list_bundles():
+        payload = read_payload(storage, bundle, identities)
+        session = payload.get("session") or {}
+        about = payload.get("about_you") or {}
+        look = str(session.get("look") or NOT_GIVEN)
+        area = about.get("area")
+        area_text = area if isinstance(area, str) and area else NOT_GIVEN
+        priorities = payload.get("priorities") or {}
+        for list_id, items in sorted(priorities.items()):
+            for item in items or []:
+                rows.append(PriorityRow(bundle.bundle_id, look, area_text, _age_band(about),
+                                        str(list_id), str(item)))
+    return rows
+
+
+def _labels(pack_path: Path | None) -> dict[str, str]:
+    """Item and answer ids to the words people saw, from the campaign pack when it loads."""
+    from booth.pack import PackError, load_pack
+    from booth.settings import default_pack_path
+
+    try:
+        pack = load_pack(pack_path or default_pack_path())
+    except PackError:
+        return {}
+    labels: dict[str, str] = {}
+    for priority_list in pack.priority_lists:
+        for item in priority_list.items:
+            labels[item.id] = item.label
+    for question in pack.about_you:
+        for option in question.options:
+            labels.setdefault(option.id, option.label)
+    return labels
+
+
+def _slug(text: str) -> str:
+    cleaned = "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")
+    return "-".join(part for part in cleaned.split("-") if part) or "none"
+
+
+def _bar_chart(title: str, counts: Counter[str], labels: dict[str, str], target: Path) -> None:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
+    ordered = counts.most_common()
+    names = [labels.get(key, key) for key, _ in ordered][::-1]
+    values = [value for _, value in ordered][::-1]
+    figure = Figure(figsize=(8, max(2.5, 0.4 * len(names) + 1.2)), dpi=100)
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    axes.barh(names, values, color="#1f6f8b")
+    axes.set_title(title)
+    axes.set_xlabel("people who chose it")
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    figure.tight_layout()
+    figure.savefig(target, format="png")
+
+
+def write_report(keys: CouncilKeys, storage: CouncilStorage, out: Path,
+                 pack_path: Path | None = None) -> list[Path]:
+    """priorities.csv plus a bar chart PNG per look (audience) and per area."""
+    rows = priority_rows(keys, storage)
+    out.mkdir(parents=True, exist_ok=True)
+    csv_path = out / "priorities.csv"
+    with csv_path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(CSV_COLUMNS)
+        for row in rows:
+            writer.writerow([row.bundle, row.look, row.area, row.age_band, row.list, row.item])
+    written = [csv_path]
+    labels = _labels(pack_path)
+    groups: dict[tuple[str, str], Counter[str]] = {}
+    for row in rows:
+        groups.setdefault(("look", row.look), Counter())[row.item] += 1
+        groups.setdefault(("area", row.area), Counter())[row.item] += 1
+    for (kind, value), counts in sorted(groups.items()):
+        shown = labels.get(value, value)
+        title = (f"Priorities chosen: {shown} look" if kind == "look"
+                 else f"Priorities chosen: {shown}")
+        target = out / f"chart-{kind}-{_slug(value)}.png"
+        _bar_chart(title, counts, labels, target)
+        written.append(target)
+    return written

@@ -1,0 +1,191 @@
+"""The ``booth-council`` command: keys, devices, the ingest server, import, decrypt, report."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from booth.sync.council import (
+    CouncilError,
+    CouncilKeys,
+    decrypt_all,
+    enrol,
+    import_folder,
+    keygen,
+    open_storage,
+    revoke,
+    server_config,
+    write_credential,
+    write_report,
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="booth-council",
+        description="The council's side of the booth: receive, decrypt and report answers.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    keys = sub.add_parser("keygen", help="make the council's keys in a new folder")
+    keys.add_argument("dir", help="folder for the keys (must not hold keys already)")
+
+    enrol_cmd = sub.add_parser("enrol", help="issue a credential file for a kiosk")
+    enrol_cmd.add_argument("--keys", required=True, help="the council key folder")
+    enrol_cmd.add_argument("--store", required=True, help="the server's storage folder")
+    enrol_cmd.add_argument("--name", required=True, help="a name for the kiosk, e.g. 'library 1'")
+    enrol_cmd.add_argument("--server", required=True, help="the URL kiosks reach the server at")
+    enrol_cmd.add_argument("--out", required=True, help="credential file to write")
+
+    revoke_cmd = sub.add_parser("revoke", help="stop a kiosk from sending (lost or stolen)")
+    revoke_cmd.add_argument("--store", required=True, help="the server's storage folder")
+    revoke_cmd.add_argument("device_id")
+
+    devices = sub.add_parser("devices", help="list enrolled kiosks")
+    devices.add_argument("--store", required=True, help="the server's storage folder")
+
+    serve = sub.add_parser("serve", help="run the ingest server kiosks upload to")
+    serve.add_argument("--keys", required=True, help="the council key folder")
+    serve.add_argument("--store", required=True, help="the server's storage folder")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8765)
+    serve.add_argument("--max-blob-size", type=int, default=None,
+                       help="largest blob accepted, in bytes (default 2 GiB)")
+    serve.add_argument("--bench-raw", action="store_true", help=argparse.SUPPRESS)
+
+    imp = sub.add_parser("import", help="take in bundles from a `booth export` folder (USB)")
+    imp.add_argument("dir", help="the export folder")
+    imp.add_argument("--keys", required=True, help="the council key folder")
+    imp.add_argument("--store", required=True, help="the server's storage folder")
+
+    dec = sub.add_parser("decrypt", help="every received bundle to answers.json and MP4 files")
+    dec.add_argument("--keys", required=True, help="the council key folder (with ingest.key)")
+    dec.add_argument("--store", required=True, help="the server's storage folder")
+    dec.add_argument("--out", required=True, help="folder to write to")
+
+    rep = sub.add_parser("report", help="priorities as CSV and bar charts")
+    rep.add_argument("--keys", required=True, help="the council key folder (with ingest.key)")
+    rep.add_argument("--store", required=True, help="the server's storage folder")
+    rep.add_argument("--out", required=True, help="folder to write to")
+    rep.add_argument("--pack", default=None, help="campaign pack for labels (default: shipped)")
+    return parser
+
+
+def _say(text: str) -> None:
+    print(text, flush=True)
+
+
+def _run(args: argparse.Namespace) -> int:
+    command = args.command
+    if command == "keygen":
+        made = keygen(Path(args.dir))
+        _say(f"Council keys written to {made.folder}")
+        _say(f"  ingest recipient: {made.ingest_recipient}")
+        _say(f"  escrow recipient: {made.escrow_recipient}")
+        _say("Move escrow.key to offline storage (a safe); keep ingest.key private.")
+        return 0
+    if command == "enrol":
+        keys = CouncilKeys.load(Path(args.keys))
+        storage = open_storage(Path(args.store))
+        try:
+            out = Path(args.out)
+            if out.exists():
+                raise CouncilError(f"{out} already exists; choose another file name")
+            credential = enrol(keys, storage, args.name, args.server)
+            write_credential(credential, out)
+        finally:
+            storage.close()
+        _say(f"Enrolled {args.name!r} as {credential['device_id']}; credential in {out}")
+        _say("Install it on the kiosk with `booth enrol FILE`, then delete this file.")
+        return 0
+    if command == "revoke":
+        storage = open_storage(Path(args.store), create=False)
+        try:
+            revoke(storage, args.device_id)
+        finally:
+            storage.close()
+        _say(f"Device {args.device_id} can no longer send anything.")
+        return 0
+    if command == "devices":
+        storage = open_storage(Path(args.store), create=False)
+        try:
+            for device in storage.catalogue.list_devices():
+                state = f"withdrawn {device.revoked_at}" if device.revoked_at else "active"
+                _say(f"{device.device_id}  {device.name}  enrolled {device.enrolled_at}  {state}")
+        finally:
+            storage.close()
+        return 0
+    if command == "serve":
+        from booth.sync.server import serve
+
+        keys = CouncilKeys.load(Path(args.keys))
+        storage = open_storage(Path(args.store))
+        limits: dict[str, object] = {"bench_raw": bool(args.bench_raw)}
+        if args.max_blob_size is not None:
+            if args.max_blob_size <= 0:
+                raise CouncilError("--max-blob-size must be positive")
+            limits["max_blob_size"] = args.max_blob_size
+        try:
+            serve(server_config(keys, storage, **limits), host=args.host, port=args.port)
+        finally:
+            storage.close()
+        return 0
+    if command == "import":
+        keys = CouncilKeys.load(Path(args.keys))
+        storage = open_storage(Path(args.store))
+        try:
+            report = import_folder(Path(args.dir), keys, storage)
+        finally:
+            storage.close()
+        for bundle_id in report.received:
+            _say(f"received {bundle_id}")
+        for bundle_id in report.already_had:
+            _say(f"already had {bundle_id} (receipt written again)")
+        for name, reason in report.rejected:
+            print(f"REFUSED {name}: {reason}", file=sys.stderr, flush=True)
+        _say(f"{len(report.received)} received, {len(report.already_had)} already had, "
+             f"{len(report.rejected)} refused; receipts in {Path(args.dir) / 'receipts'}")
+        return 0 if report.ok else 1
+    if command == "decrypt":
+        keys = CouncilKeys.load(Path(args.keys))
+        storage = open_storage(Path(args.store), create=False)
+        try:
+            folders = decrypt_all(keys, storage, Path(args.out))
+        finally:
+            storage.close()
+        _say(f"{len(folders)} bundles decrypted into {args.out}")
+        return 0
+    if command == "report":
+        keys = CouncilKeys.load(Path(args.keys))
+        storage = open_storage(Path(args.store), create=False)
+        try:
+            files = write_report(keys, storage, Path(args.out),
+                                 Path(args.pack) if args.pack else None)
+        finally:
+            storage.close()
+        _say(json.dumps({"written": [str(path) for path in files]}, indent=2))
+        return 0
+    raise CouncilError(f"unknown command {command}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(list(argv) if argv is not None else None)
+    try:
+        return _run(args)
+    except CouncilError as exc:
+        print(f"booth-council: {exc}", file=sys.stderr, flush=True)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"booth-council: {exc.strerror or exc}{where}", file=sys.stderr, flush=True)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
