@@ -44,7 +44,8 @@ class State(StrEnum):
 
 
 class JourneyError(Exception):
-    """An event that makes no sense in the current state (logged and ignored by the kiosk)."""
+    """An event that makes no sense in the current state. Raised only by a strict journey;
+    the kiosk's journey logs such events and ignores them."""
 
 
 FAILSAFE_MESSAGE = "Sorry, something went wrong. The booth will be ready again in a moment."
@@ -196,7 +197,12 @@ class Journey:
         clock: Clock,
         effects: JourneyEffects,
         event_settings: EventSettings | None = None,
+        *,
+        strict: bool = False,
     ) -> None:
+        """``strict`` raises :class:`JourneyError` for events the screens should not send
+        in the current state (for tests of the screens); the kiosk runs with it off."""
+        self._strict = strict
         self._pack = pack
         self._clock = clock
         self._effects = effects
@@ -208,6 +214,7 @@ class Journey:
         self._last_activity = clock.now()
         self._failsafe_message: str | None = None
         self._reset_session()
+        self._last_view = self.view()
 
     # ----------------------------------------------------------------- reading
 
@@ -221,8 +228,10 @@ class Journey:
         return self._draft
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
-        """Call ``listener`` with a fresh view on every change; returns an unsubscribe."""
+        """Call ``listener`` now with the current view, then with a fresh view on every
+        change (timers included); returns a function that unsubscribes."""
         self._listeners.append(listener)
+        self._tell(listener, self.view())
 
         def unsubscribe() -> None:
             if listener in self._listeners:
@@ -344,15 +353,21 @@ class Journey:
         if self._state is State.RECORDING and self._take_requested and self._draft is not None:
             self._run("recording_started", lambda: self._do_recording_started(take_id))
             return
+        draft = self._draft
+        if draft is not None and take_id in draft.take_ids:
+            self._race("recording_started", f"{take_id} again")
+            return
         # A take nobody is waiting for (it arrived after a timeout, a failsafe or a
-        # walk-away): stop it and make sure it leaves nothing behind.
-        self._stray("recording_started", take_id)
-        self._guard("stop_take", self._effects.stop_take)
+        # walk-away): stop it, unless that would stop our own take, and make sure it
+        # leaves nothing behind.
+        self._race("recording_started", take_id)
+        if self._recording_since is None:
+            self._guard("stop_take", self._effects.stop_take)
         self._guard("discard_take", lambda: self._effects.discard_take(take_id))
 
     def stop_recording(self) -> None:
         """The "stop" button."""
-        if self._state is not State.RECORDING or self._stopping:
+        if self._state is not State.RECORDING or self._recording_since is None or self._stopping:
             self._stray("stop_recording")
             return
         self._run("stop_recording", self._request_stop)
@@ -365,14 +380,14 @@ class Journey:
                 "recording_finished", lambda: self._do_recording_finished(take_id, duration_s)
             )
             return
-        self._stray("recording_finished", take_id)
-        if draft is None or take_id != draft.kept_take_id:
+        self._race("recording_finished", take_id)
+        if draft is None or take_id not in (draft.take_id, draft.kept_take_id):
             self._guard("discard_take", lambda: self._effects.discard_take(take_id))
 
     def recording_failed(self, reason: str) -> None:
         """The recorder gave up (camera lost, disk full...)."""
         if self._state is not State.RECORDING:
-            self._stray("recording_failed", reason)
+            self._race("recording_failed", reason)
             return
         self._run("recording_failed", lambda: self._do_recording_failed(reason))
 
@@ -484,7 +499,15 @@ class Journey:
         return False
 
     def _stray(self, name: str, detail: str = "") -> None:
-        log.info("ignored %s in %s%s", name, self._state, f" ({detail})" if detail else "")
+        """An event the screens should not have sent now: logged, ignored (raised if strict)."""
+        message = f"ignored {name} in {self._state}" + (f" ({detail})" if detail else "")
+        log.info("%s", message)
+        if self._strict:
+            raise JourneyError(message)
+
+    def _race(self, name: str, detail: str) -> None:
+        """A recorder report that lost a race with the participant: normal, only logged."""
+        log.info("late %s in %s (%s)", name, self._state, detail)
 
     def _guard(self, name: str, call: Callable[[], object]) -> None:
         """Call an effect whose failure must not stop the clean-up around it."""
@@ -497,6 +520,9 @@ class Journey:
         self._last_activity = self._clock.now()
         try:
             action()
+        except JourneyError:
+            self._publish()
+            raise
         except Exception:
             log.exception("journey event %s failed in %s", name, self._state)
             if self._state is not State.FAILSAFE:
@@ -509,10 +535,14 @@ class Journey:
             return
         self._last_view = view
         for listener in list(self._listeners):
-            try:
-                listener(view)
-            except Exception:
-                log.exception("journey listener failed")
+            self._tell(listener, view)
+
+    @staticmethod
+    def _tell(listener: Listener, view: JourneyView) -> None:
+        try:
+            listener(view)
+        except Exception:  # a screen's bug must not stop the journey
+            log.exception("journey listener failed")
 
     def _set_state(self, state: State) -> None:
         self._state = state
@@ -658,11 +688,13 @@ class Journey:
         assert draft is not None
         log.warning("recording failed: %s", reason)
         take_id = draft.take_id
-        was_recording = self._take_requested or self._recording_since is not None
+        must_stop = (self._take_requested or self._recording_since is not None) and not (
+            self._stopping
+        )
         self._clear_take()
         self._enter_choose_prompt()
         self._notice = "Sorry, that recording did not work. You can try again or carry on."
-        if was_recording:
+        if must_stop:
             self._guard("stop_take", self._effects.stop_take)
         if take_id is not None:
             self._effects.discard_take(take_id)
