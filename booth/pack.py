@@ -177,9 +177,11 @@ class AboutYouQuestion(_Model):
     @model_validator(mode="after")
     def _check(self) -> AboutYouQuestion:
         _unique((option.id for option in self.options), "answer", "options")
-        if not any(option.id != PREFER_NOT_TO_SAY_ID for option in self.options):
+        added = (PREFER_NOT_TO_SAY_ID, SOMEWHERE_ELSE_ID)
+        if not any(option.id not in added for option in self.options):
             raise _FieldProblem(
-                "options", "the question has no answers to choose from; add some options"
+                "options", "the question has no answers to choose from; add options "
+                "(or areas, when it has use_areas = true)"
             )
         return self
 

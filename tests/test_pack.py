@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import re
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -298,6 +299,11 @@ BAD_PACKS: dict[str, tuple[str, str, str]] = {
         "areas[17]",
         "'bramhall' is in the list twice",
     ),
+    "question without answers": (
+        re.sub(r"^areas = \[.*?^\]", "areas = []", DEFAULT_TEXT, flags=re.S | re.M),
+        "about_you[2].options",
+        "no answers to choose from",
+    ),
     "bad id": (
         edit('id = "child_love"', 'id = "Child Love"'),
         "prompts[0].id",
@@ -366,6 +372,19 @@ def test_misspelling_is_reported_before_what_it_left_missing() -> None:
     first, second = caught.value.problems[:2]
     assert first.field == "councill" and "did you mean 'council'?" in first.message
     assert second.field == "council"
+
+
+def test_the_minimal_example_in_the_docs_loads(tmp_path: Path) -> None:
+    doc = (DEFAULT.parents[2] / "docs" / "campaign-pack.md").read_text(encoding="utf-8")
+    example = doc.split("## A minimal pack", 1)[1].split("```toml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "market_day.toml"
+    path.write_text(example, encoding="utf-8")
+    minimal = load_pack(path)
+    for look in LOOKS:
+        assert [p.id for p in minimal.prompts_for(look)] == ["love"]
+        assert minimal.priority_list_for(look).id == "priorities"
+        assert minimal.about_you_for(look) == []
+    assert "90 days" in minimal.consent_for("older").text
 
 
 def test_a_model_dump_validates_again(pack: CampaignPack) -> None:
