@@ -1,0 +1,434 @@
+"""The uploader: sealed bundles to the council server over tus, receipts before purging.
+
+For each bundle: check it on disk (a damaged one is quarantined, never sent), then for
+each blob HEAD first (resume from the server's offset), POST to create, PATCH chunks
+with ``Upload-Offset`` and ``Upload-Checksum``; then PUT the signed manifest and verify
+the server's receipt before marking the bundle committed, deleting its blobs and
+keeping a tombstone. Transient trouble (network, 5xx, 429, a captive portal) is
+retried forever with exponential backoff and full jitter; 401/403/409/413 stop and
+ask for an officer. No Qt here: ``booth.sync.qt`` runs this on a worker thread.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import random
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+
+import httpx
+
+from booth.store import Bundle, Store, fsync_dir
+from booth.sync.bundle import (
+    BundleError,
+    Manifest,
+    Receipt,
+    blob_path,
+    verify_bundle_dir,
+    verify_receipt,
+)
+from booth.sync.keys import Credential, DeviceKeys
+from booth.sync.online import auth_headers, make_client, say_hello
+
+log = logging.getLogger(__name__)
+
+TUS_VERSION = "1.0.0"
+DEFAULT_CHUNK = 8 * 1024 * 1024
+BACKOFF_BASE = 2.0
+BACKOFF_CAP = 600.0
+RETRY_AFTER_CAP = 3600.0
+CHECKSUM_RETRIES = 3
+
+ProgressFn = Callable[[str, int, int], None]
+BundleFn = Callable[[str], None]
+StateFn = Callable[[str], None]
+
+
+class SyncStopped(Exception):
+    """The sync stopped before it was done (asked to, or gave up for now)."""
+
+
+class NeedsOfficer(SyncStopped):
+    """Something only a person can fix; the message is what to tell the officer."""
+
+
+class GaveUp(SyncStopped):
+    """Too many transient failures in a row for a one-off sync (``booth sync``)."""
+
+
+class Transient(Exception):
+    """Worth retrying later: network trouble, a busy or broken server, a captive portal."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+class _Quarantine(Exception):
+    """This bundle cannot be sent as it is: set it aside, then go on with the others
+    (or, when ``stop``, stop and tell the officer)."""
+
+    def __init__(self, reason: str, stop: bool = False) -> None:
+        super().__init__(reason)
+        self.stop = stop
+
+
+def full_jitter(attempt: int, rand: Callable[[], float], base: float, cap: float) -> float:
+    """AWS "full jitter": a uniform wait between 0 and min(cap, base * 2**attempt)."""
+    return rand() * min(cap, base * (2.0 ** min(attempt, 32)))
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return min(float(value), RETRY_AFTER_CAP)
+    try:
+        when = parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, min(when - (now if now is not None else time.time()), RETRY_AFTER_CAP))
+
+
+@dataclass
+class SyncReport:
+    """What one sync run did."""
+
+    committed: list[str] = field(default_factory=list)
+    quarantined: list[str] = field(default_factory=list)
+    bytes_sent: int = 0
+    retries: int = 0
+    problem: str | None = None
+
+
+@dataclass
+class UploaderOptions:
+    chunk_size: int = DEFAULT_CHUNK
+    backoff_base: float = BACKOFF_BASE
+    backoff_cap: float = BACKOFF_CAP
+    timeout: float = 30.0
+    give_up_after: int | None = None  # consecutive transient failures; None = forever
+
+
+class Uploader:
+    """Sends every sealed bundle; safe to run again at any point after a crash."""
+
+    def __init__(
+        self,
+        store: Store,
+        credential: Credential,
+        device_keys: DeviceKeys,
+        *,
+        options: UploaderOptions | None = None,
+        client: httpx.Client | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        rand: Callable[[], float] = random.random,
+        stop: threading.Event | None = None,
+        on_progress: ProgressFn | None = None,
+        on_committed: BundleFn | None = None,
+        on_state: StateFn | None = None,
+    ) -> None:
+        self.store = store
+        self.paths = store.paths
+        self.credential = credential
+        self.device_keys = device_keys
+        self.options = options or UploaderOptions()
+        self.client = client or make_client(credential, self.options.timeout)
+        self._owns_client = client is None
+        self._sleep = sleep
+        self._rand = rand
+        self._stop = stop or threading.Event()
+        self._on_progress = on_progress or (lambda _b, _s, _t: None)
+        self._on_committed = on_committed or (lambda _b: None)
+        self._on_state = on_state or (lambda _s: None)
+        self._headers = {**auth_headers(credential), "Tus-Resumable": TUS_VERSION}
+        self.report = SyncReport()
+
+    def close(self) -> None:
+        if self._owns_client:
+            self.client.close()
+
+    def __enter__(self) -> Uploader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ the loop
+
+    def run(self) -> SyncReport:
+        """Send everything pending. Raises NeedsOfficer or SyncStopped/GaveUp to stop."""
+        self.report = SyncReport()
+        self._purge_committed()
+        pending = self.store.bundles_in_state("sealed", "uploading")
+        if not pending:
+            return self.report
+        failures = 0
+        checked_online = False
+        while pending:
+            if self._stop.is_set():
+                raise SyncStopped("asked to stop")
+            current = pending[0]
+            try:
+                if not checked_online:
+                    self._check_online()
+                    checked_online = True
+                    self._on_state("syncing")
+                progressed = self._send_bundle(current)
+            except Transient as exc:
+                failures += 1
+                self.report.retries += 1
+                checked_online = False
+                self._on_state("offline")
+                give_up = self.options.give_up_after
+                if give_up is not None and failures >= give_up:
+                    self.report.problem = str(exc)
+                    raise GaveUp(f"could not send for now: {exc}") from None
+                delay = (
+                    exc.retry_after
+                    if exc.retry_after is not None
+                    else full_jitter(failures - 1, self._rand, self.options.backoff_base,
+                                     self.options.backoff_cap)
+                )
+                log.info("sync: %s; trying again in %.1f s", exc, delay)
+                self._wait(delay)
+                continue
+            except _Quarantine as exc:
+                self._quarantine(current.id, str(exc))
+                if exc.stop:
+                    raise NeedsOfficer(f"bundle {current.id}: {exc}") from None
+                progressed = True
+            if progressed:
+                failures = 0
+            pending.pop(0)
+        return self.report
+
+    def _wait(self, seconds: float) -> None:
+        if self._stop.is_set():
+            raise SyncStopped("asked to stop")
+        self._sleep(seconds)
+        if self._stop.is_set():
+            raise SyncStopped("asked to stop")
+
+    def _check_online(self) -> None:
+        hello = say_hello(self.client, self.credential)
+        if hello.needs_officer:
+            raise NeedsOfficer(hello.detail)
+        if not hello.online:
+            raise Transient(hello.detail)
+
+    def _quarantine(self, bundle_id: str, reason: str) -> None:
+        log.warning("bundle %s quarantined: %s", bundle_id, reason)
+        self.store.set_bundle_state(bundle_id, "quarantined", reason)
+        self.report.quarantined.append(bundle_id)
+
+    def _purge_committed(self) -> None:
+        """Finish purges a crash interrupted (the receipt was already verified and kept)."""
+        for found in self.store.bundles_in_state("committed"):
+            self._purge(found.id, Manifest.parse(found.manifest_json))
+
+    def _purge(self, bundle_id: str, manifest: Manifest) -> None:
+        self.store.purge_bundle(bundle_id, [blob.sha256 for blob in manifest.blobs])
+        shutil.rmtree(self.paths.bundles / bundle_id, ignore_errors=True)
+        fsync_dir(self.paths.bundles)
+
+    # ------------------------------------------------------------------ one bundle
+
+    def _local_manifest(self, found: Bundle) -> Manifest:
+        folder = self.paths.bundles / found.id
+        problems = verify_bundle_dir(folder, self.device_keys.public_b64)
+        if problems:
+            raise _Quarantine("; ".join(problems))
+        manifest = Manifest.parse((folder / "manifest.json").read_bytes())
+        try:
+            recorded = Manifest.parse(found.manifest_json)
+        except BundleError:
+            raise _Quarantine("the store's copy of the manifest is damaged") from None
+        if recorded != manifest:
+            raise _Quarantine("manifest.json differs from the one recorded when sealed")
+        return manifest
+
+    def _send_bundle(self, found: Bundle) -> bool:
+        """One attempt at one bundle; idempotent, so a retry simply calls it again."""
+        manifest = self._local_manifest(found)
+        if found.state == "sealed":
+            self.store.set_bundle_state(found.id, "uploading")
+        folder = self.paths.bundles / found.id
+        total = manifest.total_size
+        done = 0
+        self._on_progress(found.id, 0, total)
+        for blob in manifest.blobs:
+            self._send_blob(found.id, blob_path(folder, blob.sha256), blob.sha256, blob.size,
+                            done, total)
+            done += blob.size
+            self._on_progress(found.id, done, total)
+        receipt = self._commit(found.id, manifest)
+        self.store.add_receipt(found.id, receipt.to_bytes().decode(), "network")
+        self._purge(found.id, manifest)
+        self.report.committed.append(found.id)
+        self._on_committed(found.id)
+        log.info("bundle %s committed and purged", found.id)
+        return True
+
+    # ------------------------------------------------------------------ HTTP
+
+    def _request(
+        self, method: str, url: str, headers: dict[str, str], content: bytes | None = None
+    ) -> httpx.Response:
+        try:
+            answer = self.client.request(method, url, headers=headers, content=content)
+        except httpx.HTTPError as exc:
+            raise Transient(f"network trouble ({type(exc).__name__})") from None
+        status = answer.status_code
+        if status == 401:
+            raise NeedsOfficer("the council server does not know this booth; enrol it again")
+        if status == 403:
+            raise NeedsOfficer(self._reason(answer, "the council server refused this booth"))
+        if status == 429 or status == 503 or status >= 500:
+            raise Transient(
+                f"the council server is busy ({status})",
+                parse_retry_after(answer.headers.get("Retry-After")),
+            )
+        if 300 <= status < 400:
+            raise Transient(f"redirected ({status}); a Wi-Fi sign-in page?")
+        return answer
+
+    @staticmethod
+    def _reason(answer: httpx.Response, fallback: str) -> str:
+        try:
+            body = answer.json()
+        except ValueError:
+            return fallback
+        if isinstance(body, dict) and isinstance(body.get("detail"), str):
+            return f"{fallback}: {body['detail']}"
+        return fallback
+
+    def _server_offset(self, location: str) -> int | None:
+        """The server's offset for this blob, or None when it has no upload of it."""
+        answer = self._request("HEAD", location, headers=self._headers)
+        if answer.status_code in (404, 410):
+            return None
+        offset = answer.headers.get("Upload-Offset")
+        if answer.status_code != 200 or offset is None or not offset.isdigit():
+            raise Transient(f"unexpected answer to HEAD ({answer.status_code})")
+        return int(offset)
+
+    def _create(self, sha256: str, size: int) -> None:
+        metadata = "sha256 " + base64.b64encode(sha256.encode("ascii")).decode("ascii")
+        answer = self._request(
+            "POST", "/files/",
+            headers={**self._headers, "Upload-Length": str(size), "Upload-Metadata": metadata},
+        )
+        if answer.status_code == 413:
+            raise _Quarantine(
+                self._reason(answer, "the council server refuses a blob this big"), stop=True
+            )
+        if answer.status_code == 409:
+            # Another device holds this upload: an officer must look (it should never happen).
+            raise NeedsOfficer(self._reason(answer, "the council server refused an upload"))
+        if answer.status_code != 201:
+            raise Transient(f"unexpected answer to POST ({answer.status_code})")
+
+    def _send_blob(
+        self, bundle_id: str, path: Path, sha256: str, size: int, before: int, total: int
+    ) -> None:
+        location = f"/files/{sha256}"
+        offset = self._server_offset(location)
+        if offset is None:
+            self._create(sha256, size)
+            offset = self._server_offset(location)
+            if offset is None:
+                raise Transient("the server lost the upload it just created")
+        bad_checksums = 0
+        conflicts = 0
+        with open(path, "rb") as source:
+            while offset < size:
+                if self._stop.is_set():
+                    raise SyncStopped("asked to stop")
+                source.seek(offset)
+                chunk = source.read(min(self.options.chunk_size, size - offset))
+                if len(chunk) != min(self.options.chunk_size, size - offset):
+                    raise _Quarantine(f"blob {sha256[:12]} became shorter while sending")
+                checksum = base64.b64encode(hashlib.sha1(chunk).digest()).decode("ascii")
+                answer = self._request(
+                    "PATCH", location, content=chunk,
+                    headers={
+                        **self._headers,
+                        "Upload-Offset": str(offset),
+                        "Upload-Checksum": f"sha1 {checksum}",
+                        "Content-Type": "application/offset+octet-stream",
+                    },
+                )
+                status = answer.status_code
+                if status == 204:
+                    new_offset = answer.headers.get("Upload-Offset", "")
+                    if not new_offset.isdigit() or int(new_offset) <= offset:
+                        raise Transient("unexpected answer to PATCH (no progress)")
+                    self.report.bytes_sent += len(chunk)
+                    offset = int(new_offset)
+                    bad_checksums = 0
+                    conflicts = 0
+                    self._on_progress(bundle_id, before + offset, total)
+                elif status == 460:
+                    bad_checksums += 1
+                    if bad_checksums >= CHECKSUM_RETRIES:
+                        raise Transient("the chunk keeps arriving damaged")
+                elif status == 409:
+                    conflicts += 1
+                    if conflicts >= CHECKSUM_RETRIES:
+                        raise Transient("the server is still busy with an earlier chunk")
+                    found = self._server_offset(location)
+                    if found is None:
+                        raise Transient("the upload vanished; starting it again")
+                    offset = found
+                elif status in (404, 410):
+                    raise Transient("the server's upload expired; starting it again")
+                elif status == 413:
+                    raise _Quarantine(
+                        self._reason(answer, "the council server refuses this"), stop=True
+                    )
+                elif status == 422:
+                    # The server hashed the finished blob and it is not what we named it.
+                    raise _Quarantine(f"blob {sha256[:12]} does not match its name")
+                else:
+                    raise Transient(f"unexpected answer to PATCH ({status})")
+
+    def _commit(self, bundle_id: str, manifest: Manifest) -> Receipt:
+        answer = self._request(
+            "PUT", f"/api/v1/bundles/{bundle_id}", content=manifest.to_bytes(),
+            headers={**auth_headers(self.credential), "Content-Type": "application/json"},
+        )
+        status = answer.status_code
+        if status == 409:
+            reason = "the council already holds a different bundle with this id"
+            self.store.set_bundle_state(bundle_id, "quarantined", reason)
+            self.report.quarantined.append(bundle_id)
+            raise NeedsOfficer(f"bundle {bundle_id}: {reason}")
+        if status == 413:
+            raise _Quarantine(
+                self._reason(answer, "the council server refuses a bundle this big"), stop=True
+            )
+        if status == 422:
+            raise Transient("the council server is missing some blobs; sending them again")
+        if status not in (200, 201):
+            raise Transient(f"unexpected answer to the commit ({status})")
+        try:
+            receipt = Receipt.parse(answer.content)
+        except BundleError:
+            raise Transient("the commit's answer was not a receipt (a Wi-Fi sign-in page?)") \
+                from None
+        try:
+            verify_receipt(receipt, manifest, self.credential.server_signing_key)
+        except BundleError as exc:
+            raise NeedsOfficer(f"the council server's receipt did not verify: {exc}") from None
+        return receipt
+

@@ -1,0 +1,147 @@
+"""The uploader against a real council server on loopback: send, resume, commit, purge."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from booth.settings import Settings
+from booth.sync import bundle, uploader
+from booth.sync.online import say_hello
+from tests.helpers.council import CouncilServer, council_server, sha256_metadata, tus_headers
+from tests.helpers.sync import Kiosk, council_reads_video, enrolled_kiosk
+
+__all__ = ["council_server"]
+
+
+@pytest.fixture
+def kiosk(settings: Settings, council_server: CouncilServer) -> Iterator[Kiosk]:
+    with enrolled_kiosk(settings.paths, council_server) as made:
+        yield made
+
+
+def test_sealed_bundles_reach_the_council_and_leave_the_kiosk(
+    kiosk: Kiosk, council_server: CouncilServer
+) -> None:
+    first, first_videos = kiosk.seal_one(videos=2)
+    second, _ = kiosk.seal_one(videos=0)
+    manifests = {b: bundle.read_manifest(kiosk.paths.bundles / b) for b in (first, second)}
+    progress: list[tuple[str, int, int]] = []
+    committed: list[str] = []
+    up = kiosk.uploader(on_progress=lambda b, s, t: progress.append((b, s, t)),
+                        on_committed=committed.append)
+    report = up.run()
+
+    assert report.committed == [first, second] == committed
+    assert report.quarantined == []
+    for bundle_id, manifest in manifests.items():
+        stored = council_server.bundle(bundle_id)
+        assert stored is not None and stored.manifest_sha256 == manifest.sha256
+        assert all(council_server.has_blob(b.sha256) for b in manifest.blobs)
+        assert kiosk.state(bundle_id) == "purged"
+        assert not (kiosk.paths.bundles / bundle_id).exists()
+    videos = [b for b in manifests[first].blobs if b.kind == "video"]
+    assert [council_reads_video(council_server, v.sha256) for v in videos] == first_videos
+
+    tombstones = {t.bundle_id: t for t in kiosk.store.tombstones()}
+    assert set(tombstones) == {first, second}
+    receipt = bundle.Receipt.parse(tombstones[first].receipt_json)
+    bundle.verify_receipt(receipt, manifests[first], council_server.signing_public_key)
+    assert tombstones[first].blob_hashes == [b.sha256 for b in manifests[first].blobs]
+
+    first_progress = [p for p in progress if p[0] == first]
+    sent = [p[1] for p in first_progress]
+    assert sent == sorted(sent)
+    assert first_progress[-1][1] == first_progress[-1][2] == manifests[first].total_size
+    # A second run has nothing to do.
+    assert kiosk.uploader().run().committed == []
+
+
+def test_upload_resumes_from_the_servers_offset(
+    kiosk: Kiosk, council_server: CouncilServer
+) -> None:
+    bundle_id, _ = kiosk.seal_one(videos=1)
+    manifest = bundle.read_manifest(kiosk.paths.bundles / bundle_id)
+    video = next(b for b in manifest.blobs if b.kind == "video")
+    data = bundle.blob_path(kiosk.paths.bundles / bundle_id, video.sha256).read_bytes()
+    half = len(data) // 2
+    credential = kiosk.credential.model_dump()
+    headers = tus_headers(credential)
+    with httpx.Client(base_url=council_server.url) as client:
+        created = client.post("/files/", headers={
+            **headers, "Upload-Length": str(len(data)),
+            "Upload-Metadata": sha256_metadata(video.sha256)})
+        assert created.status_code == 201
+        patched = client.patch(created.headers["Location"], content=data[:half], headers={
+            **headers, "Upload-Offset": "0",
+            "Content-Type": "application/offset+octet-stream"})
+        assert patched.status_code == 204
+
+    up = kiosk.uploader(chunk_size=512)
+    report = up.run()
+    assert report.committed == [bundle_id]
+    assert report.bytes_sent == manifest.total_size - half
+    assert council_server.blob_path(video.sha256).read_bytes() == data
+
+
+def test_a_bundle_the_server_already_has_commits_without_resending(
+    kiosk: Kiosk, council_server: CouncilServer
+) -> None:
+    bundle_id, _ = kiosk.seal_one(videos=1)
+    folder = kiosk.paths.bundles / bundle_id
+    manifest = bundle.read_manifest(folder)
+    credential = kiosk.credential.model_dump()
+    with httpx.Client(base_url=council_server.url) as client:
+        for blob in manifest.blobs:
+            data = bundle.blob_path(folder, blob.sha256).read_bytes()
+            from tests.helpers.council import upload_blob
+
+            upload_blob(client, credential, data)
+    report = kiosk.uploader().run()
+    assert report.committed == [bundle_id]
+    assert report.bytes_sent == 0
+
+
+def test_hello_proves_the_server_holds_the_councils_key(
+    kiosk: Kiosk, council_server: CouncilServer
+) -> None:
+    with httpx.Client(base_url=council_server.url) as client:
+        assert say_hello(client, kiosk.credential).online
+        impostor = kiosk.credential.model_copy(
+            update={"server_signing_key": base64.b64encode(hashlib.sha256(b"x").digest())
+                    .decode()}
+        )
+        result = say_hello(client, impostor)
+    assert not result.online and "prove" in result.detail
+
+
+def test_backoff_is_full_jitter_capped_and_retry_after_is_read() -> None:
+    assert uploader.full_jitter(0, lambda: 1.0, 2.0, 600.0) == 2.0
+    assert uploader.full_jitter(3, lambda: 0.5, 2.0, 600.0) == 8.0
+    assert uploader.full_jitter(50, lambda: 1.0, 2.0, 600.0) == 600.0
+    assert uploader.full_jitter(5, lambda: 0.0, 2.0, 600.0) == 0.0
+    assert uploader.parse_retry_after("7") == 7.0
+    assert uploader.parse_retry_after("Wed, 25 Nov 2026 20:00:30 GMT",
+                                      now=1795636800.0) == pytest.approx(30.0)
+    assert uploader.parse_retry_after("soon") is None
+
+
+def test_stored_receipt_is_the_servers_json(kiosk: Kiosk, council_server: CouncilServer) -> None:
+    bundle_id, _ = kiosk.seal_one(videos=0)
+    kiosk.uploader().run()
+    stored = kiosk.store.get_receipt(bundle_id)
+    assert stored is not None and stored.via == "network"
+    server_copy = council_server.bundle(bundle_id)
+    assert server_copy is not None
+    assert json.loads(stored.receipt_json) == json.loads(server_copy.receipt_json)
+
+
+def test_path_of_blob_name_is_never_taken_from_the_server(tmp_path: Path) -> None:
+    with pytest.raises(bundle.BundleError):
+        bundle.blob_path(tmp_path, "../../etc/passwd")
