@@ -1,0 +1,130 @@
+"""Fakes for capture tests: a dying camera, a write-only stream, a stand-in VideoCapture."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import numpy as np
+
+from booth.capture.audio import ToneSource
+from booth.capture.recorder import Recorder
+from booth.capture.sources import (
+    CAMERA_LOST,
+    CaptureError,
+    Frame,
+    FrameSource,
+    StreamInfo,
+    SyntheticFrameSource,
+)
+
+
+class NonSeekableWriter(io.RawIOBase):
+    """A write-only stream that cannot seek or tell, like an encrypting stream or a pipe."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.buffer = bytearray()
+        self.writes = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+    def readable(self) -> bool:
+        return False
+
+    def write(self, data: Any) -> int:
+        chunk = bytes(data)
+        self.buffer.extend(chunk)
+        self.writes += 1
+        return len(chunk)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        raise io.UnsupportedOperation("seek")
+
+    def tell(self) -> int:
+        raise io.UnsupportedOperation("tell")
+
+
+class DyingFrameSource:
+    """Passes frames through from ``inner`` and then fails like an unplugged camera:
+    ``how="raise"`` raises CaptureError, ``how="none"`` returns None."""
+
+    def __init__(self, inner: FrameSource, frames: int, how: str = "raise") -> None:
+        self.inner = inner
+        self.frames = frames
+        self.how = how
+        self.given = 0
+        self.closed = False
+
+    def open(self) -> StreamInfo:
+        return self.inner.open()
+
+    def read(self) -> Frame | None:
+        if self.given >= self.frames:
+            if self.how == "raise":
+                raise CaptureError(CAMERA_LOST)
+            return None
+        self.given += 1
+        return self.inner.read()
+
+    def close(self) -> None:
+        self.closed = True
+        self.inner.close()
+
+
+class FakeVideoCapture:
+    """Stands in for ``cv2.VideoCapture`` (CI has no camera): ``opened=False`` is a
+    missing camera, ``frames=0`` one that opens but never gives a picture (busy)."""
+
+    def __init__(self, opened: bool = True, frames: int = 1_000_000,
+                 size: tuple[int, int] = (640, 480)) -> None:
+        self.opened = opened
+        self.frames = frames
+        self.size = size
+        self.released = False
+
+    def isOpened(self) -> bool:  # OpenCV's name
+        return self.opened and not self.released
+
+    def read(self) -> tuple[bool, Any]:
+        if self.frames <= 0 or self.released:
+            return False, None
+        self.frames -= 1
+        width, height = self.size
+        return True, np.full((height, width, 3), 90, dtype=np.uint8)
+
+    def get(self, prop: int) -> float:
+        return 30.0
+
+    def set(self, prop: int, value: float) -> bool:
+        return True
+
+    def release(self) -> None:
+        self.released = True
+
+
+def record_synthetic(out: BinaryIO, seconds: float, size: tuple[int, int] = (320, 240),
+                     fps: float = 30.0, paced: bool = False) -> Any:
+    """Record ``seconds`` of the synthetic sources into ``out``; return the result."""
+    recorder = Recorder(
+        SyntheticFrameSource(size, fps, paced=paced),
+        ToneSource(paced=paced),
+        out,
+        seconds,
+        realtime=paced,
+    )
+    recorder.start()
+    return recorder.wait(timeout=60)
+
+
+def write_sample_video(path: Path, seconds: float, size: tuple[int, int] = (320, 240),
+                       fps: int = 30) -> Path:
+    """A small H.264 file of the synthetic pattern, as a demo video would be."""
+    with path.open("wb") as out:
+        record_synthetic(out, seconds, size, float(fps))
+    return path
