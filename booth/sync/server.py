@@ -686,7 +686,8 @@ def ingest_manifest(
         # Another request stored it between our check and now: answer as a replay would.
         return ingest_manifest(config, device, bundle_id, raw, now, verify_hashes=False)
     log.info("received bundle %s from %s", bundle_id, device.device_id)
-    return CommitOutcome(True, receipt_dict)
+    # Answer from the stored text so a replay gets byte-for-byte the same receipt.
+    return CommitOutcome(True, json.loads(stored.receipt_json))
 
 
 def create_app(config: ServerConfig) -> Starlette:

@@ -1,0 +1,341 @@
+"""booth-council end to end: keys, enrolment, network and USB ingest, decrypt, report."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import shutil
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from booth.settings import Settings
+from booth.store import Store
+from booth.sync import bundle, seal
+from booth.sync.council_cli import main as council_main
+from booth.sync.keys import Credential, DeviceKeys, install_credential
+from tests.helpers.council import (
+    CouncilServer,
+    council_server,  # noqa: F401  (fixture)
+    upload_blob,
+)
+from tests.helpers.sync import finished_session
+
+AGE = shutil.which("age") or "/usr/bin/age"
+AGE_KEYGEN = shutil.which("age-keygen") or "/usr/bin/age-keygen"
+
+
+@dataclass
+class Kiosk:
+    store: Store
+    settings: Settings
+    device: DeviceKeys
+    credential: Credential
+
+
+@pytest.fixture
+def kiosk(
+    settings: Settings, council_server: CouncilServer, tmp_path: Path  # noqa: F811
+) -> Iterator[Kiosk]:
+    """A booth enrolled with the running council server (credential installed for real)."""
+    credential_file = council_server.enrol_to_file(tmp_path / "issued", "school kiosk")
+    credential = install_credential(settings.paths, credential_file)
+    store = Store.open(settings.paths)
+    try:
+        yield Kiosk(store, settings, DeviceKeys.load_or_create(settings.paths), credential)
+    finally:
+        store.close()
+
+
+def _seal(kiosk: Kiosk, videos: int = 1) -> tuple[str, list[bytes]]:
+    session_id, plains = finished_session(kiosk.store, kiosk.credential.recipients, videos)
+    bundle_id = seal.seal_session(
+        kiosk.store, kiosk.settings.paths, kiosk.device, kiosk.credential, session_id
+    )
+    return bundle_id, plains
+
+
+def _send(kiosk: Kiosk, server: CouncilServer, bundle_id: str) -> dict[str, object]:
+    """Upload a sealed bundle's blobs and commit it, as any tus client would."""
+    folder = kiosk.settings.paths.bundles / bundle_id
+    manifest = bundle.read_manifest(folder)
+    credential = kiosk.credential.to_dict()
+    with httpx.Client(base_url=server.url, timeout=10) as client:
+        for blob in manifest.blobs:
+            upload_blob(client, credential, bundle.blob_path(folder, blob.sha256).read_bytes())
+        answer = client.put(
+            f"/api/v1/bundles/{bundle_id}", content=manifest.to_bytes(),
+            headers={"Authorization": f"Bearer {kiosk.credential.token}"},
+        )
+    assert answer.status_code == 201, answer.text
+    receipt: dict[str, object] = answer.json()
+    return receipt
+
+
+def _council_args(server: CouncilServer) -> list[str]:
+    return ["--keys", str(server.keys_dir), "--store", str(server.store_dir)]
+
+
+# --- keys and devices ----------------------------------------------------------------
+
+
+def test_keygen_writes_stock_age_keys_and_refuses_to_overwrite(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "keys"
+    assert council_main(["keygen", str(folder)]) == 0
+    for name in ("ingest", "escrow"):
+        derived = subprocess.run(
+            [AGE_KEYGEN, "-y", str(folder / f"{name}.key")],
+            check=True, capture_output=True, text=True,
+        ).stdout.strip()
+        assert derived == (folder / f"{name}.pub").read_text().strip()
+        assert (folder / f"{name}.key").stat().st_mode & 0o077 == 0
+    signing = bundle.load_public_key((folder / "server-signing.pub").read_text())
+    assert len(signing.public_bytes_raw()) == 32
+    before = (folder / "ingest.key").read_bytes()
+    capsys.readouterr()
+    assert council_main(["keygen", str(folder)]) == 1
+    err = capsys.readouterr().err
+    assert "refusing to overwrite" in err
+    assert "Traceback" not in err
+    assert (folder / "ingest.key").read_bytes() == before
+
+
+def test_enrol_issues_a_credential_the_kiosk_installs(
+    tmp_path: Path, settings: Settings
+) -> None:
+    keys = tmp_path / "keys"
+    store = tmp_path / "store"
+    out = tmp_path / "kiosk.json"
+    assert council_main(["keygen", str(keys)]) == 0
+    assert council_main([
+        "enrol", "--keys", str(keys), "--store", str(store), "--name", "library 1",
+        "--server", "https://council.example/", "--out", str(out),
+    ]) == 0
+    credential = install_credential(settings.paths, out)
+    raw = json.loads(out.read_text())
+    assert raw["format"] == 1
+    assert credential.server_url == "https://council.example"
+    assert list(credential.recipients) == [
+        (keys / "ingest.pub").read_text().strip(), (keys / "escrow.pub").read_text().strip()
+    ]
+    assert credential.server_signing_key == (keys / "server-signing.pub").read_text().strip()
+    # The server keeps only a hash of the token.
+    assert credential.token.encode() not in (store / "catalogue.sqlite3").read_bytes()
+    # A second enrolment to the same file is refused rather than overwriting it.
+    assert council_main([
+        "enrol", "--keys", str(keys), "--store", str(store), "--name", "library 2",
+        "--server", "https://council.example/", "--out", str(out),
+    ]) == 1
+
+
+def test_revoke_command_locks_the_device_out(
+    council_server: CouncilServer, capsys: pytest.CaptureFixture[str]  # noqa: F811
+) -> None:
+    credential = council_server.enrol()
+    hello = f"{council_server.url}/api/v1/hello"
+    headers = {"Authorization": f"Bearer {credential['token']}"}
+    assert httpx.get(hello, params={"nonce": "ab" * 16}, headers=headers).status_code == 200
+    assert council_main(
+        ["revoke", "--store", str(council_server.store_dir), credential["device_id"]]
+    ) == 0
+    assert httpx.get(hello, params={"nonce": "ab" * 16}, headers=headers).status_code == 403
+    unknown = ["revoke", "--store", str(council_server.store_dir), "dev-nosuchdevice"]
+    assert council_main(unknown) == 1
+    assert "no device" in capsys.readouterr().err
+
+
+# --- network ingest, decrypt, report --------------------------------------------------
+
+
+def test_received_bundle_decrypts_to_what_the_participant_reviewed(
+    kiosk: Kiosk, council_server: CouncilServer, tmp_path: Path  # noqa: F811
+) -> None:
+    bundle_id, plains = _seal(kiosk, videos=2)
+    receipt = _send(kiosk, council_server, bundle_id)
+    manifest = bundle.read_manifest(kiosk.settings.paths.bundles / bundle_id)
+    bundle.verify_receipt(bundle.Receipt.parse(json.dumps(receipt)), manifest,
+                          kiosk.credential.server_signing_key)
+
+    out = tmp_path / "decrypted"
+    assert council_main(["decrypt", *_council_args(council_server), "--out", str(out)]) == 0
+    folder = out / bundle_id
+    assert (folder / "video-1.mp4").read_bytes() == plains[0]
+    assert (folder / "video-2.mp4").read_bytes() == plains[1]
+    answers = json.loads((folder / "answers.json").read_text())
+    assert answers["bundle_id"] == bundle_id
+    assert answers["answers"]["priorities"] == {"children": ["parks", "libraries"]}
+    assert [v["file"] for v in answers["videos"]] == ["video-1.mp4", "video-2.mp4"]
+
+
+def test_stock_age_tool_decrypts_a_stored_blob_with_ingest_and_escrow_keys(
+    kiosk: Kiosk, council_server: CouncilServer  # noqa: F811
+) -> None:
+    bundle_id, plains = _seal(kiosk)
+    _send(kiosk, council_server, bundle_id)
+    manifest = bundle.read_manifest(kiosk.settings.paths.bundles / bundle_id)
+    video = next(b for b in manifest.blobs if b.kind == "video")
+    stored = council_server.blob_path(video.sha256)
+    for key in ("ingest.key", "escrow.key"):
+        result = subprocess.run(
+            [AGE, "-d", "-i", str(council_server.keys_dir / key), str(stored)],
+            check=True, capture_output=True,
+        )
+        assert result.stdout == plains[0]
+
+
+def test_report_writes_priorities_csv_and_charts(
+    kiosk: Kiosk, council_server: CouncilServer, tmp_path: Path  # noqa: F811
+) -> None:
+    sent = []
+    for _ in range(2):
+        bundle_id, _plains = _seal(kiosk, videos=0)
+        _send(kiosk, council_server, bundle_id)
+        sent.append(bundle_id)
+    out = tmp_path / "report"
+    assert council_main(["report", *_council_args(council_server), "--out", str(out)]) == 0
+    with (out / "priorities.csv").open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert sorted({row["bundle"] for row in rows}) == sorted(sent)
+    assert sorted((row["list"], row["item"]) for row in rows) == sorted(
+        [("children", "parks"), ("children", "libraries")] * 2
+    )
+    assert {row["look"] for row in rows} == {"child"}
+    assert {row["area"] for row in rows} == {"prefer_not"}
+    charts = sorted(path.name for path in out.glob("*.png"))
+    assert charts == ["chart-area-prefer-not.png", "chart-look-child.png"]
+    for chart in charts:
+        assert (out / chart).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_decrypt_with_the_wrong_key_is_a_clear_error(
+    kiosk: Kiosk, council_server: CouncilServer, tmp_path: Path,  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    bundle_id, _plains = _seal(kiosk, videos=0)
+    _send(kiosk, council_server, bundle_id)
+    other = tmp_path / "other-keys"
+    assert council_main(["keygen", str(other)]) == 0
+    capsys.readouterr()
+    code = council_main(["decrypt", "--keys", str(other), "--store",
+                         str(council_server.store_dir), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "ingest key" in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("command", ["decrypt", "report"])
+def test_missing_folders_are_clear_errors(
+    tmp_path: Path, command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = council_main([command, "--keys", str(tmp_path / "nokeys"), "--store",
+                         str(tmp_path / "nostore"), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "no key folder" in err
+    assert "Traceback" not in err
+
+
+# --- sneakernet ----------------------------------------------------------------------
+
+
+def _export(kiosk: Kiosk, bundle_ids: list[str], usb: Path) -> Path:
+    """A USB folder as `booth export` writes it: bundle folders plus SHA256SUMS."""
+    lines = []
+    for bundle_id in bundle_ids:
+        target = usb / "bundles" / bundle_id
+        shutil.copytree(kiosk.settings.paths.bundles / bundle_id, target)
+        for file in sorted(target.rglob("*")):
+            if file.is_file():
+                digest = hashlib.sha256(file.read_bytes()).hexdigest()
+                lines.append(f"{digest}  {file.relative_to(usb).as_posix()}")
+    (usb / "SHA256SUMS").write_text("\n".join(lines) + "\n")
+    return usb
+
+
+def test_import_ingests_a_usb_export_and_writes_receipts(
+    kiosk: Kiosk, council_server: CouncilServer, tmp_path: Path,  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    first, plains = _seal(kiosk)
+    second, _ = _seal(kiosk, videos=0)
+    usb = _export(kiosk, [first, second], tmp_path / "usb")
+    assert council_main(["import", str(usb), *_council_args(council_server)]) == 0
+    assert {b.bundle_id for b in council_server.bundles()} == {first, second}
+    for bundle_id in (first, second):
+        receipt = bundle.Receipt.parse((usb / "receipts" / f"{bundle_id}.json").read_bytes())
+        manifest = bundle.read_manifest(kiosk.settings.paths.bundles / bundle_id)
+        bundle.verify_receipt(receipt, manifest, kiosk.credential.server_signing_key)
+    # Importing the same stick again changes nothing and hands back the same receipts.
+    before = (usb / "receipts" / f"{first}.json").read_bytes()
+    assert council_main(["import", str(usb), *_council_args(council_server)]) == 0
+    assert "already had" in capsys.readouterr().out
+    assert (usb / "receipts" / f"{first}.json").read_bytes() == before
+    assert len(council_server.bundles()) == 2
+    out = tmp_path / "decrypted"
+    assert council_main(["decrypt", *_council_args(council_server), "--out", str(out)]) == 0
+    assert (out / first / "video-1.mp4").read_bytes() == plains[0]
+
+
+def test_import_refuses_an_altered_blob_and_keeps_the_good_bundle(
+    kiosk: Kiosk, council_server: CouncilServer, tmp_path: Path,  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    good, _ = _seal(kiosk, videos=0)
+    bad, _ = _seal(kiosk)
+    usb = _export(kiosk, [good, bad], tmp_path / "usb")
+    video = next(b for b in bundle.read_manifest(usb / "bundles" / bad).blobs if b.kind == "video")
+    path = bundle.blob_path(usb / "bundles" / bad, video.sha256)
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+    assert council_main(["import", str(usb), *_council_args(council_server)]) == 1
+    err = capsys.readouterr().err
+    assert f"REFUSED {bad}" in err
+    assert "SHA256SUMS" in err
+    assert [b.bundle_id for b in council_server.bundles()] == [good]
+    assert not (usb / "receipts" / f"{bad}.json").exists()
+    assert not council_server.has_blob(video.sha256)
+
+
+def test_import_refuses_a_bundle_resigned_with_another_key(
+    kiosk: Kiosk, council_server: CouncilServer, tmp_path: Path  # noqa: F811
+) -> None:
+    # The device key is pinned on the first bundle the council receives from a device.
+    first, _ = _seal(kiosk, videos=0)
+    _send(kiosk, council_server, first)
+    second, _ = _seal(kiosk, videos=0)
+    folder = kiosk.settings.paths.bundles / second
+    manifest = bundle.read_manifest(folder)
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    forged = bundle.sign_manifest(
+        bundle_id=manifest.bundle_id, device_id=manifest.device_id,
+        device_seq=manifest.device_seq, app_version=manifest.app_version,
+        sealed_at=manifest.sealed_at, blobs=manifest.blobs,
+        device_key=Ed25519PrivateKey.generate(),
+    )
+    (folder / "manifest.json").write_bytes(forged.to_bytes())
+    usb = _export(kiosk, [second], tmp_path / "usb")
+    report_code = council_main(["import", str(usb), *_council_args(council_server)])
+    assert report_code == 1
+    assert council_server.bundle(second) is None
+
+
+def test_import_without_a_checksum_list_is_a_clear_error(
+    council_server: CouncilServer, tmp_path: Path,  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    (tmp_path / "usb").mkdir()
+    assert council_main(["import", str(tmp_path / "usb"), *_council_args(council_server)]) == 1
+    err = capsys.readouterr().err
+    assert "SHA256SUMS" in err
+    assert "Traceback" not in err
+    assert council_main(["import", str(tmp_path / "nothing"), *_council_args(council_server)]) == 1
