@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -68,6 +69,16 @@ class _Model(BaseModel):
 Id = Annotated[str, StringConstraints(pattern=_ID_PATTERN, min_length=1, max_length=40)]
 
 
+def _one_picture(value: str) -> str:
+    if any(c.isspace() or (c.isascii() and c.isalpha()) for c in value):
+        raise ValueError(f"{_shown(value)} should be one emoji picture, like \"🌳\", not words")
+    return value
+
+
+# One colour emoji (several code points for some, e.g. with U+FE0F or joiners).
+Icon = Annotated[str, StringConstraints(min_length=1, max_length=16), AfterValidator(_one_picture)]
+
+
 def _default_spoken(data: Any, source: str) -> Any:
     """Fill ``spoken`` from ``source`` (the display text) when the pack leaves it out."""
     if isinstance(data, dict) and "spoken" not in data and isinstance(data.get(source), str):
@@ -98,7 +109,7 @@ class Prompt(_Model):
     text: str = Field(min_length=1, max_length=200)
     spoken: str = Field(min_length=1, max_length=500)
     audience: list[Audience] = Field(min_length=1)
-    icon: str | None = Field(default=None, min_length=1, max_length=16)
+    icon: Icon | None = None
     max_seconds: int = Field(ge=5, le=600)
 
     @model_validator(mode="before")
@@ -113,7 +124,7 @@ class PriorityItem(_Model):
     id: Id
     label: str = Field(min_length=1, max_length=80)
     spoken: str | None = Field(default=None, min_length=1, max_length=300)
-    icon: str | None = Field(default=None, min_length=1, max_length=16)
+    icon: Icon | None = None
 
     @property
     def spoken_text(self) -> str:
@@ -139,6 +150,17 @@ class PriorityList(_Model):
     @model_validator(mode="after")
     def _check(self) -> PriorityList:
         _unique((item.id for item in self.items), "item", "items")
+        pictures: dict[str, int] = {}
+        for index, item in enumerate(self.items):
+            if item.icon is None:
+                continue
+            if item.icon in pictures:
+                raise _FieldProblem(
+                    f"items[{index}].icon",
+                    f"{item.icon} is already the picture for items[{pictures[item.icon]}]; "
+                    "children choose by the pictures, so each item needs its own",
+                )
+            pictures[item.icon] = index
         if self.max_ticks > len(self.items):
             raise _FieldProblem(
                 "max_ticks",

@@ -147,6 +147,27 @@ def test_every_prompt_and_priority_item_has_a_picture(pack: CampaignPack) -> Non
             assert item.icon and not item.icon.isascii(), item.id
 
 
+NOTO_COLOR_EMOJI = Path("/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf")
+# Joiners and the "show as a colour picture" selector are not glyphs of their own.
+EMOJI_JOINERS = {"\u200d", "\ufe0f"}
+
+
+def test_every_picture_is_in_the_colour_emoji_font(pack: CampaignPack) -> None:
+    from fontTools.ttLib import TTFont
+
+    assert NOTO_COLOR_EMOJI.exists(), "install fonts-noto-color-emoji (scripts/setup.sh does)"
+    with TTFont(NOTO_COLOR_EMOJI, lazy=True) as font:
+        characters = font.getBestCmap()
+    icons = [p.icon for p in pack.prompts] + [
+        item.icon for plist in pack.priority_lists for item in plist.items
+    ]
+    missing = {
+        icon for icon in icons
+        if icon is None or any(ord(c) not in characters for c in set(icon) - EMOJI_JOINERS)
+    }
+    assert not missing
+
+
 def test_default_pack_areas_are_the_shop_local_posters(pack: CampaignPack) -> None:
     assert set(pack.areas) == PAPER_SHOP_LOCAL_AREAS
     area = next(q for q in pack.about_you_for("adult") if q.id == "area")
@@ -303,6 +324,16 @@ BAD_PACKS: dict[str, tuple[str, str, str]] = {
         re.sub(r"^areas = \[.*?^\]", "areas = []", DEFAULT_TEXT, flags=re.S | re.M),
         "about_you[2].options",
         "no answers to choose from",
+    ),
+    "same picture twice in a list": (
+        edit('icon = "🧹"', 'icon = "🌳"'),
+        "priority_lists[0].items[4].icon",
+        "already the picture for items[0]",
+    ),
+    "a word for a picture": (
+        edit('icon = "🧹"', 'icon = "broom"'),
+        "priority_lists[0].items[4].icon",
+        "should be one emoji picture",
     ),
     "bad id": (
         edit('id = "child_love"', 'id = "Child Love"'),
