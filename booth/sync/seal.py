@@ -23,6 +23,7 @@ Payload blob (age-encrypted canonical JSON, ``PAYLOAD_FORMAT`` 1)::
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
 import os
@@ -32,20 +33,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from booth import __version__
 from booth.settings import Paths
-from booth.store import Store, durable_replace, fsync_dir
+from booth.store import Store, Take, durable_replace, fsync_dir
 from booth.sync.bundle import (
     BLOB_SUFFIX,
     BLOBS_DIR,
     MANIFEST_NAME,
     BlobRef,
+    Manifest,
     canonical_json,
     sign_manifest,
 )
-from booth.sync.crypto import encrypt_bytes, file_sha256
+from booth.sync.crypto import Opener, encrypt_bytes, file_sha256
 from booth.sync.keys import Credential, DeviceKeys
 
 log = logging.getLogger(__name__)
@@ -71,10 +73,21 @@ def _sealed_at(now: datetime) -> str:
     return now.astimezone(UTC).strftime("%Y-%m-%dT%HZ")
 
 
-def _write_durable(path: Path, data: bytes) -> None:
+def _open_new(path: Path) -> BinaryIO:
+    return open(path, "wb")
+
+
+def _write_durable(path: Path, data: bytes, opener: Opener = _open_new) -> None:
     part = path.with_name(path.name + ".part")
-    with open(part, "wb") as handle:
-        handle.write(data)
+    try:
+        with opener(part) as handle:
+            handle.write(data)
+    except OSError as exc:
+        part.unlink(missing_ok=True)
+        if exc.errno == errno.ENOSPC:
+            raise SealError("the disk is full: free some space, then the booth will try "
+                            "again (nothing was lost)") from exc
+        raise
     durable_replace(part, path)
 
 
@@ -150,6 +163,48 @@ def build_payload(
     }
 
 
+def _fill_staging(
+    store: Store,
+    paths: Paths,
+    device_keys: DeviceKeys,
+    credential: Credential,
+    session_id: str,
+    bundle_id: str,
+    device_seq: int,
+    takes: list[Take],
+    staging: Path,
+    hook: StepHook,
+    opener: Opener,
+) -> Manifest:
+    blobs_dir = staging / BLOBS_DIR
+    payload = build_payload(store, session_id, bundle_id, credential.device_id, device_seq)
+    sealed = encrypt_bytes(canonical_json(payload), list(credential.recipients))
+    payload_sha = hashlib.sha256(sealed).hexdigest()
+    _write_durable(blobs_dir / f"{payload_sha}{BLOB_SUFFIX}", sealed, opener)
+    refs = [BlobRef(sha256=payload_sha, size=len(sealed), kind="payload")]
+    hook("payload")
+
+    for take in takes:
+        _link_or_copy(paths.takes / take.file_name, blobs_dir / f"{take.sha256}{BLOB_SUFFIX}")
+        refs.append(BlobRef(sha256=take.sha256, size=take.size, kind="video"))
+    fsync_dir(blobs_dir)
+    hook("videos")
+
+    manifest = sign_manifest(
+        bundle_id=bundle_id,
+        device_id=credential.device_id,
+        device_seq=device_seq,
+        app_version=__version__,
+        sealed_at=_sealed_at(store.clock.utcnow()),
+        blobs=refs,
+        device_key=device_keys.private_key,
+    )
+    _write_durable(staging / MANIFEST_NAME, manifest.to_bytes(), opener)
+    hook("manifest")
+
+    return manifest
+
+
 def seal_session(
     store: Store,
     paths: Paths,
@@ -157,6 +212,7 @@ def seal_session(
     credential: Credential,
     session_id: str,
     hook: StepHook = _no_hook,
+    opener: Opener = _open_new,
 ) -> str:
     """Seal a finished (or partial) session into ``bundles/<id>/``; returns the bundle id.
 
@@ -179,34 +235,18 @@ def seal_session(
     bundle_id = uuid.uuid4().hex
     paths.bundles.mkdir(parents=True, exist_ok=True)
     staging = paths.bundles / f"{STAGING_PREFIX}{bundle_id}"
-    blobs_dir = staging / BLOBS_DIR
-    blobs_dir.mkdir(parents=True)
+    (staging / BLOBS_DIR).mkdir(parents=True)
     hook("staging")
 
-    payload = build_payload(store, session_id, bundle_id, credential.device_id, device_seq)
-    sealed = encrypt_bytes(canonical_json(payload), list(credential.recipients))
-    payload_sha = hashlib.sha256(sealed).hexdigest()
-    _write_durable(blobs_dir / f"{payload_sha}{BLOB_SUFFIX}", sealed)
-    refs = [BlobRef(sha256=payload_sha, size=len(sealed), kind="payload")]
-    hook("payload")
-
-    for take in takes:
-        _link_or_copy(paths.takes / take.file_name, blobs_dir / f"{take.sha256}{BLOB_SUFFIX}")
-        refs.append(BlobRef(sha256=take.sha256, size=take.size, kind="video"))
-    fsync_dir(blobs_dir)
-    hook("videos")
-
-    manifest = sign_manifest(
-        bundle_id=bundle_id,
-        device_id=credential.device_id,
-        device_seq=device_seq,
-        app_version=__version__,
-        sealed_at=_sealed_at(store.clock.utcnow()),
-        blobs=refs,
-        device_key=device_keys.private_key,
-    )
-    _write_durable(staging / MANIFEST_NAME, manifest.to_bytes())
-    hook("manifest")
+    try:
+        manifest = _fill_staging(
+            store, paths, device_keys, credential, session_id, bundle_id, device_seq, takes,
+            staging, hook, opener,
+        )
+    except (OSError, SealError):
+        # A clean failure (a full disk, say) leaves nothing behind; the session is retried.
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
 
     final = paths.bundles / bundle_id
     os.replace(staging, final)

@@ -105,8 +105,12 @@ class SyncReport:
 
     committed: list[str] = field(default_factory=list)
     quarantined: list[str] = field(default_factory=list)
-    bytes_sent: int = 0
-    retries: int = 0
+    bytes_sent: int = 0  # chunk bytes the server acknowledged
+    bytes_attempted: int = 0  # chunk bytes put on the wire, acknowledged or not
+    retries: int = 0  # transient failures waited out
+    conflicts: int = 0  # 409 answers to a PATCH (stale offset), resolved by HEAD
+    checksum_retries: int = 0  # 460 answers: the chunk arrived damaged and was resent
+    waits: list[float] = field(default_factory=list)
     problem: str | None = None
 
 
@@ -136,6 +140,7 @@ class Uploader:
         on_progress: ProgressFn | None = None,
         on_committed: BundleFn | None = None,
         on_state: StateFn | None = None,
+        hook: StateFn | None = None,
     ) -> None:
         self.store = store
         self.paths = store.paths
@@ -150,6 +155,8 @@ class Uploader:
         self._on_progress = on_progress or (lambda _b, _s, _t: None)
         self._on_committed = on_committed or (lambda _b: None)
         self._on_state = on_state or (lambda _s: None)
+        # Test hook: called with the name of each step so a fault test can kill us there.
+        self._hook = hook or (lambda _s: None)
         self._headers = {**auth_headers(credential), "Tus-Resumable": TUS_VERSION}
         self.report = SyncReport()
 
@@ -200,6 +207,7 @@ class Uploader:
                                      self.options.backoff_cap)
                 )
                 log.info("sync: %s; trying again in %.1f s", exc, delay)
+                self.report.waits.append(delay)
                 self._wait(delay)
                 continue
             except _Quarantine as exc:
@@ -238,6 +246,7 @@ class Uploader:
 
     def _purge(self, bundle_id: str, manifest: Manifest) -> None:
         self.store.purge_bundle(bundle_id, [blob.sha256 for blob in manifest.blobs])
+        self._hook("purged")
         shutil.rmtree(self.paths.bundles / bundle_id, ignore_errors=True)
         fsync_dir(self.paths.bundles)
 
@@ -262,6 +271,7 @@ class Uploader:
         manifest = self._local_manifest(found)
         if found.state == "sealed":
             self.store.set_bundle_state(found.id, "uploading")
+        self._hook("uploading")
         folder = self.paths.bundles / found.id
         total = manifest.total_size
         done = 0
@@ -271,9 +281,13 @@ class Uploader:
                             done, total)
             done += blob.size
             self._on_progress(found.id, done, total)
+            self._hook("blob")
         receipt = self._commit(found.id, manifest)
+        self._hook("receipt")
         self.store.add_receipt(found.id, receipt.to_bytes().decode(), "network")
+        self._hook("committed")
         self._purge(found.id, manifest)
+        self._hook("done")
         self.report.committed.append(found.id)
         self._on_committed(found.id)
         log.info("bundle %s committed and purged", found.id)
@@ -359,6 +373,7 @@ class Uploader:
                 if len(chunk) != min(self.options.chunk_size, size - offset):
                     raise _Quarantine(f"blob {sha256[:12]} became shorter while sending")
                 checksum = base64.b64encode(hashlib.sha1(chunk).digest()).decode("ascii")
+                self.report.bytes_attempted += len(chunk)
                 answer = self._request(
                     "PATCH", location, content=chunk,
                     headers={
@@ -378,12 +393,15 @@ class Uploader:
                     bad_checksums = 0
                     conflicts = 0
                     self._on_progress(bundle_id, before + offset, total)
+                    self._hook("chunk")
                 elif status == 460:
                     bad_checksums += 1
+                    self.report.checksum_retries += 1
                     if bad_checksums >= CHECKSUM_RETRIES:
                         raise Transient("the chunk keeps arriving damaged")
                 elif status == 409:
                     conflicts += 1
+                    self.report.conflicts += 1
                     if conflicts >= CHECKSUM_RETRIES:
                         raise Transient("the server is still busy with an earlier chunk")
                     found = self._server_offset(location)

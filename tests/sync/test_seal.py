@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO, cast
 
 import pytest
 
@@ -14,6 +15,7 @@ from booth.sync import bundle, crypto, seal
 from booth.sync.keys import Credential, DeviceKeys
 from tests.helpers.sync import (
     CouncilAgeKeys,
+    FullDisk,
     finished_session,
     make_council_age_keys,
     make_credential,
@@ -158,3 +160,28 @@ def test_a_crash_at_any_step_leaves_no_bundle_or_a_complete_one(
         assert crypto.decrypt_bytes(data, [council.ingest_identity]) == plains[0]
         assert list(paths.takes.iterdir()) == []
         assert store.integrity_check() == "ok"
+
+
+def test_a_full_disk_while_sealing_is_a_clear_error_and_loses_nothing(
+    store: Store, settings: Settings, council: CouncilAgeKeys, credential: Credential
+) -> None:
+    device = DeviceKeys.load_or_create(settings.paths)
+    session_id, plains = finished_session(store, council.recipients)
+
+    def full_disk(path: Path) -> BinaryIO:
+        return cast(BinaryIO, FullDisk(path, room=100))
+
+    with pytest.raises(seal.SealError, match="disk is full"):
+        seal.seal_session(store, settings.paths, device, credential, session_id, opener=full_disk)
+    # Nothing half-made is left, the answer is still in takes/, the session still waits.
+    assert list(settings.paths.bundles.iterdir()) == []
+    assert store.sessions_to_seal() == [session_id]
+    [take] = store.takes_for_session(session_id)
+    assert take.state == "kept"
+    assert crypto.file_sha256(settings.paths.takes / take.file_name) == (take.size, take.sha256)
+    # Once there is room again, sealing works and the council reads the same video.
+    bundle_id = seal.seal_session(store, settings.paths, device, credential, session_id)
+    manifest = bundle.read_manifest(settings.paths.bundles / bundle_id)
+    [video] = [b for b in manifest.blobs if b.kind == "video"]
+    data = bundle.blob_path(settings.paths.bundles / bundle_id, video.sha256).read_bytes()
+    assert crypto.decrypt_bytes(data, [council.ingest_identity]) == plains[0]
