@@ -1,0 +1,588 @@
+"""The kiosk window: full screen, no way out for the public, a catalogue of screens
+that renders whatever ``JourneyView`` it is given, and the hidden officer entrance.
+
+The window knows nothing of the journey's transitions: it forwards what a person did
+to the journey's event methods and draws the views the journey publishes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol
+
+from PySide6.QtCore import QEvent, QObject, QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QCursor, QGuiApplication, QImage, QKeyEvent, QMouseEvent
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QLayout,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from booth.journey import JourneyView, State
+from booth.ui.looks import LOOKS, LookName, LookStyle, style_sheet
+from booth.ui.officer import OfficerPanel, PinPad
+from booth.ui.screens import (
+    AboutYouScreen,
+    AttractScreen,
+    Choice,
+    ChoosePromptScreen,
+    ConsentScreen,
+    FailsafeScreen,
+    GetReadyScreen,
+    PrioritiesScreen,
+    RecordingScreen,
+    ReviewScreen,
+    Screen,
+    StillThereOverlay,
+    TallyScreen,
+    ThankYouScreen,
+    WelcomeScreen,
+)
+from booth.ui.speech import Speaker
+
+log = logging.getLogger(__name__)
+
+LONG_PRESS_MS = 3000
+CORNER_PX = 120
+TICK_MS = 250
+
+
+class JourneyPort(Protocol):
+    """The journey's event methods the window calls (``booth.journey.Journey``)."""
+
+    @property
+    def state(self) -> State: ...
+    def view(self) -> JourneyView: ...
+    def touch(self) -> None: ...
+    def choose_look(self, look: Any) -> None: ...
+    def give_consent(self, adult_confirmed: bool = False) -> None: ...
+    def decline_consent(self) -> None: ...
+    def choose_prompt(self, prompt_id: str) -> None: ...
+    def start_recording(self) -> None: ...
+    def stop_recording(self) -> None: ...
+    def keep(self) -> None: ...
+    def retake(self) -> None: ...
+    def skip_video(self) -> None: ...
+    def toggle_priority(self, item_id: str) -> None: ...
+    def submit_priorities(self, item_ids: Sequence[str]) -> None: ...
+    def continue_after_tally(self) -> None: ...
+    def submit_about_you(self, answers: dict[str, str]) -> None: ...
+    def skip_about_you(self) -> None: ...
+    def finish(self) -> None: ...
+    def still_here(self) -> None: ...
+    def back(self) -> None: ...
+    def tick(self) -> None: ...
+
+
+class KioskBackend(Protocol):
+    """What the screens read besides the view: the event's tally and the take to review."""
+
+    def tally(self, list_id: str) -> tuple[Mapping[str, int], int]:
+        """(item id -> people who ticked it, people who answered) at this event."""
+        ...
+
+    def review_bytes(self, take_id: str) -> bytes | None:
+        """The take, decrypted into memory for playback; None if it cannot be read."""
+        ...
+
+
+DEFAULT_ICONS = ("💬", "⭐", "🌟", "🎈", "🌻", "🚲", "🏫", "🎵")
+
+
+def _get(obj: Any, name: str, default: Any = None) -> Any:
+    return getattr(obj, name, default) if obj is not None else default
+
+
+def _text(obj: Any, *names: str) -> str:
+    for name in names:
+        value = _get(obj, name)
+        if isinstance(value, str) and value:
+            return value
+    return ""
+
+
+class _KioskFilter(QObject):
+    """App-wide event filter: eats the keys that would leave the kiosk, opens the officer
+    PIN pad on Ctrl+Alt+O or a long press in the top-left corner, and reports activity."""
+
+    def __init__(self, window: KioskWindow) -> None:
+        super().__init__(window)
+        self._window = window
+        self._press_timer = QTimer(self)
+        self._press_timer.setSingleShot(True)
+        self._press_timer.timeout.connect(window.open_pin_pad)
+
+    def _blocked(self, event: QKeyEvent) -> bool:
+        key = event.key()
+        mods = event.modifiers()
+        ctrl = bool(mods & Qt.KeyboardModifier.ControlModifier)
+        alt = bool(mods & Qt.KeyboardModifier.AltModifier)
+        if key == Qt.Key.Key_Escape and not self._window.officer_open():
+            return True
+        if alt and key in (Qt.Key.Key_F4, Qt.Key.Key_Tab, Qt.Key.Key_Escape, Qt.Key.Key_Space):
+            return True
+        if ctrl and key in (Qt.Key.Key_Q, Qt.Key.Key_W, Qt.Key.Key_Escape):
+            return True
+        return key in (Qt.Key.Key_Meta, Qt.Key.Key_Super_L, Qt.Key.Key_Super_R,
+                       Qt.Key.Key_Close, Qt.Key.Key_Back)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        kind = event.type()
+        if kind in (QEvent.Type.KeyPress, QEvent.Type.ShortcutOverride) and isinstance(
+            event, QKeyEvent
+        ):
+            mods = event.modifiers()
+            if (event.key() == Qt.Key.Key_O
+                    and mods & Qt.KeyboardModifier.ControlModifier
+                    and mods & Qt.KeyboardModifier.AltModifier):
+                if kind == QEvent.Type.KeyPress:
+                    self._window.open_pin_pad()
+                return True
+            if self._blocked(event):
+                event.accept()
+                return True
+            if kind == QEvent.Type.KeyPress:
+                self._window.activity()
+                if (event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+                        and isinstance(watched, QAbstractButton)
+                        and watched.isEnabled() and not self._window.officer_open()):
+                    watched.click()
+                    return True
+            return False
+        if kind == QEvent.Type.MouseButtonPress and isinstance(event, QMouseEvent):
+            if isinstance(watched, QWidget) and watched.window() is self._window:
+                self._window.activity()
+                local = self._window.mapFromGlobal(event.globalPosition().toPoint())
+                if 0 <= local.x() < CORNER_PX and 0 <= local.y() < CORNER_PX:
+                    self._press_timer.start(self._window.long_press_ms)
+            return False
+        if kind == QEvent.Type.MouseButtonRelease:
+            self._press_timer.stop()
+        elif (kind == QEvent.Type.MouseMove and isinstance(event, QMouseEvent)
+              and self._press_timer.isActive()):
+            local = self._window.mapFromGlobal(event.globalPosition().toPoint())
+            if not (0 <= local.x() < CORNER_PX and 0 <= local.y() < CORNER_PX):
+                self._press_timer.stop()
+        return False
+
+
+class KioskWindow(QWidget):
+    """The kiosk. Screens are kept in a stack; ``show_view(view)`` shows the right one.
+
+    Signals:
+        officerUnlocked: the officer entered the right PIN.
+        quitRequested: the officer asked to close the booth.
+    """
+
+    officerUnlocked = Signal()
+    quitRequested = Signal()
+
+    def __init__(
+        self,
+        journey: JourneyPort,
+        backend: KioskBackend,
+        styles: Mapping[LookName, LookStyle],
+        speaker: Speaker,
+        pin_pad_factory: Callable[[QWidget], PinPad],
+        officer_panel_factory: Callable[[QWidget], OfficerPanel],
+        windowed: bool = False,
+        resting_look: LookName = "adult",
+        with_player: bool = True,
+        campaign: tuple[str, str] | None = None,
+    ) -> None:
+        super().__init__()
+        self.journey = journey
+        self.backend = backend
+        self.base_styles = dict(styles)
+        self.styles = dict(styles)
+        self.speaker = speaker
+        self.windowed = windowed
+        self.resting_look: LookName = resting_look
+        self.long_press_ms = LONG_PRESS_MS
+        self._allow_close = False
+        self._state: State | None = None
+        self._look: LookName | None = None
+        self._review_take: str | None = None
+        self._priority_list_id: str | None = None
+        self.setWindowTitle("Have your say")
+        self.setObjectName("kiosk")
+        style = self.styles[resting_look]
+        self.stack = QStackedWidget(self)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        # No minimum size on the window itself: the screens fit any display, and the
+        # offscreen/kiosk platforms warn about size hints they cannot pass on.
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
+        layout.addWidget(self.stack)
+        self.attract = AttractScreen(style)
+        self.welcome = WelcomeScreen(style)
+        self.consent = ConsentScreen(style)
+        self.choose = ChoosePromptScreen(style)
+        self.ready = GetReadyScreen(style)
+        self.recording = RecordingScreen(style)
+        self.review = ReviewScreen(style, with_player=with_player)
+        self.priorities = PrioritiesScreen(style)
+        self.tally = TallyScreen(style)
+        self.about = AboutYouScreen(style)
+        self.thanks = ThankYouScreen(style)
+        self.failsafe = FailsafeScreen(style)
+        self.screens: dict[State, Screen] = {
+            State.ATTRACT: self.attract,
+            State.WELCOME: self.welcome,
+            State.CONSENT: self.consent,
+            State.CHOOSE_PROMPT: self.choose,
+            State.GET_READY: self.ready,
+            State.RECORDING: self.recording,
+            State.REVIEW: self.review,
+            State.PRIORITIES: self.priorities,
+            State.TALLY: self.tally,
+            State.ABOUT_YOU: self.about,
+            State.THANK_YOU: self.thanks,
+            State.FAILSAFE: self.failsafe,
+        }
+        for screen in self.screens.values():
+            self.stack.addWidget(screen)
+        if campaign is not None:
+            self.attract.set_campaign(*campaign)
+        self.still_there = StillThereOverlay(style, self)
+        self.pin_pad = pin_pad_factory(self)
+        self.officer = officer_panel_factory(self)
+        self._connect()
+        self._filter = _KioskFilter(self)
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self._filter)
+            if isinstance(app, QApplication):
+                app.focusChanged.connect(self._focus_changed)
+        self._ticker = QTimer(self)
+        self._ticker.setInterval(TICK_MS)
+        self._ticker.timeout.connect(self._tick)
+        self._apply_look(resting_look)
+        if not windowed:
+            self.setWindowFlags(Qt.WindowType.FramelessWindowHint
+                                | Qt.WindowType.WindowStaysOnTopHint)
+            self.setCursor(Qt.CursorShape.BlankCursor)
+        self.show_view(journey.view())
+
+    # ------------------------------------------------------------------ wiring
+
+    def _connect(self) -> None:
+        j = self.journey
+        self.attract.touched.connect(j.touch)
+        self.welcome.lookChosen.connect(j.choose_look)
+        self.consent.agreed.connect(lambda adult: j.give_consent(adult_confirmed=adult))
+        self.consent.declined.connect(j.decline_consent)
+        self.choose.promptChosen.connect(j.choose_prompt)
+        self.choose.skipVideo.connect(j.skip_video)
+        self.ready.startPressed.connect(j.start_recording)
+        self.ready.backPressed.connect(j.back)
+        self.recording.stopPressed.connect(j.stop_recording)
+        self.review.keepPressed.connect(j.keep)
+        self.review.retakePressed.connect(j.retake)
+        self.review.withoutVideoPressed.connect(j.skip_video)
+        self.priorities.itemToggled.connect(j.toggle_priority)
+        self.priorities.submitted.connect(j.submit_priorities)
+        self.tally.continuePressed.connect(j.continue_after_tally)
+        self.about.submitted.connect(j.submit_about_you)
+        self.about.skipped.connect(j.skip_about_you)
+        self.thanks.finishPressed.connect(j.finish)
+        self.still_there.stillHere.connect(j.still_here)
+        self.pin_pad.unlocked.connect(self._officer_unlocked)
+        self.pin_pad.cancelled.connect(self._pin_cancelled)
+        self.officer.lockRequested.connect(self.lock_officer)
+        self.officer.quitRequested.connect(self._officer_quit)
+
+    def start(self) -> None:
+        """Show the window and start the journey's clock."""
+        if self.windowed:
+            self.resize(1366, 768)
+            self.show()
+        else:
+            self.showFullScreen()
+            QGuiApplication.setOverrideCursor(QCursor(Qt.CursorShape.BlankCursor))
+        self._ticker.start()
+
+    def stop(self) -> None:
+        self._ticker.stop()
+
+    def _tick(self) -> None:
+        try:
+            self.journey.tick()
+        except Exception:  # the journey guards itself; this is the last line
+            log.exception("journey tick failed")
+
+    # ---------------------------------------------------------------- looks
+
+    def set_styles(self, styles: Mapping[LookName, LookStyle]) -> None:
+        self.base_styles = dict(styles)
+        self._rescale()
+
+    def _rescale(self) -> None:
+        height = self.height() if self.isVisible() or self.height() > 200 else 768
+        factor = height / 768
+        self.styles = {look: self.base_styles[look].scaled(factor) for look in LOOKS}
+        look = self._look or self.resting_look
+        self._look = None
+        self._apply_look(look)
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        for overlay in (self.still_there, self.pin_pad, self.officer):
+            overlay.setGeometry(self.rect())
+        if abs(self.height() - self._scaled_for) > 2:
+            self._scaled_for = self.height()
+            self._rescale()
+
+    _scaled_for = 0
+
+    def look_style(self) -> LookStyle:
+        return self.styles[self._look or self.resting_look]
+
+    def _apply_look(self, look: LookName) -> None:
+        if look == self._look:
+            return
+        self._look = look
+        style = self.styles[look]
+        self.setStyleSheet(style_sheet(style))
+        for screen in self.screens.values():
+            screen.apply_style(style)
+        self.still_there.setStyleSheet(
+            "QWidget#overlay { background: rgba(10, 20, 30, 215); }")
+
+    # ---------------------------------------------------------------- rendering
+
+    def show_view(self, view: JourneyView) -> None:
+        """Draw ``view``. Called for every change the journey publishes."""
+        try:
+            self._render(view)
+        except Exception:
+            log.exception("could not draw %s", view.state)
+
+    def _render(self, view: JourneyView) -> None:
+        state = view.state
+        shown = view.interrupted if state is State.STILL_THERE and view.interrupted else state
+        entering = shown != self._state
+        look: LookName = view.look if view.look in LOOKS else self.resting_look
+        if state in (State.ATTRACT, State.FAILSAFE, State.WELCOME):
+            look = self.resting_look
+        if state in (State.ATTRACT, State.FAILSAFE) and entering:
+            self.forget_session()
+        self._apply_look(look)
+        screen = self.screens.get(shown, self.attract)
+        if entering:
+            self._enter(shown, view)
+            self.stack.setCurrentWidget(screen)
+            self._state = shown
+            focus = screen.first_focus()
+            if focus is not None:
+                focus.setFocus(Qt.FocusReason.OtherFocusReason)
+        self._update(shown, view)
+        if state is State.STILL_THERE:
+            self.still_there.setGeometry(self.rect())
+            self.still_there.show_seconds(float(view.still_there_left or 0))
+            if not self.still_there.isVisible():
+                self.still_there.show()
+                self.still_there.raise_()
+                self.still_there.here.setFocus()
+        elif self.still_there.isVisible():
+            self.still_there.hide()
+        for overlay in (self.pin_pad, self.officer):
+            if overlay.isVisible():
+                overlay.raise_()
+
+    def _enter(self, state: State, view: JourneyView) -> None:
+        """Fill a screen when it is shown; dynamic parts are in ``_update``."""
+        if state is State.CONSENT:
+            consent = view.consent
+            self.consent.reset()
+            self.consent.show_consent(_text(consent, "text"), view.needs_adult_confirmation,
+                                      _text(consent, "adult_confirmation"))
+        elif state is State.CHOOSE_PROMPT:
+            self.choose.show_prompts([
+                Choice(str(_get(p, "id")), _text(p, "text"),
+                       _get(p, "icon") or DEFAULT_ICONS[i % len(DEFAULT_ICONS)])
+                for i, p in enumerate(view.prompts)
+            ])
+        elif state is State.GET_READY:
+            self.ready.preview.clear()
+        elif state is State.RECORDING:
+            self.recording.preview.clear()
+        elif state is State.REVIEW:
+            self._load_review(view)
+        elif state is State.PRIORITIES:
+            plist = view.priority_list
+            self._priority_list_id = str(_get(plist, "id", ""))
+            self.priorities.show_list(
+                _text(plist, "title") or "What matters most to you?",
+                [Choice(str(_get(i, "id")), _text(i, "label"), _get(i, "icon") or "")
+                 for i in _get(plist, "items", ())],
+                max(1, view.max_ticks),
+            )
+        elif state is State.TALLY:
+            self._show_tally(view)
+        elif state is State.ABOUT_YOU:
+            self.about.show_questions([
+                (str(_get(q, "id")), _text(q, "text"),
+                 [Choice(str(_get(o, "id")), _text(o, "label")) for o in _get(q, "options", ())])
+                for q in view.about_you
+            ])
+        if state is not State.REVIEW and self.review.has_take():
+            self.review.clear_take()
+            self._review_take = None
+
+    def _update(self, state: State, view: JourneyView) -> None:
+        prompt_text = _text(view.prompt, "text")
+        if state is State.CONSENT:
+            self.consent.show_notice(view.notice or "")
+        elif state is State.CHOOSE_PROMPT:
+            self.choose.show_notice(view.notice or "")
+        elif state is State.GET_READY:
+            count = view.countdown_remaining
+            self.ready.show_ready(prompt_text, None if count is None else max(1, count))
+        elif state is State.RECORDING:
+            left = float(view.seconds_left) if view.seconds_left is not None else 0.0
+            self.recording.show_recording(prompt_text, float(view.seconds_recorded), left,
+                                          starting=view.recording_starting,
+                                          stopping=view.recording_stopping)
+        elif state is State.REVIEW:
+            if view.take_id != self._review_take:
+                self._load_review(view)
+        elif state is State.PRIORITIES:
+            self.priorities.set_ticked(view.ticked, view.notice or "")
+        elif state is State.THANK_YOU:
+            self.thanks.show_code(view.reference_code or "")
+
+    def _load_review(self, view: JourneyView) -> None:
+        self._review_take = view.take_id
+        if view.take_id is None:
+            self.review.clear_take()
+            return
+        data = self.backend.review_bytes(view.take_id)
+        if data:
+            self.review.load_take(data)
+        else:
+            self.review.clear_take()
+
+    def _show_tally(self, view: JourneyView) -> None:
+        plist = view.priority_list
+        counts, people = self.backend.tally(str(_get(plist, "id", "")))
+        rows = []
+        for item in _get(plist, "items", ()):
+            item_id = str(_get(item, "id"))
+            rows.append((_get(item, "icon") or "", _text(item, "label"),
+                         int(counts.get(item_id, 0)), item_id in view.ticked))
+        rows.sort(key=lambda row: -row[2])
+        self.tally.show_tally(rows[:8], people)
+
+    def forget_session(self) -> None:
+        """Clear every trace of the last person from every screen."""
+        for screen in self.screens.values():
+            screen.reset()
+        self._review_take = None
+        self._priority_list_id = None
+        self.still_there.hide()
+        self.speaker.stop()
+
+    # ---------------------------------------------------------------- camera
+
+    def show_camera_frame(self, image: QImage) -> None:
+        """A preview frame from the capture controller; dropped unless a camera screen
+        (or the officer's camera check) is showing."""
+        if self.officer.isVisible():
+            self.officer.set_camera_frame(image)
+            return
+        if self._state is State.GET_READY:
+            self.ready.set_frame(image)
+        elif self._state is State.RECORDING:
+            self.recording.set_frame(image)
+
+    def show_level(self, value: float) -> None:
+        if self.officer.isVisible():
+            self.officer.set_camera_level(value)
+        elif self._state is State.GET_READY:
+            self.ready.set_level(value)
+        elif self._state is State.RECORDING:
+            self.recording.set_level(value)
+
+    # ---------------------------------------------------------------- people
+
+    def activity(self) -> None:
+        """Somebody touched or typed: the journey's idle timer starts again."""
+        state = self.journey.state
+        if state not in (State.ATTRACT, State.STILL_THERE) and not self.officer_open():
+            self.journey.touch()
+
+    def _focus_changed(self, old: QWidget | None, new: QWidget | None) -> None:
+        # The child look reads every control aloud when it is reached by keyboard.
+        if new is None or self._look != "child" or not self.look_style().read_aloud:
+            return
+        if new.window() is not self or self._state in (None, State.ATTRACT):
+            return
+        if QApplication.mouseButtons() != Qt.MouseButton.NoButton:
+            return
+        name = new.accessibleName()
+        if name and isinstance(new, QAbstractButton):
+            self.speaker.say(name)
+
+    # ---------------------------------------------------------------- officer
+
+    def officer_open(self) -> bool:
+        return self.pin_pad.isVisible() or self.officer.isVisible()
+
+    def open_pin_pad(self) -> None:
+        if self.officer.isVisible():
+            return
+        self.pin_pad.setGeometry(self.rect())
+        self.pin_pad.setStyleSheet(style_sheet(self.styles["adult"]))
+        self.pin_pad.open()
+        QGuiApplication.restoreOverrideCursor() if not self.windowed else None
+
+    def _pin_cancelled(self) -> None:
+        self._hide_cursor()
+
+    def _officer_unlocked(self) -> None:
+        self.officer.setGeometry(self.rect())
+        self.officer.setStyleSheet(style_sheet(self.styles["adult"]))
+        self.officer.open()
+        self.officerUnlocked.emit()
+
+    def lock_officer(self) -> None:
+        self.officer.close_panel()
+        self.pin_pad.hide()
+        self._hide_cursor()
+        focus = self.screens.get(self._state or State.ATTRACT, self.attract).first_focus()
+        if focus is not None:
+            focus.setFocus()
+
+    def _hide_cursor(self) -> None:
+        if not self.windowed:
+            QGuiApplication.setOverrideCursor(QCursor(Qt.CursorShape.BlankCursor))
+
+    def _officer_quit(self) -> None:
+        self.officer.close_panel()
+        self._allow_close = True
+        self.quitRequested.emit()
+        self.close()
+
+    # ---------------------------------------------------------------- no way out
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self._allow_close:
+            self._ticker.stop()
+            app = QApplication.instance()
+            if app is not None:
+                app.removeEventFilter(self._filter)
+            event.accept()
+            return
+        log.info("ignored a request to close the kiosk window")
+        event.ignore()
+
+    def allow_close(self) -> None:
+        """For the composition root and tests: the next close really closes."""
+        self._allow_close = True
+
+    def corner_point(self) -> QPoint:
+        return QPoint(CORNER_PX // 3, CORNER_PX // 3)

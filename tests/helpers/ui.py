@@ -1,0 +1,163 @@
+"""Helpers for UI tests: a kiosk window over a real journey with recorded effects."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QColor, QImage, QPainter
+from PySide6.QtWidgets import QAbstractButton, QWidget
+from pytestqt.qtbot import QtBot
+
+from booth.journey import EventSettings, Journey
+from booth.pack import CampaignPack, load_pack
+from booth.settings import Paths, default_pack_path
+from booth.store import Store
+from booth.ui.looks import LOOKS, look_style
+from booth.ui.officer import OfficerPanel, OfficerStatus, PinGuard, PinPad
+from booth.ui.speech import SilentSpeaker
+from booth.ui.window import KioskWindow
+from tests.helpers.clock import FakeClock
+from tests.helpers.journey import RecordingEffects
+
+
+@dataclass
+class TallyBackend:
+    """Answers the window's two questions with fixed data (screen tests only; the
+    end-to-end tests use the real services)."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    people: int = 0
+    review: bytes | None = None
+    asked_review: list[str] = field(default_factory=list)
+
+    def tally(self, list_id: str) -> tuple[Mapping[str, int], int]:
+        return self.counts, self.people
+
+    def review_bytes(self, take_id: str) -> bytes | None:
+        self.asked_review.append(take_id)
+        return self.review
+
+
+@dataclass
+class PanelBackend:
+    """Records what the officer panel asked for."""
+
+    actions: list[tuple[str, tuple[object, ...]]] = field(default_factory=list)
+
+    def status(self) -> OfficerStatus:
+        return OfficerStatus("Test event", "school", 3, 2, 1, "Waiting", "One Stockport", None)
+
+    def set_up_event(self, name: str, kind: str, default_look: str,
+                     adult_confirmation: bool) -> str:
+        self.actions.append(("set_up_event", (name, kind, default_look, adult_confirmation)))
+        return f"Event {name} started."
+
+    def withdraw(self, reference_code: str) -> str:
+        self.actions.append(("withdraw", (reference_code,)))
+        return "Withdrawn."
+
+    def sync_now(self) -> str:
+        self.actions.append(("sync_now", ()))
+        return "Syncing."
+
+    def export_to(self, folder: str) -> str:
+        self.actions.append(("export_to", (folder,)))
+        return "Exported."
+
+    def switch_pack(self, path: str) -> str:
+        self.actions.append(("switch_pack", (path,)))
+        return "Switched."
+
+    def start_camera_check(self) -> None:
+        self.actions.append(("start_camera_check", ()))
+
+    def stop_camera_check(self) -> None:
+        self.actions.append(("stop_camera_check", ()))
+
+    def change_pin(self, pin: str) -> str:
+        self.actions.append(("change_pin", (pin,)))
+        return "PIN changed."
+
+
+@dataclass
+class WindowRig:
+    window: KioskWindow
+    journey: Journey
+    effects: RecordingEffects
+    clock: FakeClock
+    backend: TallyBackend
+    panel: PanelBackend
+    speaker: SilentSpeaker
+    store: Store
+    pack: CampaignPack
+
+
+def build_window(qtbot: QtBot, data_dir: Path, pack: CampaignPack | None = None,
+                 windowed: bool = True, size: tuple[int, int] = (1366, 768)) -> WindowRig:
+    """A kiosk window over a real journey whose effects answer like a recorder."""
+    pack = pack or load_pack(default_pack_path())
+    clock = FakeClock()
+    effects = RecordingEffects()
+    journey = Journey(pack, clock, effects, EventSettings())
+    takes = iter(range(1, 1000))
+
+    def started() -> None:
+        journey.recording_started(f"take{next(takes)}")
+
+    def stopped() -> None:
+        draft = journey.session
+        assert draft is not None and draft.take_id is not None
+        journey.recording_finished(draft.take_id, 2.0)
+
+    effects.on_start_take = started
+    effects.on_stop_take = stopped
+    paths = Paths(data=data_dir, logs=data_dir / "logs", config=data_dir / "config")
+    paths.create()
+    store = Store.open(paths, clock)
+    guard = PinGuard(store, clock)
+    backend = TallyBackend()
+    panel = PanelBackend()
+    speaker = SilentSpeaker()
+    styles = {look: look_style(look, pack.style_for(look)) for look in LOOKS}
+    window = KioskWindow(
+        journey, backend, styles, speaker,
+        pin_pad_factory=lambda parent: PinPad(guard, demo=True, parent=parent),
+        officer_panel_factory=lambda parent: OfficerPanel(panel, demo=True, parent=parent),
+        windowed=windowed, with_player=False,
+    )
+    journey.subscribe(window.show_view)
+    qtbot.addWidget(window)
+    window.resize(*size)
+    window.show()
+    qtbot.waitExposed(window)
+    return WindowRig(window, journey, effects, clock, backend, panel, speaker, store, pack)
+
+
+def close_rig(rig: WindowRig) -> None:
+    rig.window.allow_close()
+    rig.window.close()
+    rig.store.close()
+
+
+def click(qtbot: QtBot, widget: QWidget) -> None:
+    """A real mouse click in the middle of ``widget``."""
+    assert widget.isVisible(), f"{widget.accessibleName() or widget} is not visible"
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton, pos=widget.rect().center())
+
+
+def visible_buttons(root: QWidget) -> list[QAbstractButton]:
+    return [b for b in root.findChildren(QAbstractButton) if b.isVisible()]
+
+
+def camera_card(width: int = 640, height: int = 360) -> QImage:
+    """A stand-in camera frame (a face-like oval on blue)."""
+    image = QImage(width, height, QImage.Format.Format_RGB32)
+    image.fill(QColor("#6A8CAF"))
+    painter = QPainter(image)
+    painter.setBrush(QColor("#E8C39E"))
+    painter.drawEllipse(QPoint(width // 2, height // 2), width // 8, height // 3)
+    painter.end()
+    return image

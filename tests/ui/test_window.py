@@ -1,0 +1,100 @@
+"""The kiosk window: no way out for the public, the officer's way in, and the looks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from booth.journey import State
+from booth.ui.officer import LOCK_SECONDS, MAX_WRONG, PIN_META_KEY, verify_pin
+from tests.helpers.ui import build_window, click, close_rig
+
+
+def test_escape_keys_and_close_do_not_leave_the_kiosk(qtbot: QtBot, data_dir: Path) -> None:
+    rig = build_window(qtbot, data_dir, windowed=False)
+    window = rig.window
+    rig.journey.touch()
+    assert rig.journey.state is State.WELCOME
+    target = window.welcome.tiles["adult"]
+    target.setFocus()
+    for key, mods in (
+        (Qt.Key.Key_Escape, Qt.KeyboardModifier.NoModifier),
+        (Qt.Key.Key_F4, Qt.KeyboardModifier.AltModifier),
+        (Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier),
+        (Qt.Key.Key_W, Qt.KeyboardModifier.ControlModifier),
+        (Qt.Key.Key_Tab, Qt.KeyboardModifier.AltModifier),
+    ):
+        qtbot.keyClick(target, key, mods)
+    assert window.close() is False
+    assert window.isVisible()
+    assert window.windowFlags() & Qt.WindowType.FramelessWindowHint
+    assert rig.journey.state is State.WELCOME
+    close_rig(rig)
+    assert not window.isVisible()
+
+
+def test_pin_pad_opens_with_the_key_chord_and_the_right_pin(qtbot: QtBot, data_dir: Path) -> None:
+    rig = build_window(qtbot, data_dir)
+    window = rig.window
+    stored = rig.store.device_meta_get(PIN_META_KEY)
+    assert stored is not None and "1234" not in stored and verify_pin("1234", stored)
+    qtbot.keyClick(window.attract, Qt.Key.Key_O,
+                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier)
+    assert window.pin_pad.isVisible()
+    assert "1234" in window.pin_pad.message.text()  # demo mode says the PIN
+    for digit in "1234":
+        click(qtbot, window.pin_pad.keys[digit])
+    click(qtbot, window.pin_pad.ok)
+    assert not window.pin_pad.isVisible()
+    assert window.officer.isVisible()
+    assert window.officer.status_text("sessions") == "3"
+    click(qtbot, window.officer.lock)
+    assert not window.officer.isVisible()
+    close_rig(rig)
+
+
+def test_five_wrong_pins_lock_the_pad_until_the_lock_expires(qtbot: QtBot, data_dir: Path) -> None:
+    rig = build_window(qtbot, data_dir)
+    pad = rig.window.pin_pad
+    rig.window.open_pin_pad()
+    for _ in range(MAX_WRONG):
+        for digit in "9999":
+            qtbot.keyClick(pad, digit)
+        qtbot.keyClick(pad, Qt.Key.Key_Return)
+    assert not pad.ok.isEnabled()
+    assert "Too many" in pad.message.text()
+    # Even the right PIN is refused while locked.
+    for digit in "1234":
+        pad.press(digit)
+    pad.submit()
+    assert not rig.window.officer.isVisible()
+    rig.clock.advance(LOCK_SECONDS - 1)
+    pad.submit()
+    assert not rig.window.officer.isVisible()
+    rig.clock.advance(2)
+    rig.window.open_pin_pad()
+    assert pad.ok.isEnabled()
+    for digit in "1234":
+        click(qtbot, pad.keys[digit])
+    click(qtbot, pad.ok)
+    assert rig.window.officer.isVisible()
+    close_rig(rig)
+
+
+def test_long_press_in_the_corner_opens_the_pin_pad(qtbot: QtBot, data_dir: Path) -> None:
+    rig = build_window(qtbot, data_dir)
+    window = rig.window
+    window.long_press_ms = 600  # the real 3 s is the default; the mechanism is the same
+    corner = window.corner_point()
+    qtbot.mousePress(window.attract, Qt.MouseButton.LeftButton, pos=corner)
+    qtbot.wait(200)
+    qtbot.mouseRelease(window.attract, Qt.MouseButton.LeftButton, pos=corner)
+    qtbot.wait(700)
+    assert not window.pin_pad.isVisible()  # a short press is only a touch
+    rig.journey.finish() if rig.journey.state is State.THANK_YOU else None
+    qtbot.mousePress(window.stack.currentWidget(), Qt.MouseButton.LeftButton, pos=corner)
+    qtbot.waitUntil(window.pin_pad.isVisible, timeout=2000)
+    qtbot.mouseRelease(window.stack.currentWidget(), Qt.MouseButton.LeftButton, pos=corner)
+    close_rig(rig)
