@@ -10,7 +10,7 @@ from collections.abc import Container, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -598,13 +598,13 @@ def _problem_from(error: Mapping[str, Any]) -> Problem:
 
 def _problems_from(exc: ValidationError) -> list[Problem]:
     errors = exc.errors()
-    missing = {tuple(e["loc"]) for e in errors if e["type"] == "missing"}
+    wrong = {tuple(e["loc"]) for e in errors}
     problems: list[tuple[int, Problem]] = []
     for error in errors:
         loc = tuple(error["loc"])
-        # A missing "spoken" only repeats that its text or title is missing.
+        # A missing "spoken" only repeats that its text or title is missing or wrong.
         if error["type"] == "missing" and loc[-1:] == ("spoken",) and (
-            (*loc[:-1], "text") in missing or (*loc[:-1], "title") in missing
+            (*loc[:-1], "text") in wrong or (*loc[:-1], "title") in wrong
         ):
             continue
         # A misspelt name explains the "missing" one next to it, so it goes first.
@@ -798,8 +798,3 @@ def load_pack_or_default(path: Path, default_path: Path) -> tuple[CampaignPack, 
         if path == default_path:
             raise
         return load_pack(default_path), error
-
-
-def audience_values() -> tuple[str, ...]:
-    """Every value an ``audience`` list may hold."""
-    return get_args(Audience)

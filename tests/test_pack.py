@@ -418,6 +418,13 @@ def test_the_minimal_example_in_the_docs_loads(tmp_path: Path) -> None:
     assert "90 days" in minimal.consent_for("older").text
 
 
+def test_a_wrong_text_is_reported_once_not_again_as_missing_spoken() -> None:
+    with pytest.raises(PackError) as caught:
+        pack_from_toml(edit('text = "What do you love about Stockport?"\naudience = ["adult"',
+                            'text = 42\naudience = ["adult"'))
+    assert [problem.field for problem in caught.value.problems] == ["prompts[3].text"]
+
+
 def test_a_model_dump_validates_again(pack: CampaignPack) -> None:
     again = CampaignPack.model_validate(pack.model_dump())
     assert again.model_dump() == pack.model_dump()
