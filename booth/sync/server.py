@@ -305,7 +305,12 @@ class CouncilApp:
                 return Response(status_code=201, headers=self._tus_headers({"Location": location}))
             existing = self.config.catalogue.get_upload(sha256)
             if existing is not None and existing.device_id != device.device_id:
-                raise ApiError(409, "in_use", "another device is uploading this blob")
+                owner = self.config.catalogue.get_device(existing.device_id)
+                if owner is not None and owner.revoked_at is None:
+                    raise ApiError(409, "in_use", "another device is uploading this blob")
+                # A withdrawn device's unfinished upload must not block anyone.
+                self._drop_upload(sha256)
+                existing = None
             if existing is None and (
                 self.config.catalogue.uploads_in_flight(device.device_id)
                 >= self.config.max_uploads_in_flight

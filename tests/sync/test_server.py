@@ -33,6 +33,17 @@ def client(council_server: CouncilServer) -> Iterator[httpx.Client]:  # noqa: F8
         yield http
 
 
+@pytest.fixture(scope="module")
+def shared(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[CouncilServer, httpx.Client, dict[str, Any]]]:
+    """One server for the long tables of refusals (none of them may store anything)."""
+    with running_council(tmp_path_factory.mktemp("shared")) as server, httpx.Client(
+        base_url=server.url, timeout=10
+    ) as http:
+        yield server, http, server.enrol("shared kiosk")
+
+
 @pytest.fixture
 def device(council_server: CouncilServer) -> dict[str, Any]:  # noqa: F811
     return council_server.enrol("hall kiosk")
@@ -294,3 +305,229 @@ def test_bench_route_when_enabled_stores_nothing(tmp_path: Path) -> None:
         assert answer.status_code == 200
         assert answer.json() == {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
         assert list((server.store_dir / "bench").iterdir()) == []
+
+
+# --- authentication and devices ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [None, "", "Bearer", "Basic dXNlcjpwYXNz", "Bearer not-a-token",
+     "Bearer " + "x" * 5000],
+)
+def test_requests_without_a_valid_token_are_401(
+    shared: tuple[CouncilServer, httpx.Client, dict[str, Any]], authorization: str | None
+) -> None:
+    _server, client, _device = shared
+    headers = {"Tus-Resumable": "1.0.0"}
+    if authorization is not None:
+        headers["Authorization"] = authorization
+    for method, url in [("GET", "/api/v1/hello?nonce=" + "ab" * 16),
+                        ("POST", "/files/"), ("HEAD", "/files/" + "a" * 64),
+                        ("PUT", "/api/v1/bundles/bundle-12345678")]:
+        answer = client.request(method, url, headers={**headers, "Upload-Length": "10"})
+        assert answer.status_code == 401, (method, url)
+        if method != "HEAD":
+            assert answer.json()["error"] in {"unauthorised", "unknown_device"}
+
+
+def test_revoked_device_is_403_everywhere_but_others_carry_on(
+    client: httpx.Client, council_server: CouncilServer  # noqa: F811
+) -> None:
+    lost = council_server.enrol("stolen laptop")
+    other = council_server.enrol("library")
+    data = os.urandom(5000)
+    location = _create(client, lost, data).headers["Location"]
+    council_server.revoke(lost["device_id"])
+    assert _patch(client, lost, location, 0, data).status_code == 403
+    assert client.head(location, headers=tus_headers(lost)).status_code == 403
+    hello = client.get("/api/v1/hello", params={"nonce": "cd" * 16},
+                       headers={"Authorization": f"Bearer {lost['token']}"})
+    assert hello.status_code == 403
+    assert hello.json()["error"] == "revoked"
+    assert upload_blob(client, other, data) == hashlib.sha256(data).hexdigest()
+
+
+def test_device_key_is_pinned_on_first_commit(
+    client: httpx.Client, council_server: CouncilServer, device: dict[str, Any]  # noqa: F811
+) -> None:
+    first = make_bundle(device)
+    for data in first.blobs.values():
+        upload_blob(client, device, data)
+    assert _commit(client, device, first.manifest.bundle_id, first.body).status_code == 201
+    pinned = council_server.storage.catalogue.get_device(device["device_id"])
+    assert pinned is not None and pinned.device_key == first.manifest.device_key
+    impostor = make_bundle(device, seq=2)  # same device id and token, another signing key
+    for data in impostor.blobs.values():
+        upload_blob(client, device, data)
+    answer = _commit(client, device, impostor.manifest.bundle_id, impostor.body)
+    assert answer.status_code == 403
+    assert answer.json()["error"] == "device_key"
+    assert council_server.bundle(impostor.manifest.bundle_id) is None
+
+
+def test_a_device_cannot_commit_another_devices_bundle(
+    client: httpx.Client, council_server: CouncilServer, device: dict[str, Any]  # noqa: F811
+) -> None:
+    other = council_server.enrol("other")
+    bundle = make_bundle(device)
+    for data in bundle.blobs.values():
+        upload_blob(client, device, data)
+    answer = _commit(client, other, bundle.manifest.bundle_id, bundle.body)
+    assert answer.status_code == 403
+    assert council_server.bundles() == []
+
+
+def test_altered_manifest_is_refused(
+    client: httpx.Client, council_server: CouncilServer, device: dict[str, Any]  # noqa: F811
+) -> None:
+    import json
+
+    bundle = make_bundle(device)
+    for data in bundle.blobs.values():
+        upload_blob(client, device, data)
+    raw = bundle.manifest.to_dict()
+    raw["device_seq"] = 99
+    answer = _commit(client, device, bundle.manifest.bundle_id, json.dumps(raw).encode())
+    assert answer.status_code == 400
+    assert answer.json()["error"] == "bad_signature"
+    assert council_server.bundles() == []
+
+
+def test_an_upload_belongs_to_the_device_that_created_it(
+    client: httpx.Client, council_server: CouncilServer, device: dict[str, Any]  # noqa: F811
+) -> None:
+    other = council_server.enrol("other")
+    data = os.urandom(4000)
+    location = _create(client, device, data).headers["Location"]
+    assert client.head(location, headers=tus_headers(other)).status_code == 404
+    assert _patch(client, other, location, 0, data).status_code == 404
+    assert client.delete(location, headers=tus_headers(other)).status_code == 404
+    assert _create(client, other, data).status_code == 409
+
+
+def test_committed_blobs_cannot_be_deleted(
+    client: httpx.Client, council_server: CouncilServer, device: dict[str, Any]  # noqa: F811
+) -> None:
+    bundle = make_bundle(device)
+    for data in bundle.blobs.values():
+        upload_blob(client, device, data)
+    assert _commit(client, device, bundle.manifest.bundle_id, bundle.body).status_code == 201
+    sha = next(iter(bundle.blobs))
+    assert client.delete(f"/files/{sha}", headers=tus_headers(device)).status_code == 403
+    assert council_server.has_blob(sha)
+
+
+# --- limits --------------------------------------------------------------------------
+
+
+def test_hard_limits_answer_413(tmp_path: Path) -> None:
+    with running_council(tmp_path, max_blob_size=10_000, max_chunk_size=4096,
+                         max_blobs_per_bundle=2, max_manifest_size=2048) as server:
+        credential = server.enrol()
+        with httpx.Client(base_url=server.url) as http:
+            too_big = _create(http, credential, os.urandom(10_001))
+            assert too_big.status_code == 413
+            data = os.urandom(9000)
+            location = _create(http, credential, data).headers["Location"]
+            assert _patch(http, credential, location, 0, data[:5000]).status_code == 413
+            # Without Content-Length (chunked), the limit still holds while streaming.
+            streamed = http.patch(
+                location, content=iter([data[:3000], data[3000:6000]]),
+                headers={**tus_headers(credential), "Upload-Offset": "0", "Content-Type": OCTETS},
+            )
+            assert streamed.status_code == 413
+            head = http.head(location, headers=tus_headers(credential))
+            assert head.headers["Upload-Offset"] == "0"
+            past_end = _create(http, credential, data[:100])
+            loc2 = past_end.headers["Location"]
+            assert _patch(http, credential, loc2, 0, data[:200]).status_code == 413
+            many = make_bundle(credential, videos=[b"a", b"b"])
+            answer = _commit(http, credential, many.manifest.bundle_id, many.body)
+            assert answer.status_code == 413
+            assert answer.json()["error"] == "too_many_blobs"
+            huge = _commit(http, credential, "bundle-12345678", b"{" + b" " * 5000 + b"}")
+            assert huge.status_code == 413
+
+
+def test_too_many_unfinished_uploads_is_429_with_retry_after(tmp_path: Path) -> None:
+    with running_council(tmp_path, max_uploads_in_flight=2) as server:
+        credential = server.enrol()
+        with httpx.Client(base_url=server.url) as http:
+            assert _create(http, credential, os.urandom(100)).status_code == 201
+            assert _create(http, credential, os.urandom(100)).status_code == 201
+            third = _create(http, credential, os.urandom(100))
+            assert third.status_code == 429
+            assert third.headers["Retry-After"].isdigit()
+
+
+# --- hostile input -------------------------------------------------------------------
+
+SHA = "a" * 64
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "headers", "body", "status"),
+    [
+        ("POST", "/files/", {"Upload-Length": "-1"}, b"", 400),
+        ("POST", "/files/", {"Upload-Length": "12abc"}, b"", 400),
+        ("POST", "/files/", {"Upload-Length": "9" * 40}, b"", 400),
+        ("POST", "/files/", {"Upload-Length": str(1 << 62)}, b"", 413),
+        ("POST", "/files/", {}, b"", 400),
+        ("POST", "/files/", {"Upload-Length": "10", "Upload-Defer-Length": "1"}, b"", 400),
+        ("POST", "/files/", {"Upload-Length": "10", "Upload-Metadata": "sha256 !!!"}, b"", 400),
+        ("POST", "/files/", {"Upload-Length": "10", "Upload-Metadata": "sha256 Li4vLi4vZXRj"},
+         b"", 400),
+        ("POST", "/files/", {"Upload-Length": "10", "Upload-Metadata": "x," * 3000}, b"", 400),
+        ("HEAD", "/files/..%2F..%2Fetc%2Fpasswd", {}, b"", 404),
+        ("HEAD", "/files/" + "A" * 64, {}, b"", 404),
+        ("HEAD", "/files/" + SHA, {}, b"", 404),
+        ("PATCH", "/files/" + SHA, {"Upload-Offset": "0", "Content-Type": OCTETS}, b"x", 404),
+        ("PATCH", "/files/" + SHA, {"Upload-Offset": "-5", "Content-Type": OCTETS}, b"x", 400),
+        ("PATCH", "/files/" + SHA, {"Content-Type": OCTETS}, b"x", 400),
+        ("PATCH", "/files/" + SHA, {"Upload-Offset": "0", "Content-Type": "text/plain"}, b"x", 415),
+        ("PATCH", "/files/" + SHA, {"Upload-Offset": "0", "Content-Type": OCTETS,
+                                    "Upload-Checksum": "sha1 ***"}, b"x", 400),
+        ("DELETE", "/files/" + SHA, {}, b"", 404),
+        ("PUT", "/api/v1/bundles/..%2F..%2Fx", {}, b"{}", 404),
+        ("PUT", "/api/v1/bundles/a", {}, b"{}", 404),
+        ("PUT", "/api/v1/bundles/bundle-12345678", {}, b"not json", 400),
+        ("PUT", "/api/v1/bundles/bundle-12345678", {}, b"[1, 2]", 400),
+        ("PUT", "/api/v1/bundles/bundle-12345678", {}, b'{"bundle_id": "other-123456"}', 400),
+        ("PUT", "/api/v1/bundles/bundle-12345678", {}, b"\xff\xfe", 400),
+        ("GET", "/api/v1/hello?nonce=zz", {}, b"", 400),
+        ("GET", "/api/v1/hello", {}, b"", 400),
+        ("GET", "/etc/passwd", {}, b"", 404),
+        ("DELETE", "/api/v1/hello", {}, b"", 405),
+    ],
+)
+def test_hostile_input_gets_a_clean_json_error(
+    shared: tuple[CouncilServer, httpx.Client, dict[str, Any]],
+    method: str, path: str, headers: dict[str, str], body: bytes, status: int,
+) -> None:
+    server, client, device = shared
+    answer = client.request(
+        method, path, content=body or None, headers={**tus_headers(device), **headers}
+    )
+    assert answer.status_code == status, answer.text
+    if method != "HEAD":
+        error = answer.json()
+        assert set(error) >= {"error", "detail"}
+        assert "Traceback" not in answer.text
+    assert server.stored_blobs() == []
+    assert server.partial_uploads() == []
+
+
+def test_huge_headers_are_refused_without_crashing(
+    client: httpx.Client, device: dict[str, Any]
+) -> None:
+    try:
+        answer = client.get("/api/v1/hello", params={"nonce": "ab" * 16},
+                            headers={**tus_headers(device), "X-Junk": "j" * 200_000})
+    except httpx.TransportError:
+        pass  # The server may cut the connection before the client finishes sending.
+    else:
+        assert answer.status_code in (400, 431)
+    # The server is still answering.
+    ok = client.get("/api/v1/hello", params={"nonce": "ab" * 16}, headers=tus_headers(device))
+    assert ok.status_code == 200
