@@ -1,0 +1,115 @@
+"""A council server on loopback with demo keys, so the demo booth syncs with nothing set up."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from booth.settings import Paths
+from booth.sync.council import CouncilKeys, enrol, keygen, open_storage, server_config
+from booth.sync.server import ServerThread, create_app
+from booth.sync.storage import CouncilStorage
+
+log = logging.getLogger(__name__)
+
+DEMO_FOLDER = "demo-council"
+DEMO_DEVICE_NAME = "demo booth"
+_CREDENTIAL = "credential.json"
+_PORT = "port"
+
+
+@dataclass
+class DemoCouncil:
+    """A running demo council server; ``stop()`` shuts it down and closes its store."""
+
+    url: str
+    folder: Path
+    keys: CouncilKeys
+    storage: CouncilStorage
+    credential: dict[str, Any]
+    installed: bool
+    _thread: ServerThread
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.keys.folder
+
+    @property
+    def store_dir(self) -> Path:
+        return self.storage.root
+
+    def stop(self) -> None:
+        self._thread.stop()
+        self.storage.close()
+
+
+def _start_thread(app: Any, folder: Path) -> ServerThread:
+    """Reuse last run's port when free, so the booth's credential keeps its URL."""
+    port_file = folder / _PORT
+    try:
+        preferred = int(port_file.read_text(encoding="ascii").strip())
+    except (FileNotFoundError, ValueError):
+        preferred = 0
+    try:
+        thread = ServerThread(app, port=preferred)
+    except OSError:
+        thread = ServerThread(app, port=0)
+    port_file.write_text(f"{thread.port}\n", encoding="ascii")
+    return thread.start()
+
+
+def _install(paths: Paths, credential_file: Path, device_id: str) -> bool:
+    """Install the demo credential unless the booth already holds another council's."""
+    from booth.sync.keys import CredentialError, install_credential, load_credential
+
+    try:
+        current = load_credential(paths)
+    except CredentialError:
+        current = None
+    if current is not None and current.device_id != device_id:
+        log.info("this booth is enrolled with another council server; leaving it enrolled")
+        return False
+    install_credential(paths, credential_file)
+    return True
+
+
+def start_demo_council(paths: Paths) -> DemoCouncil:
+    """Start (making keys on first use) a demo council under ``<data>/demo-council/``,
+    enrol this booth with it and install the credential into ``paths.keys``."""
+    folder = paths.data / DEMO_FOLDER
+    keys_dir = folder / "keys"
+    folder.mkdir(parents=True, exist_ok=True)
+    keys = CouncilKeys.load(keys_dir) if (keys_dir / "ingest.pub").exists() else keygen(keys_dir)
+    storage = open_storage(folder / "store")
+    try:
+        thread = _start_thread(create_app(server_config(keys, storage)), folder)
+    except BaseException:
+        storage.close()
+        raise
+    url = thread.url
+    credential_file = folder / _CREDENTIAL
+    credential: dict[str, Any] | None = None
+    if credential_file.exists():
+        try:
+            credential = json.loads(credential_file.read_text(encoding="utf-8"))
+        except ValueError:
+            credential = None
+        if not isinstance(credential, dict) or storage.catalogue.get_device(
+            str(credential.get("device_id"))
+        ) is None:
+            credential = None
+    if credential is None:
+        credential = enrol(keys, storage, DEMO_DEVICE_NAME, url)
+    # The token is kept in the demo folder: it is a loopback demo, and re-enrolling on
+    # every start would strand bundles sealed under the previous device id.
+    credential["server_url"] = url
+    part = credential_file.with_name(_CREDENTIAL + ".part")
+    part.write_text(json.dumps(credential, indent=2), encoding="utf-8")
+    part.replace(credential_file)
+    installed = _install(paths, credential_file, str(credential["device_id"]))
+    log.info("demo council server at %s", url)
+    return DemoCouncil(url=url, folder=folder, keys=keys, storage=storage,
+                       credential=credential, installed=installed, _thread=thread)
