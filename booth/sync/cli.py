@@ -1,0 +1,336 @@
+"""``booth sync``, ``booth export DIR`` and ``booth enrol FILE``: sync work from a terminal."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TransferSpeedColumn,
+)
+
+from booth.settings import Settings
+from booth.store import Store, StoreError, fsync_dir
+from booth.sync.bundle import (
+    BLOBS_DIR,
+    MANIFEST_NAME,
+    BundleError,
+    Manifest,
+    Receipt,
+    verify_bundle_dir,
+    verify_receipt,
+)
+from booth.sync.keys import Credential, CredentialError, DeviceKeys, install_credential
+from booth.sync.keys import load_credential as _load_credential
+from booth.sync.online import make_client, say_hello
+from booth.sync.seal import reconcile_bundles, seal_pending
+from booth.sync.uploader import GaveUp, NeedsOfficer, SyncStopped, Uploader, UploaderOptions
+
+log = logging.getLogger(__name__)
+
+SUMS_FILE = "SHA256SUMS"
+RECEIPTS_DIR = "receipts"
+EXIT_OK = 0
+EXIT_NOT_NOW = 1  # offline or busy: nothing lost, try later
+EXIT_SETUP = 2  # not enrolled, bad credential, the booth is running
+EXIT_OFFICER = 3  # needs a person: revoked, conflicting bundle, damaged bundles
+
+
+def _console() -> Console:
+    return Console(highlight=False)
+
+
+def _credential(settings: Settings, console: Console) -> Credential | None:
+    try:
+        credential = _load_credential(settings.paths)
+    except CredentialError as exc:
+        console.print(f"The booth's credential is damaged: {exc}. Enrol the booth again.")
+        return None
+    if credential is None:
+        console.print("This booth is not enrolled yet. Run `booth enrol FILE` with the "
+                      "credential file the council gave you.")
+        return None
+    if settings.server_url:
+        credential = credential.model_copy(update={"server_url": settings.server_url})
+    return credential
+
+
+def _open_store(settings: Settings, console: Console) -> Store | None:
+    try:
+        return Store.open(settings.paths)
+    except StoreError as exc:
+        console.print(f"{exc}\nThe running booth sends answers by itself; close it to use "
+                      "this command.")
+        return None
+
+
+def enrol_main(settings: Settings, file: str | Path) -> int:
+    """Install the council's credential, make the device key, and say whether the server
+    answers (being offline now is fine)."""
+    console = _console()
+    try:
+        credential = install_credential(settings.paths, file)
+    except CredentialError as exc:
+        console.print(f"Could not enrol: {exc}")
+        return EXIT_SETUP
+    DeviceKeys.load_or_create(settings.paths)
+    console.print(f"Enrolled as {credential.device_id}; answers will go to "
+                  f"{credential.server_url}.")
+    with make_client(credential, timeout=5.0) as client:
+        hello = say_hello(client, credential)
+    if hello.online:
+        console.print("The council server answered: syncing will work.")
+    else:
+        console.print(f"The council server did not answer ({hello.detail}). That is fine: "
+                      "the booth keeps everything and sends it when it can.")
+    return EXIT_OK
+
+
+def _prepare(store: Store, settings: Settings, credential: Credential) -> DeviceKeys:
+    device = DeviceKeys.load_or_create(settings.paths)
+    store.reconcile()
+    reconcile_bundles(store, settings.paths)
+    seal_pending(store, settings.paths, device, credential)
+    return device
+
+
+def sync_main(settings: Settings, give_up_after: int = 5) -> int:
+    """Seal what is waiting and send every sealed bundle now, with a progress bar."""
+    console = _console()
+    credential = _credential(settings, console)
+    if credential is None:
+        return EXIT_SETUP
+    store = _open_store(settings, console)
+    if store is None:
+        return EXIT_SETUP
+    try:
+        device = _prepare(store, settings, credential)
+        pending = store.bundles_in_state("sealed", "uploading")
+        if not pending:
+            console.print("Nothing to send: every answer has reached the council.")
+            return EXIT_OK
+        console.print(f"Sending {len(pending)} bundle(s) to {credential.server_url} ...")
+        tasks: dict[str, TaskID] = {}
+        with Progress(
+            TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+            TransferSpeedColumn(), console=console, transient=False,
+        ) as progress:
+
+            def on_progress(bundle_id: str, sent: int, total: int) -> None:
+                if bundle_id not in tasks:
+                    tasks[bundle_id] = progress.add_task(f"bundle {bundle_id[:8]}", total=total)
+                progress.update(tasks[bundle_id], completed=sent, total=total)
+
+            uploader = Uploader(
+                store, credential, device,
+                options=UploaderOptions(give_up_after=give_up_after),
+                on_progress=on_progress,
+            )
+            try:
+                report = uploader.run()
+            except NeedsOfficer as exc:
+                console.print(f"Stopped: {exc}. Please tell the council's team.")
+                return EXIT_OFFICER
+            except GaveUp as exc:
+                console.print(f"Not sent now ({exc}). Nothing is lost; try again later.")
+                return EXIT_NOT_NOW
+            except SyncStopped:
+                return EXIT_NOT_NOW
+            finally:
+                uploader.close()
+        console.print(f"Sent {len(report.committed)} bundle(s); the council confirmed each "
+                      "one, and the booth's copies are deleted.")
+        if report.quarantined:
+            console.print(f"{len(report.quarantined)} damaged bundle(s) were set aside and "
+                          "not sent; the officer panel lists them.")
+            return EXIT_OFFICER
+        return EXIT_OK
+    finally:
+        store.close()
+
+
+# --- sneakernet ------------------------------------------------------------------------
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(1024 * 1024):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _copy_verified(source: Path, target: Path, expected: str) -> None:
+    """Copy durably and read the copy back: a USB stick can fail silently."""
+    part = target.with_name(target.name + ".part")
+    shutil.copyfile(source, part)
+    with open(part, "rb+") as handle:
+        os.fsync(handle.fileno())
+    if _sha256(part) != expected:
+        part.unlink(missing_ok=True)
+        raise OSError(f"the copy of {source.name} on the export folder reads back wrong")
+    os.replace(part, target)
+
+
+def _read_sums(path: Path) -> dict[str, str]:
+    sums: dict[str, str] = {}
+    if path.is_file():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            digest, _, name = line.partition(" ")
+            if name.strip():
+                sums[name.lstrip(" *")] = digest
+    return sums
+
+
+@dataclass
+class ExportReport:
+    exported: list[str] = field(default_factory=list)
+    quarantined: list[str] = field(default_factory=list)
+
+
+def export_bundles(store: Store, settings: Settings, folder: Path) -> ExportReport:
+    """Copy every sealed bundle into ``folder`` with a SHA256SUMS list. The kiosk keeps its
+    copies until the council's receipts come back (``accept_receipts``)."""
+    report = ExportReport()
+    device = DeviceKeys.load_or_create(settings.paths)
+    folder.mkdir(parents=True, exist_ok=True)
+    sums_path = folder / SUMS_FILE
+    sums = _read_sums(sums_path)
+    for found in store.bundles_in_state("sealed", "uploading"):
+        source = settings.paths.bundles / found.id
+        problems = verify_bundle_dir(source, device.public_b64)
+        if problems:
+            store.set_bundle_state(found.id, "quarantined", "; ".join(problems))
+            report.quarantined.append(found.id)
+            continue
+        manifest = Manifest.parse((source / MANIFEST_NAME).read_bytes())
+        target = folder / found.id
+        (target / BLOBS_DIR).mkdir(parents=True, exist_ok=True)
+        for blob in manifest.blobs:
+            name = f"{blob.sha256}.age"
+            _copy_verified(source / BLOBS_DIR / name, target / BLOBS_DIR / name, blob.sha256)
+            sums[f"{found.id}/{BLOBS_DIR}/{name}"] = blob.sha256
+        manifest_sha = _sha256(source / MANIFEST_NAME)
+        _copy_verified(source / MANIFEST_NAME, target / MANIFEST_NAME, manifest_sha)
+        sums[f"{found.id}/{MANIFEST_NAME}"] = manifest_sha
+        fsync_dir(target / BLOBS_DIR)
+        fsync_dir(target)
+        report.exported.append(found.id)
+    part = sums_path.with_name(SUMS_FILE + ".part")
+    part.write_text("".join(f"{d}  {n}\n" for n, d in sorted(sums.items())), encoding="utf-8")
+    with open(part, "rb+") as handle:
+        os.fsync(handle.fileno())
+    os.replace(part, sums_path)
+    fsync_dir(folder)
+    return report
+
+
+@dataclass
+class ReceiptReport:
+    accepted: list[str] = field(default_factory=list)
+    already: list[str] = field(default_factory=list)
+    refused: list[tuple[str, str]] = field(default_factory=list)
+
+
+def accept_receipts_in(store: Store, settings: Settings, credential: Credential,
+                       folder: Path) -> ReceiptReport:
+    """Accept receipts ``booth-council import`` wrote to ``<folder>/receipts/``: verify each
+    with the council's key, then mark committed, delete the bundle and keep a tombstone."""
+    report = ReceiptReport()
+    receipts = folder / RECEIPTS_DIR
+    if not receipts.is_dir():
+        return report
+    for path in sorted(receipts.glob("*.json")):
+        bundle_id = path.stem
+        found = store.get_bundle(bundle_id)
+        if found is None:
+            report.refused.append((bundle_id, "this booth has no such bundle"))
+            continue
+        if found.state in ("committed", "purged"):
+            report.already.append(bundle_id)
+            continue
+        try:
+            receipt = Receipt.parse(path.read_bytes())
+            manifest = Manifest.parse(found.manifest_json)
+            verify_receipt(receipt, manifest, credential.server_signing_key)
+        except (BundleError, OSError) as exc:
+            report.refused.append((bundle_id, str(exc)))
+            continue
+        if found.state == "quarantined":
+            report.refused.append((bundle_id, "the bundle is set aside; an officer must check"))
+            continue
+        store.add_receipt(bundle_id, receipt.to_bytes().decode(), "usb")
+        store.purge_bundle(bundle_id, [blob.sha256 for blob in manifest.blobs])
+        shutil.rmtree(settings.paths.bundles / bundle_id, ignore_errors=True)
+        report.accepted.append(bundle_id)
+    fsync_dir(settings.paths.bundles)
+    return report
+
+
+def accept_receipts(settings: Settings, folder: str | Path) -> int:
+    """``booth export DIR`` runs this first; also usable on its own. Returns an exit code."""
+    console = _console()
+    credential = _credential(settings, console)
+    if credential is None:
+        return EXIT_SETUP
+    store = _open_store(settings, console)
+    if store is None:
+        return EXIT_SETUP
+    try:
+        report = accept_receipts_in(store, settings, credential, Path(folder))
+    finally:
+        store.close()
+    _print_receipts(console, report)
+    return EXIT_OFFICER if report.refused else EXIT_OK
+
+
+def _print_receipts(console: Console, report: ReceiptReport) -> None:
+    if report.accepted:
+        console.print(f"The council confirmed {len(report.accepted)} bundle(s) brought on the "
+                      "stick; the booth's copies are deleted.")
+    for bundle_id, reason in report.refused:
+        console.print(f"Receipt for {bundle_id[:8]} not accepted: {reason}")
+
+
+def export_main(settings: Settings, folder: str | Path) -> int:
+    """Accept any receipts already on the stick, then export every sealed bundle to it."""
+    console = _console()
+    credential = _credential(settings, console)
+    if credential is None:
+        return EXIT_SETUP
+    store = _open_store(settings, console)
+    if store is None:
+        return EXIT_SETUP
+    target = Path(folder).expanduser()
+    try:
+        receipts = accept_receipts_in(store, settings, credential, target)
+        _print_receipts(console, receipts)
+        device = DeviceKeys.load_or_create(settings.paths)
+        store.reconcile()
+        reconcile_bundles(store, settings.paths)
+        seal_pending(store, settings.paths, device, credential)
+        try:
+            report = export_bundles(store, settings, target)
+        except OSError as exc:
+            console.print(f"Could not write to {target}: {exc}. Nothing was deleted from the "
+                          "booth; try another stick.")
+            return EXIT_NOT_NOW
+    finally:
+        store.close()
+    console.print(f"Exported {len(report.exported)} bundle(s) to {target}. The booth keeps "
+                  "its copies until the council's receipts come back on this stick.")
+    if report.quarantined:
+        console.print(f"{len(report.quarantined)} damaged bundle(s) were set aside and not "
+                      "exported.")
+        return EXIT_OFFICER
+    return EXIT_OFFICER if receipts.refused else EXIT_OK
