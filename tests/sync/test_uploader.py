@@ -5,17 +5,20 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from pytestqt.qtbot import QtBot
 
 from booth.settings import Settings
 from booth.sync import bundle, uploader
 from booth.sync.online import say_hello
 from tests.helpers.council import CouncilServer, council_server, sha256_metadata, tus_headers
-from tests.helpers.sync import Kiosk, council_reads_video, enrolled_kiosk
+from tests.helpers.sync import Kiosk, council_reads_video, enrolled_kiosk, finished_session
 
 __all__ = ["council_server"]
 
@@ -145,3 +148,75 @@ def test_stored_receipt_is_the_servers_json(kiosk: Kiosk, council_server: Counci
 def test_path_of_blob_name_is_never_taken_from_the_server(tmp_path: Path) -> None:
     with pytest.raises(bundle.BundleError):
         bundle.blob_path(tmp_path, "../../etc/passwd")
+
+
+# --- the Qt controller: the same uploader off the GUI thread -------------------------
+
+
+def test_sync_controller_sends_in_the_background_and_signals(
+    kiosk: Kiosk, council_server: CouncilServer, settings: Settings, qtbot: QtBot
+) -> None:
+    from booth.sync.qt import UP_TO_DATE, SyncController
+
+    credential = kiosk.credential
+    finished_session(kiosk.store, credential.recipients)  # sealed by the controller itself
+    controller = SyncController(kiosk.store, settings, kiosk.device,
+                                options=uploader.UploaderOptions(chunk_size=1024, timeout=5))
+    states: list[str] = []
+    progress: list[tuple[str, int, int]] = []
+    controller.stateChanged.connect(states.append)
+    controller.progress.connect(lambda b, s, t: progress.append((b, s, t)))
+    gui_thread = threading.current_thread()
+    seen_threads: list[threading.Thread] = []
+    controller.bundleCommitted.connect(lambda _b: seen_threads.append(threading.current_thread()))
+    try:
+        with qtbot.waitSignal(controller.bundleCommitted, timeout=20_000) as blocker:
+            controller.sync_now()
+        qtbot.waitUntil(lambda: controller.state == UP_TO_DATE, timeout=10_000)
+    finally:
+        controller.shutdown()
+    [bundle_id] = blocker.args or [""]
+    assert kiosk.state(bundle_id) == "purged"
+    assert council_server.bundle(bundle_id) is not None
+    assert states[0] == "syncing" and states[-1] == UP_TO_DATE
+    assert progress[-1][1] == progress[-1][2] > 0
+    assert seen_threads == [gui_thread]
+
+
+def test_sync_controller_tells_the_officer_when_revoked(
+    kiosk: Kiosk, council_server: CouncilServer, settings: Settings, qtbot: QtBot
+) -> None:
+    from booth.sync.qt import SyncController
+
+    kiosk.seal_one()
+    council_server.revoke(kiosk.credential.device_id)
+    controller = SyncController(kiosk.store, settings, kiosk.device)
+    try:
+        with qtbot.waitSignal(
+            controller.stateChanged, timeout=20_000,
+            check_params_cb=lambda s: s.startswith("needs officer"),
+        ) as blocker:
+            controller.sync_now()
+    finally:
+        controller.shutdown()
+    assert blocker.args is not None and "withdrawn" in blocker.args[0]
+
+
+def test_sync_controller_offline_backs_off_and_shuts_down_promptly(
+    kiosk: Kiosk, settings: Settings, qtbot: QtBot
+) -> None:
+    from booth.sync.qt import OFFLINE, SyncController
+
+    kiosk.seal_one()
+    offline = settings.with_changes(server_url="http://127.0.0.1:9")
+    controller = SyncController(kiosk.store, offline, kiosk.device,
+                                options=uploader.UploaderOptions(timeout=2))
+    with qtbot.waitSignal(controller.stateChanged, timeout=10_000,
+                          check_params_cb=lambda s: s == OFFLINE):
+        controller.start_background(60.0)
+    started = time.monotonic()
+    controller.shutdown()
+    # It was waiting out a backoff; shutdown cuts that wait short.
+    assert time.monotonic() - started < 5.0
+    [row] = kiosk.store.bundles_in_state("sealed", "uploading")
+    assert bundle.verify_bundle_dir(kiosk.paths.bundles / row.id) == []
