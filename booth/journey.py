@@ -213,6 +213,11 @@ class Journey:
         self._state_since = clock.now()
         self._last_activity = clock.now()
         self._failsafe_message: str | None = None
+        # The recorder outlives sessions: a take stopped at the end of one session may
+        # still be closing when the next person is ready, and one take at a time is all
+        # a recorder does. Busy from start_take until it reports finished or failed.
+        self._recorder_busy = False
+        self._recorder_contact = clock.now()
         self._reset_session()
         self._last_view = self.view()
 
@@ -243,9 +248,18 @@ class Journey:
         """What the screens draw, as of now."""
         now = self._clock.now()
         state = self._state
+        still_left: int | None = None
+        interrupted: State | None = None
+        if state is State.STILL_THERE:
+            interrupted = self._interrupted
+            still_left = max(
+                0, math.ceil(self._still_there_seconds() - (now - self._state_since) - 1e-9)
+            )
         if state in (State.ATTRACT, State.FAILSAFE) or self._draft is None:
             return JourneyView(
                 state=state,
+                interrupted=interrupted,
+                still_there_left=still_left,
                 failsafe_message=self._failsafe_message if state is State.FAILSAFE else None,
                 notice=self._notice if state is not State.FAILSAFE else None,
             )
@@ -272,15 +286,10 @@ class Journey:
                 left = max(0, math.ceil(self._take_limit - elapsed - 1e-9))
         elif self._take_limit is not None:
             left = math.ceil(self._take_limit)
-        still_left: int | None = None
-        if state is State.STILL_THERE:
-            still_left = max(
-                0, math.ceil(self._still_there_seconds() - (now - self._state_since) - 1e-9)
-            )
         return JourneyView(
             state=state,
             look=look,
-            interrupted=self._interrupted if state is State.STILL_THERE else None,
+            interrupted=interrupted,
             session_id=draft.session_id,
             consent=consent,
             needs_adult_confirmation=self._needs_adult_confirmation(),
@@ -350,7 +359,12 @@ class Journey:
 
     def recording_started(self, take_id: str) -> None:
         """The recorder confirms a take has begun."""
-        if self._state is State.RECORDING and self._take_requested and self._draft is not None:
+        if (
+            self._state is State.RECORDING
+            and self._take_requested
+            and self._start_sent
+            and self._draft is not None
+        ):
             self._run("recording_started", lambda: self._do_recording_started(take_id))
             return
         draft = self._draft
@@ -362,7 +376,8 @@ class Journey:
         # leaves nothing behind.
         self._race("recording_started", take_id)
         if self._recording_since is None:
-            self._guard("stop_take", self._effects.stop_take)
+            self._recorder_busy = True
+            self._stop_recorder(guarded=True)
         self._guard("discard_take", lambda: self._effects.discard_take(take_id))
 
     def stop_recording(self) -> None:
@@ -376,18 +391,24 @@ class Journey:
         """The recorder has closed the take's file; it can be played back."""
         draft = self._draft
         if self._state is State.RECORDING and draft is not None and draft.take_id == take_id:
+            self._recorder_busy = False
             self._run(
                 "recording_finished", lambda: self._do_recording_finished(take_id, duration_s)
             )
             return
         self._race("recording_finished", take_id)
         if draft is None or take_id not in (draft.take_id, draft.kept_take_id):
+            self._recorder_busy = False
             self._guard("discard_take", lambda: self._effects.discard_take(take_id))
+            self._run("recording_finished", self._send_start_if_free)
 
     def recording_failed(self, reason: str) -> None:
         """The recorder gave up (camera lost, disk full...)."""
-        if self._state is not State.RECORDING:
+        self._recorder_busy = False
+        if self._state is not State.RECORDING or (self._take_requested and not self._start_sent):
+            # the last take's recorder giving up; ours has not been asked to start yet
             self._race("recording_failed", reason)
+            self._run("recording_failed", self._send_start_if_free)
             return
         self._run("recording_failed", lambda: self._do_recording_failed(reason))
 
@@ -485,6 +506,7 @@ class Journey:
         self._countdown_until: float | None = None
         self._take_requested = False
         self._take_requested_at: float | None = None
+        self._start_sent = False
         self._recording_since: float | None = None
         self._take_limit: float | None = None
         self._stopping = False
@@ -657,9 +679,42 @@ class Journey:
         self._recording_since = None
         self._stopping = False
         self._stop_requested_at = None
+        self._start_sent = False
+        self._send_start_if_free()
+
+    def _recorder_free(self) -> bool:
+        if not self._recorder_busy:
+            return True
+        silent = self._clock.now() - self._recorder_contact
+        if silent >= self._settings.recorder_timeout_seconds:
+            log.warning("the recorder has not answered for %.0f s; taking it as free", silent)
+            self._recorder_busy = False
+            return True
+        return False
+
+    def _send_start_if_free(self) -> None:
+        """Ask for the take, once the recorder has finished with any earlier one."""
+        draft = self._draft
         prompt = self._prompt
-        assert prompt is not None
+        if self._state is not State.RECORDING or not self._take_requested or self._start_sent:
+            return
+        assert draft is not None and prompt is not None
+        if not self._recorder_free():
+            log.info("waiting for the recorder to finish the last take")
+            return
+        now = self._clock.now()
+        self._start_sent = True
+        self._take_requested_at = now
+        self._recorder_busy = True
+        self._recorder_contact = now
         self._effects.start_take(draft, prompt)
+
+    def _stop_recorder(self, guarded: bool) -> None:
+        self._recorder_contact = self._clock.now()
+        if guarded:
+            self._guard("stop_take", self._effects.stop_take)
+        else:
+            self._effects.stop_take()
 
     def _do_recording_started(self, take_id: str) -> None:
         draft = self._draft
@@ -673,7 +728,7 @@ class Journey:
     def _request_stop(self) -> None:
         self._stopping = True
         self._stop_requested_at = self._clock.now()
-        self._effects.stop_take()
+        self._stop_recorder(guarded=False)
 
     def _do_recording_finished(self, take_id: str, duration_s: float) -> None:
         log.info("take %s finished after %.1f s", take_id, duration_s)
@@ -688,22 +743,26 @@ class Journey:
         assert draft is not None
         log.warning("recording failed: %s", reason)
         take_id = draft.take_id
-        must_stop = (self._take_requested or self._recording_since is not None) and not (
-            self._stopping
-        )
+        must_stop = self._recorder_running_ours()
         self._clear_take()
         self._enter_choose_prompt()
         self._notice = "Sorry, that recording did not work. You can try again or carry on."
         if must_stop:
-            self._guard("stop_take", self._effects.stop_take)
+            self._stop_recorder(guarded=True)
         if take_id is not None:
             self._effects.discard_take(take_id)
+
+    def _recorder_running_ours(self) -> bool:
+        """Our take is starting or running and nobody has asked it to stop yet."""
+        started = (self._take_requested and self._start_sent) or self._recording_since is not None
+        return started and not self._stopping
 
     def _clear_take(self) -> None:
         if self._draft is not None:
             self._draft.take_id = None
         self._take_requested = False
         self._take_requested_at = None
+        self._start_sent = False
         self._recording_since = None
         self._stopping = False
         self._stop_requested_at = None
@@ -850,14 +909,13 @@ class Journey:
     def _end_session(self, reason: str) -> None:
         """Drop the session, making sure nothing unkept of it remains."""
         draft = self._draft
-        recording = self._take_requested or self._recording_since is not None
-        must_stop = recording and not self._stopping
+        must_stop = self._recorder_running_ours()
         open_ = self._session_open
         self._reset_session()
         if draft is None:
             return
         if must_stop:
-            self._guard("stop_take", self._effects.stop_take)
+            self._stop_recorder(guarded=True)
         if draft.take_id is not None and draft.take_id != draft.kept_take_id:
             take_id = draft.take_id
             self._guard("discard_take", lambda: self._effects.discard_take(take_id))
@@ -904,6 +962,8 @@ class Journey:
 
     def _check_recording(self, now: float) -> None:
         timeout = self._settings.recorder_timeout_seconds
+        if self._take_requested and not self._start_sent:
+            self._send_start_if_free()
         if self._take_requested and self._take_requested_at is not None:
             if now - self._take_requested_at >= timeout:
                 self._enter_failsafe("the recorder did not start")

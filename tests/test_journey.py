@@ -8,6 +8,9 @@ from collections.abc import Callable, Iterator
 from datetime import UTC
 
 import pytest
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from booth.clock import SystemClock
 from booth.journey import (
@@ -760,7 +763,9 @@ def test_the_welcome_screen_uses_the_event_idle_times(
     assert journey.state is State.WELCOME
     clock.advance(0.1)
     journey.tick()
-    assert journey.state is State.STILL_THERE
+    view = journey.view()
+    assert view.state is State.STILL_THERE and view.interrupted is State.WELCOME
+    assert view.still_there_left == 10
     clock.advance(10)
     journey.tick()
     assert journey.state is State.ATTRACT
@@ -1055,3 +1060,288 @@ def test_pack_is_the_test_pack() -> None:
     # The per-look numbers differ, so a journey that mixed looks up would be caught.
     assert len({PACK.idle_for(look).idle_seconds for look in LOOKS}) == len(LOOKS)
     assert len({PACK.countdown_for(look) for look in LOOKS}) == len(LOOKS)
+
+
+# ---------------------------------------------------------------- random walks
+
+
+ALL_PROMPTS = sorted({p.id for p in PACK.prompts} | {"no_such_prompt"})
+ALL_ITEMS = sorted({i.id for plist in PACK.priority_lists for i in plist.items} | {"nothing"})
+ALL_ANSWERS = [
+    (q.id, o.id) for q in PACK.about_you for o in q.options
+] + [("age_band", "north_ward"), ("shoe_size", "nine")]
+BREAKABLE = ["session_started", "start_take", "keep_take", "save_priorities", "finish_session",
+             "discard_take", "abandon_session", "stop_take"]
+
+
+class _ErrorCounter(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.crashes: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.exc_info:
+            self.crashes.append(record.getMessage())
+
+
+class JourneyMachine(RuleBasedStateMachine):
+    """Random participants, a random recorder and random failures; the invariants hold."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.clock = FakeClock()
+        self.effects = RecordingEffects()
+        self.journey = Journey(PACK, self.clock, self.effects)
+        self.views: list[JourneyView] = []
+        self.journey.subscribe(self.views.append)
+        self.seen_calls = 0
+        # the recorder as the app would run it
+        self.start_asked = False
+        self.running: str | None = None
+        self.stop_asked = False
+        self.contact = self.clock.now()
+        self.take_numbers = iter(range(1, 1_000_000))
+        self.sent_takes: set[str] = set()
+        self.kept: set[str] = set()
+        self.discarded: set[str] = set()
+        self.started_sessions: set[str] = set()
+        self.ended: dict[str, int] = {}
+        self.broke_something = False
+        self.errors = _ErrorCounter()
+        logging.getLogger("booth.journey").addHandler(self.errors)
+
+    def teardown(self) -> None:
+        logging.getLogger("booth.journey").removeHandler(self.errors)
+
+    def _new_take(self) -> str:
+        take_id = f"take-{next(self.take_numbers)}"
+        self.sent_takes.add(take_id)
+        return take_id
+
+    def _digest_calls(self) -> None:
+        timeout = SETTINGS.recorder_timeout_seconds
+        for index in range(self.seen_calls, len(self.effects.calls)):
+            name, args = self.effects.calls[index]
+            raised = index in self.effects.raised
+            now = self.clock.now()
+            if name == "start_take":
+                busy = self.start_asked or self.running is not None
+                assert not busy or now - self.contact >= timeout, "two takes at once"
+                # a recorder silent that long is taken as dead; it starts afresh
+                self.start_asked, self.running, self.stop_asked = True, None, False
+                self.contact = now
+            elif name == "stop_take":
+                self.contact = now
+                if self.running is not None or self.start_asked:
+                    self.stop_asked = True
+            elif name == "keep_take" and not raised:
+                take_id = args[1]
+                assert take_id not in self.kept and take_id not in self.discarded
+                self.kept.add(take_id)
+            elif name == "discard_take":
+                assert args[0] not in self.kept, "a kept answer was thrown away"
+                self.discarded.add(args[0])
+            elif name == "session_started":
+                session_id = args[0].session_id
+                assert session_id not in self.started_sessions
+                self.started_sessions.add(session_id)
+            elif name in ("finish_session", "abandon_session"):
+                session_id = args[0].session_id
+                assert session_id in self.started_sessions, "ended a session never started"
+                if not raised:
+                    self.ended[session_id] = self.ended.get(session_id, 0) + 1
+                    assert self.ended[session_id] == 1, "a session ended twice"
+        self.seen_calls = len(self.effects.calls)
+
+    # the participant
+
+    @rule(
+        event=st.sampled_from(
+            [
+                "touch", "decline_consent", "countdown_done", "start_recording",
+                "stop_recording", "keep", "retake", "skip_video", "continue_after_tally",
+                "skip_about_you", "finish", "still_here", "back",
+            ]
+        )
+    )
+    def press(self, event: str) -> None:
+        getattr(self.journey, event)()
+
+    @rule(look=st.sampled_from([*LOOKS, "robot"]))
+    def choose_look(self, look: Look) -> None:
+        self.journey.choose_look(look)
+
+    @rule(adult=st.booleans())
+    def give_consent(self, adult: bool) -> None:
+        self.journey.give_consent(adult_confirmed=adult)
+
+    @rule(prompt_id=st.sampled_from(ALL_PROMPTS))
+    def choose_prompt(self, prompt_id: str) -> None:
+        self.journey.choose_prompt(prompt_id)
+
+    @rule(item=st.sampled_from(ALL_ITEMS))
+    def toggle_priority(self, item: str) -> None:
+        self.journey.toggle_priority(item)
+
+    @rule(items=st.lists(st.sampled_from(ALL_ITEMS), max_size=4))
+    def submit_priorities(self, items: list[str]) -> None:
+        self.journey.submit_priorities(items)
+
+    @rule(answers=st.lists(st.sampled_from(ALL_ANSWERS), max_size=2))
+    def submit_about_you(self, answers: list[tuple[str, str]]) -> None:
+        self.journey.submit_about_you(dict(answers))
+
+    @rule(seconds=st.sampled_from([0.25, 1.0, 3.0, 6.0, 15.0, 45.0, 130.0]))
+    def time_passes(self, seconds: float) -> None:
+        self.clock.advance(seconds)
+        self.journey.tick()
+
+    @rule(what=st.sampled_from(["fail", *BREAKABLE]))
+    def something_goes_wrong(self, what: str) -> None:
+        if what == "fail":
+            self.journey.fail("random failure")
+        else:
+            self.effects.fail_once.add(what)
+            self.broke_something = True
+
+    @rule(
+        steps=st.integers(1, 12),
+        look=st.sampled_from(LOOKS),
+        at_review=st.sampled_from(["keep", "retake", "skip_video", "pause"]),
+    )
+    def cooperate(self, steps: int, look: Look, at_review: str) -> None:
+        """A participant (and recorder) doing the obvious next thing, so that random
+        walks reach the far end of the journey, not only its first screens."""
+        for _ in range(steps):
+            self._digest_calls()
+            if not self._next_obvious_step(look, at_review):
+                return
+
+    def _next_obvious_step(self, look: Look, at_review: str) -> bool:
+        journey = self.journey
+        state = journey.state
+        if state is State.RECORDING:
+            if self.start_asked:
+                self.recorder_starts()
+            elif self.running is not None and self.stop_asked:
+                self.recorder_finishes()
+            else:
+                journey.stop_recording()
+            return True
+        if state is State.REVIEW:
+            if at_review == "pause":
+                return False
+            EVENTS[at_review](journey)
+            return True
+        session = journey.session
+        chosen = session.look if session is not None else look
+        forward: dict[State, Callable[[], None]] = {
+            State.ATTRACT: journey.touch,
+            State.WELCOME: lambda: journey.choose_look(look),
+            State.CONSENT: lambda: journey.give_consent(adult_confirmed=True),
+            State.CHOOSE_PROMPT: lambda: journey.choose_prompt(first_prompt(chosen)),
+            State.GET_READY: journey.start_recording,
+            State.PRIORITIES: lambda: journey.submit_priorities(
+                [PACK.priority_list_for(chosen).items[0].id]
+            ),
+            State.TALLY: journey.continue_after_tally,
+            State.ABOUT_YOU: journey.skip_about_you,
+            State.THANK_YOU: journey.finish,
+            State.STILL_THERE: journey.still_here,
+            State.FAILSAFE: journey.finish,
+        }
+        forward[state]()
+        return True
+
+    # the recorder
+
+    @precondition(lambda self: self.start_asked)
+    @rule()
+    def recorder_starts(self) -> None:
+        self.start_asked = False
+        self.running = self._new_take()
+        self.journey.recording_started(self.running)
+        self._digest_calls()
+        if self.stop_asked and self.running is not None:  # stopped before it started
+            self.recorder_finishes()
+
+    @precondition(lambda self: self.running is not None and self.stop_asked)
+    @rule()
+    def recorder_finishes(self) -> None:
+        take_id, self.running, self.stop_asked = self.running, None, False
+        assert take_id is not None
+        self.journey.recording_finished(take_id, 1.0)
+
+    @precondition(lambda self: self.running is not None or self.start_asked)
+    @rule()
+    def recorder_fails(self) -> None:
+        self.running, self.stop_asked, self.start_asked = None, False, False
+        self.journey.recording_failed("camera unplugged")
+
+    @rule()
+    def recorder_sends_a_stray_start(self) -> None:
+        self.journey.recording_started(self._new_take())
+
+    # what must always hold
+
+    @invariant()
+    def everything_holds(self) -> None:
+        self._digest_calls()
+        journey = self.journey
+        view = journey.view()
+        assert self.views[-1] == view, "listeners saw every change"
+        if journey.state is State.ATTRACT:
+            assert view == JourneyView(state=State.ATTRACT), "no trace of the last person"
+            assert journey.session is None
+        if journey.state is State.STILL_THERE:
+            assert view.interrupted not in (None, State.STILL_THERE, State.RECORDING)
+        assert view.ticked_count <= view.max_ticks
+        if journey.session is None:
+            unaccounted = self.sent_takes - self.kept - self.discarded
+            assert not unaccounted, f"takes left behind: {unaccounted}"
+            for session_id in self.started_sessions:
+                ends = self.ended.get(session_id, 0)
+                assert ends == 1 or (ends == 0 and self.broke_something), session_id
+        if not self.broke_something:
+            assert not self.errors.crashes, self.errors.crashes
+
+
+TestJourneyMachine = JourneyMachine.TestCase
+TestJourneyMachine.settings = hypothesis_settings(
+    max_examples=250, stateful_step_count=80, deadline=None, derandomize=True
+)
+
+
+def test_the_next_take_waits_for_the_recorder_to_close_the_last_one(
+    journey: Journey, clock: FakeClock, effects: RecordingEffects
+) -> None:
+    drive(journey, clock, "stopping")
+    journey.fail("screen crashed")  # the last take is still being closed
+    clock.advance(SETTINGS.failsafe_seconds)
+    journey.tick()
+    drive(journey, clock, "get_ready")
+    journey.start_recording()
+    assert journey.view().recording_starting
+    assert effects.names().count("start_take") == 1, "one take at a time"
+    journey.recording_finished("take-1", 2.0)  # the old take closes at last
+    assert effects.names()[-2:] == ["discard_take", "start_take"]
+    journey.recording_started("take-2")
+    assert journey.view().take_id == "take-2"
+
+
+def test_a_recorder_silent_for_too_long_is_taken_as_free(
+    journey: Journey, clock: FakeClock, effects: RecordingEffects
+) -> None:
+    drive(journey, clock, "stopping")
+    journey.fail("screen crashed")
+    clock.advance(SETTINGS.failsafe_seconds)
+    journey.tick()
+    drive(journey, clock, "get_ready", "older")
+    journey.start_recording()
+    assert effects.names().count("start_take") == 1
+    clock.advance(SETTINGS.recorder_timeout_seconds - SETTINGS.failsafe_seconds)
+    journey.tick()
+    assert effects.names().count("start_take") == 2
+    assert journey.state is State.RECORDING
+    journey.recording_started("fresh")
+    assert journey.view().take_id == "fresh"

@@ -139,19 +139,25 @@ def journey_pack() -> CampaignPack:
 class RecordingEffects:
     """Records every effect call in order; can answer like a recorder and fail on demand.
 
-    ``calls`` holds ``(name, args)`` tuples. ``fail_on`` names effects that raise.
+    ``calls`` holds ``(name, args)`` tuples. ``fail_on`` names effects that raise
+    (``fail_once``: only the next call);
+    ``raised`` says which calls did.
     ``on_start_take``/``on_stop_take`` let a test call back into the journey
     synchronously, as a recorder adapter might."""
 
     calls: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
     fail_on: set[str] = field(default_factory=set)
+    fail_once: set[str] = field(default_factory=set)
+    raised: set[int] = field(default_factory=set)  # indexes into ``calls`` that raised
     on_start_take: Callable[[], None] | None = None
     on_stop_take: Callable[[], None] | None = None
     _codes: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def _record(self, name: str, *args: Any) -> None:
         self.calls.append((name, args))
-        if name in self.fail_on:
+        if name in self.fail_on or name in self.fail_once:
+            self.fail_once.discard(name)
+            self.raised.add(len(self.calls) - 1)
             raise RuntimeError(f"{name} failed on purpose")
 
     def names(self) -> list[str]:
