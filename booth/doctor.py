@@ -96,7 +96,8 @@ def check_database(settings: Settings) -> Probe:
             if not paths.database.exists():
                 return Probe("database", False, f"{paths.database} is missing.")
             store = Store.open_read_only(paths)
-            how = f"in use by a running booth (process {holder}); checked read-only"
+            who = f"process {holder}" if holder > 0 else "another process"
+            how = f"in use by a running booth ({who}); checked read-only"
         else:
             existed = paths.database.exists()
             store = Store.open(paths)
@@ -110,7 +111,12 @@ def check_database(settings: Settings) -> Probe:
         waiting = len(store.bundles_in_state("sealed", "uploading"))
         quarantined = len(store.bundles_in_state("quarantined"))
     except Exception as error:  # a damaged file can fail on any page
-        return Probe("database", False, f"{paths.database} is damaged: {error}")
+        return Probe(
+            "database",
+            False,
+            f"{paths.database} is damaged ({error}). Keep a copy of the data folder and ask "
+            "the council's IT team.",
+        )
     finally:
         store.close()
     if verdict != "ok":

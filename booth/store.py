@@ -339,14 +339,15 @@ class _FolderLock:
 
 
 def lock_holder(paths: Paths) -> int | None:
-    """The process id written by the booth holding the data folder, if one does."""
+    """The process id of the booth holding the data folder (0 when it wrote none), or None
+    when no booth holds it."""
     lock = _FolderLock(paths.lock_file)
     if not paths.lock_file.exists():
         return None
     try:
         lock.acquire()
     except StoreLockedError as error:
-        return error.pid if error.pid is not None else -1
+        return error.pid if error.pid is not None else 0
     # Nobody held it; put it back as we found it.
     lock.release()
     return None
@@ -556,6 +557,11 @@ class Store:
             conn = _connect(paths.database)
             try:
                 db = Database(conn, execute_plugins=False)
+                # quick_check reads every page (milliseconds: the rows are small), so a
+                # damaged file stops the booth here, with plain words, not mid-session.
+                verdict = [row[0] for row in conn.execute("PRAGMA quick_check").fetchall()]
+                if verdict != ["ok"]:
+                    raise sqlite3.DatabaseError(f"damaged: {verdict[0]}")
                 MIGRATIONS.apply(db)
             except BaseException:
                 conn.close()

@@ -116,6 +116,23 @@ def test_a_damaged_database_stops_the_booth(settings: Settings) -> None:
     assert not database["ok"] and "cannot be read" in database["detail"]
 
 
+def test_a_database_with_damaged_pages_stops_the_booth(settings: Settings) -> None:
+    with Store.open(settings.paths) as store:
+        event = store.create_event("Big event", "public", "adult", False)
+        for index in range(400):
+            store.open_session(f"session-{index:04d}", event.id, "adult", "love")
+        store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    page = 4096
+    with settings.paths.database.open("r+b") as handle:
+        handle.seek(3 * page)
+        handle.write(b"\xff" * page * 4)
+    code, report = _run(settings, (doctor.check_database,))
+    database = _checks(report)["database"]
+    assert code != 0
+    assert not database["ok"]
+    assert "booth.sqlite3" in database["detail"]
+
+
 def test_too_little_disk_space_stops_the_booth(settings: Settings) -> None:
     from booth.capture.recorder import bytes_needed
 

@@ -141,6 +141,21 @@ def test_an_unreadable_database_gives_plain_words_and_frees_the_lock(paths: Path
     Store.open(paths).close()
 
 
+def test_a_database_with_damaged_pages_is_refused_at_open(paths: Paths) -> None:
+    with Store.open(paths) as store:
+        event = start_event(store)
+        for _ in range(300):
+            open_consented_session(store, event)
+        store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    with paths.database.open("r+b") as handle:
+        handle.seek(3 * 4096)
+        handle.write(b"\xff" * 4096 * 4)
+    with pytest.raises(StoreError, match="cannot be read") as caught:
+        Store.open(paths)
+    assert "damaged" in str(caught.value)
+    assert lock_holder(paths) is None
+
+
 # ------------------------------------------------------------------ events and sessions
 
 
