@@ -85,7 +85,8 @@ class SessionDraft:
     priorities: tuple[str, ...] | None = None
     about_you: dict[str, str] | None = None
     reference_code: str | None = None
-    take_ids: list[str] = field(default_factory=list)
+    take_ids: list[str] = field(default_factory=list)  # every take started, kept or not
+    take_duration_s: float | None = None  # of the take under review (or kept)
 
 
 class JourneyEffects(Protocol):
@@ -154,6 +155,7 @@ class JourneyView:
     seconds_left: int | None = None
     take_id: str | None = None
     kept_take_id: str | None = None
+    take_duration_s: float | None = None
     priority_list: PriorityList | None = None
     ticked: tuple[str, ...] = ()
     max_ticks: int = 0
@@ -189,7 +191,36 @@ class Journey:
     """The participant journey. Call the event methods; read ``view`` or ``subscribe``.
 
     Events that make no sense in the current state (a stray touch, a double tap) are
-    logged and ignored: a kiosk never shows an error for them."""
+    logged and ignored: a kiosk never shows an error for them. Use it from one thread
+    (the GUI thread); the recorder's reports must be handed over to that thread.
+
+    The way through (``back()`` steps back where a row says so)::
+
+        ATTRACT       touch -> WELCOME
+        WELCOME       choose_look -> CONSENT; back -> ATTRACT
+        CONSENT       give_consent -> CHOOSE_PROMPT (session_started, once);
+                      decline_consent -> ATTRACT; back -> WELCOME (abandons a started session)
+        CHOOSE_PROMPT choose_prompt -> GET_READY; skip_video -> PRIORITIES; back -> CONSENT
+        GET_READY     countdown over (tick) / countdown_done / start_recording -> RECORDING
+                      (start_take); skip_video -> PRIORITIES; back -> CHOOSE_PROMPT
+        RECORDING     recording_started; stop_recording or the take's maximum length
+                      (stop_take); recording_finished -> REVIEW;
+                      recording_failed -> CHOOSE_PROMPT (take discarded, a notice shown)
+        REVIEW        keep -> PRIORITIES (keep_take); retake -> GET_READY (discard_take);
+                      skip_video -> PRIORITIES (discard_take); back -> CHOOSE_PROMPT
+        PRIORITIES    toggle_priority; submit_priorities -> TALLY (save_priorities);
+                      back -> CHOOSE_PROMPT only while no answer is kept
+        TALLY         continue_after_tally -> ABOUT_YOU, or THANK_YOU if the look has none
+        ABOUT_YOU     submit_about_you / skip_about_you -> THANK_YOU (finish_session)
+        THANK_YOU     finish, or thank_you_seconds later -> ATTRACT
+        STILL_THERE   (after the look's idle time in a screen that waits for a touch)
+                      still_here / touch -> the interrupted screen;
+                      still_there_seconds later -> ATTRACT (discard unkept take, abandon)
+        FAILSAFE      (fail(), a failing effect, a silent recorder) finish, or
+                      failsafe_seconds later -> ATTRACT
+
+    Leaving a session early always stops a running take, discards an unkept one and
+    calls ``abandon_session`` once; nothing of the session stays in the journey."""
 
     def __init__(
         self,
@@ -302,6 +333,7 @@ class Journey:
             seconds_left=left,
             take_id=draft.take_id,
             kept_take_id=draft.kept_take_id,
+            take_duration_s=draft.take_duration_s,
             priority_list=priority_list,
             ticked=tuple(self._ticked),
             max_ticks=priority_list.max_ticks if priority_list is not None else 0,
@@ -459,6 +491,13 @@ class Journey:
         if not self._allowed("finish", State.THANK_YOU, State.FAILSAFE):
             return
         self._run("finish", lambda: self._end_to_attract("finished"))
+
+    def read_aloud(self, text: str) -> None:
+        """The screen asks for ``text`` to be said (a picture tapped, "say it again"),
+        whatever the look: it was asked for. Counts as a touch."""
+        self._last_activity = self._clock.now()
+        if text:
+            self._guard("speak", lambda: self._effects.speak(text))
 
     def still_here(self) -> None:
         if not self._allowed("still_here", State.STILL_THERE):
@@ -732,6 +771,8 @@ class Journey:
 
     def _do_recording_finished(self, take_id: str, duration_s: float) -> None:
         log.info("take %s finished after %.1f s", take_id, duration_s)
+        assert self._draft is not None
+        self._draft.take_duration_s = duration_s
         self._recording_since = None
         self._stopping = False
         self._stop_requested_at = None
@@ -760,6 +801,7 @@ class Journey:
     def _clear_take(self) -> None:
         if self._draft is not None:
             self._draft.take_id = None
+            self._draft.take_duration_s = None
         self._take_requested = False
         self._take_requested_at = None
         self._start_sent = False
@@ -843,6 +885,7 @@ class Journey:
         self._ticked = list(chosen)
         self._notice = None
         self._set_state(State.TALLY)
+        self._speak("Here is what other people chose.")
 
     def _after_tally(self) -> None:
         draft = self._draft

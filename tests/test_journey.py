@@ -1345,3 +1345,25 @@ def test_a_recorder_silent_for_too_long_is_taken_as_free(
     assert journey.state is State.RECORDING
     journey.recording_started("fresh")
     assert journey.view().take_id == "fresh"
+
+
+def test_review_shows_how_long_the_take_is_and_forgets_it_on_retake(
+    journey: Journey, clock: FakeClock
+) -> None:
+    drive(journey, clock, "review")
+    assert journey.view().take_duration_s == 2.0
+    journey.retake()
+    assert journey.view().take_duration_s is None
+
+
+def test_a_screen_may_ask_for_anything_to_be_read_aloud(
+    journey: Journey, clock: FakeClock, effects: RecordingEffects
+) -> None:
+    drive(journey, clock, "priorities")
+    idle = PACK.idle_for("adult").idle_seconds
+    clock.advance(idle - 1)
+    journey.read_aloud("Buses and trains")
+    assert effects.calls[-1] == ("speak", ("Buses and trains",))
+    clock.advance(idle - 1)
+    journey.tick()
+    assert journey.state is State.PRIORITIES, "asking to hear something is not being idle"
