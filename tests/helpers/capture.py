@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -128,3 +129,25 @@ def write_sample_video(path: Path, seconds: float, size: tuple[int, int] = (320,
     with path.open("wb") as out:
         record_synthetic(out, seconds, size, float(fps))
     return path
+
+
+class HalfWhiteSource(SyntheticFrameSource):
+    """Left half black, right half white: shows whether a preview is mirrored."""
+
+    def render(self, index: int) -> Any:
+        width, height = self.size
+        image = np.zeros((height, width, 3), dtype=np.uint8)
+        image[:, width // 2 :] = 255
+        return image
+
+
+class SlowOpeningSource(SyntheticFrameSource):
+    """A camera that takes ``delay`` seconds to open, as real ones can."""
+
+    def __init__(self, delay: float, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.delay = delay
+
+    def open(self) -> StreamInfo:
+        time.sleep(self.delay)
+        return super().open()

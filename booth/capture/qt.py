@@ -1,0 +1,336 @@
+"""The Qt side of capture: a controller the screens use, emitting signals on the GUI thread."""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import queue
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import numpy as np
+import PySide6
+from PySide6.QtCore import QObject, QSize, QTimer, Signal
+from PySide6.QtGui import QImage
+
+from booth.capture.audio import AudioSource, open_audio_source
+from booth.capture.feed import LiveFeed
+from booth.capture.recorder import Recorder
+from booth.capture.sources import CaptureError, Frame, FrameSource, Image, open_frame_source
+
+log = logging.getLogger(__name__)
+
+#: The preview never goes faster than this, whatever the camera gives.
+PREVIEW_FPS = 30.0
+
+
+class _EmitProbe(QObject):
+    poked = Signal(float)
+
+
+_bool_refs_lost_per_emit: int | None = None
+
+
+def _measure_emit_refcount_bug() -> int:
+    """PySide6 6.12.0's ``SignalInstance.emit`` returns ``True`` without a new reference,
+    so every emit from Python takes one reference from ``True``; on Python 3.11, where
+    ``True`` is not immortal, the process aborts ("bool_dealloc") after a few thousand
+    emits. Measure it once (0 on fixed versions), so ``emit`` can give them back."""
+    if sys.version_info >= (3, 12):
+        return 0  # True is immortal
+    probe = _EmitProbe()
+    rounds = 64
+    before = sys.getrefcount(True)
+    for _ in range(rounds):
+        probe.poked.emit(0.0)
+    lost = before - sys.getrefcount(True)
+    per_emit = max(0, round(lost / rounds))
+    for _ in range(per_emit * rounds):
+        ctypes.pythonapi.Py_IncRef(ctypes.py_object(True))
+    if per_emit:
+        log.warning("PySide6 %s loses a reference to True per signal emit; compensating",
+                    PySide6.__version__)
+    return per_emit
+
+
+def emit(signal: Any, *args: Any) -> None:
+    """``signal.emit(*args)``, giving back the references PySide6 6.12.0 takes from
+    ``True`` (see ``_measure_emit_refcount_bug``)."""
+    global _bool_refs_lost_per_emit
+    if _bool_refs_lost_per_emit is None:
+        _bool_refs_lost_per_emit = _measure_emit_refcount_bug()
+    signal.emit(*args)
+    for _ in range(_bool_refs_lost_per_emit):
+        ctypes.pythonapi.Py_IncRef(ctypes.py_object(True))
+
+
+def fit_size(width: int, height: int, box: tuple[int, int]) -> tuple[int, int]:
+    """The largest size with the picture's aspect ratio that fits in ``box``."""
+    scale = min(box[0] / width, box[1] / height)
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def mirror_and_scale(image: Image, box: tuple[int, int]) -> Image:
+    """A mirrored copy of ``image`` fitted into ``box`` (nearest pixel: it is a preview)."""
+    height, width = image.shape[:2]
+    out_w, out_h = fit_size(width, height, box)
+    rows = (np.arange(out_h) * height // out_h).astype(np.intp)
+    cols = (width - 1 - np.arange(out_w) * width // out_w).astype(np.intp)
+    return np.ascontiguousarray(image[rows[:, None], cols[None, :]])
+
+
+class CaptureController(QObject):
+    """Camera preview and recording for the screens. Devices are opened, read and encoded
+    on worker threads; a GUI-thread timer hands the results on as signals, keeping only the
+    newest preview picture, so a busy screen skips pictures instead of queueing them.
+
+    Signals:
+        previewFrame(QImage): the camera picture, mirrored and fitted to ``preview_size``.
+        ready(object): the camera's ``StreamInfo`` once it is open; recording can start.
+        elapsed(float): seconds recorded so far.
+        level(float): microphone level 0..1 for a level meter.
+        finished(object): a ``RecordingResult`` when a take has ended.
+        failed(str): a reason in plain words (camera missing, busy or unplugged, no space).
+            A camera lost during a take ends it with ``finished`` (reason "camera_lost").
+    """
+
+    previewFrame = Signal(QImage)
+    ready = Signal(object)
+    elapsed = Signal(float)
+    level = Signal(float)
+    finished = Signal(object)
+    failed = Signal(str)
+
+    def __init__(self, parent: QObject | None = None,
+                 preview_size: tuple[int, int] = (640, 360)) -> None:
+        super().__init__(parent)
+        self._preview_box = preview_size
+        self._lock = threading.Lock()
+        self._latest_preview: Image | None = None
+        self._latest_level: float | None = None
+        self._latest_elapsed: float | None = None
+        self._events: queue.Queue[tuple[str, Any]] = queue.Queue()
+        self._feed: LiveFeed | None = None
+        self._opening: threading.Thread | None = None
+        self._open_threads: list[threading.Thread] = []
+        self._recorder: Recorder | None = None
+        self._watcher: threading.Thread | None = None
+        self._last_preview_at = 0.0
+        self._generation = 0
+        #: preview pictures replaced before the screen took them (a busy GUI thread)
+        self.preview_dropped = 0
+        #: preview pictures handed to the screen
+        self.preview_delivered = 0
+        self._timer = QTimer(self)
+        self._timer.setInterval(round(1000 / PREVIEW_FPS))
+        self._timer.timeout.connect(self._deliver)
+
+    # --- what the screens call ------------------------------------------------------------
+
+    def set_preview_size(self, size: QSize | tuple[int, int]) -> None:
+        box = (size.width(), size.height()) if isinstance(size, QSize) else size
+        with self._lock:
+            self._preview_box = (max(1, box[0]), max(1, box[1]))
+
+    @property
+    def previewing(self) -> bool:
+        return self._feed is not None or self._opening is not None
+
+    @property
+    def recording(self) -> bool:
+        return self._recorder is not None
+
+    def start_preview(self, frame_spec: str, audio_spec: str | None = "silence",
+                      size: tuple[int, int] = (1280, 720), fps: float = 30.0) -> None:
+        """Open the camera and microphone the specs name, off the GUI thread, and start
+        the preview (``failed`` says why when they cannot be opened)."""
+
+        def build() -> tuple[FrameSource, AudioSource | None]:
+            frames = open_frame_source(frame_spec, size, fps)
+            return frames, (open_audio_source(audio_spec) if audio_spec else None)
+
+        self._start_feed(build)
+
+    def start_preview_sources(self, frame_source: FrameSource,
+                              audio_source: AudioSource | None) -> None:
+        """Start the preview from sources already built (demo mode, diagnostics, tests)."""
+        self._start_feed(lambda: (frame_source, audio_source))
+
+    def _start_feed(self, build: Callable[[], tuple[FrameSource, AudioSource | None]]) -> None:
+        if self.previewing:
+            return
+        self._generation += 1
+        generation = self._generation
+        self._timer.start()
+
+        def open_devices() -> None:
+            try:
+                frames, sound = build()
+                feed = LiveFeed(frames, sound, on_frame=self._on_frame,
+                                on_level=self._on_level, on_error=self._on_feed_error)
+                feed.start()
+            except CaptureError as error:
+                self._events.put(("opened", (generation, None, str(error))))
+                return
+            except Exception as error:
+                log.exception("opening the camera failed")
+                self._events.put(("opened", (generation, None, f"The camera failed: {error}")))
+                return
+            self._events.put(("opened", (generation, feed, None)))
+
+        self._opening = threading.Thread(target=open_devices, name="capture-open", daemon=True)
+        self._open_threads = [t for t in self._open_threads if t.is_alive()]
+        self._open_threads.append(self._opening)
+        self._opening.start()
+
+    def start_recording(self, out: BinaryIO, max_seconds: float,
+                        space_folder: Path | None = None) -> bool:
+        """Record from the open preview into ``out``; ``finished`` reports the end.
+        Returns False (and emits ``failed``) when recording cannot start."""
+        if self._recorder is not None:
+            return False
+        if self._feed is None:
+            self._fail("The camera is not ready yet.")
+            return False
+        frames, sound = self._feed.tap()
+        recorder = Recorder(frames, sound, out, max_seconds, on_elapsed=self._on_elapsed,
+                            space_folder=space_folder)
+        try:
+            recorder.start()
+        except CaptureError as error:
+            frames.close()
+            if sound is not None:
+                sound.stop()
+            self._fail(str(error))
+            return False
+        self._recorder = recorder
+
+        def watch() -> None:
+            result = recorder.wait()
+            self._events.put(("finished", (recorder, result)))
+
+        self._watcher = threading.Thread(target=watch, name="capture-watch", daemon=True)
+        self._watcher.start()
+        return True
+
+    def stop_recording(self) -> None:
+        """End the take early; ``finished`` follows shortly."""
+        if self._recorder is not None:
+            self._recorder.stop()
+
+    def stop_preview(self) -> None:
+        """Close the camera and microphone (ends a take in progress first)."""
+        self._generation += 1
+        recorder = self._recorder
+        if recorder is not None:
+            recorder.stop()
+            try:
+                result = recorder.wait(timeout=10)
+            except TimeoutError:
+                log.error("the recorder did not stop in time")
+            else:
+                self._recorder = None
+                emit(self.finished, result)
+        feed, self._feed = self._feed, None
+        if feed is not None:
+            feed.stop()
+        self._opening = None
+        with self._lock:
+            self._latest_preview = None
+            self._latest_level = None
+            self._latest_elapsed = None
+
+    def shutdown(self) -> None:
+        """Stop everything; the controller can be dropped afterwards."""
+        self.stop_preview()
+        self._timer.stop()
+        for thread in self._open_threads:
+            thread.join(10)
+        self._open_threads = []
+        if self._watcher is not None:
+            self._watcher.join(5)
+        # A camera that finished opening after the stop is closed here.
+        self._drain_events(deliver=False)
+
+    # --- worker-thread callbacks: they only store values ----------------------------------
+
+    def _on_frame(self, frame: Frame) -> None:
+        now = time.monotonic()
+        if now - self._last_preview_at < 0.9 / PREVIEW_FPS:
+            return
+        self._last_preview_at = now
+        with self._lock:
+            box = self._preview_box
+        picture = mirror_and_scale(frame.image, box)
+        with self._lock:
+            if self._latest_preview is not None:
+                self.preview_dropped += 1
+            self._latest_preview = picture
+
+    def _on_level(self, value: float) -> None:
+        with self._lock:
+            self._latest_level = value
+
+    def _on_elapsed(self, seconds: float) -> None:
+        with self._lock:
+            self._latest_elapsed = seconds
+
+    def _on_feed_error(self, reason: str) -> None:
+        self._events.put(("feed_failed", reason))
+
+    # --- GUI thread -----------------------------------------------------------------------
+
+    def _fail(self, reason: str) -> None:
+        log.warning("capture: %s", reason)
+        emit(self.failed, reason)
+
+    def _deliver(self) -> None:
+        with self._lock:
+            picture, self._latest_preview = self._latest_preview, None
+            level, self._latest_level = self._latest_level, None
+            elapsed, self._latest_elapsed = self._latest_elapsed, None
+        if picture is not None:
+            height, width = picture.shape[:2]
+            image = QImage(picture.data, width, height, width * 3,
+                           QImage.Format.Format_BGR888).copy()
+            self.preview_delivered += 1
+            emit(self.previewFrame, image)
+        if level is not None:
+            emit(self.level, level)
+        if elapsed is not None:
+            emit(self.elapsed, elapsed)
+        self._drain_events(deliver=True)
+
+    def _drain_events(self, deliver: bool) -> None:
+        while True:
+            try:
+                kind, payload = self._events.get_nowait()
+            except queue.Empty:
+                return
+            if kind == "opened":
+                generation, feed, error = payload
+                if generation != self._generation:
+                    if feed is not None:
+                        feed.stop()  # the preview was stopped while the camera opened
+                    continue
+                self._opening = None
+                if feed is None:
+                    self._timer.stop()
+                    if deliver:
+                        self._fail(error)
+                else:
+                    self._feed = feed
+                    if deliver:
+                        emit(self.ready, feed.info)
+            elif kind == "finished":
+                recorder, result = payload
+                if recorder is self._recorder:
+                    self._recorder = None
+                    if deliver:
+                        emit(self.finished, result)
+            elif kind == "feed_failed" and deliver and self._recorder is None:
+                self._fail(payload)

@@ -1,0 +1,159 @@
+"""The capture controller the screens use: signals on the GUI thread, nothing blocks it."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import sys
+import time
+from collections.abc import Iterator
+
+import pytest
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from booth.capture.audio import SilenceSource, ToneSource
+from booth.capture.diagnostics import media_facts
+from booth.capture.qt import CaptureController, emit
+from booth.capture.sources import CAMERA_LOST, CAMERA_MISSING, SyntheticFrameSource
+from tests.helpers.capture import DyingFrameSource, HalfWhiteSource, SlowOpeningSource
+
+
+@pytest.fixture
+def controller(qtbot: QtBot) -> Iterator[CaptureController]:
+    made = CaptureController(preview_size=(320, 180))
+    yield made
+    made.shutdown()
+
+
+def test_preview_is_mirrored_and_fitted(qtbot: QtBot, controller: CaptureController) -> None:
+    controller.start_preview_sources(HalfWhiteSource((640, 480)), None)
+    with qtbot.waitSignal(controller.previewFrame, timeout=5000) as got:
+        pass
+    image: QImage = got.args[0]
+    assert (image.width(), image.height()) == (240, 180)  # 4:3 fitted into 320x180
+    assert image.pixelColor(10, 90).red() == 255  # the camera's right is the screen's left
+    assert image.pixelColor(230, 90).red() == 0
+
+
+def test_a_busy_gui_skips_preview_frames_instead_of_queueing_them(
+    qtbot: QtBot, controller: CaptureController
+) -> None:
+    controller.start_preview_sources(SyntheticFrameSource((320, 240), 30.0), None)
+    qtbot.waitSignal(controller.previewFrame, timeout=5000).wait()
+    arrivals: list[float] = []
+    controller.previewFrame.connect(lambda image: arrivals.append(time.monotonic()))
+    dropped_before = controller.preview_dropped
+
+    time.sleep(0.7)  # the GUI thread is busy; about 20 frames arrive meanwhile
+    unblocked = time.monotonic()
+    qtbot.wait(120)
+
+    assert controller.preview_dropped - dropped_before >= 10
+    right_after = [t for t in arrivals if t - unblocked < 0.02]
+    assert len(right_after) <= 1  # one newest picture, not a backlog of twenty
+    assert len(arrivals) >= 2  # and the preview goes on
+
+
+def test_opening_a_slow_camera_does_not_block_the_gui(
+    qtbot: QtBot, controller: CaptureController
+) -> None:
+    started = time.monotonic()
+    controller.start_preview_sources(SlowOpeningSource(0.8, (320, 240)), None)
+    assert time.monotonic() - started < 0.1
+    ready: list[object] = []
+    controller.ready.connect(ready.append)
+    ticks: list[float] = []
+    deadline = time.monotonic() + 5
+    while not ready and time.monotonic() < deadline:
+        ticks.append(time.monotonic())
+        QApplication.processEvents()
+        time.sleep(0.01)
+    assert ready  # the camera opened meanwhile, after its 0.8 s
+    assert ticks[-1] - ticks[0] >= 0.7
+    gaps = [b - a for a, b in itertools.pairwise(ticks)]
+    assert max(gaps, default=0.0) < 0.1
+
+
+def test_records_a_take_from_the_preview(qtbot: QtBot, controller: CaptureController) -> None:
+    controller.start_preview_sources(SyntheticFrameSource((320, 240), 30.0), ToneSource())
+    qtbot.waitSignal(controller.ready, timeout=5000).wait()
+    levels: list[float] = []
+    elapsed: list[float] = []
+    controller.level.connect(levels.append)
+    controller.elapsed.connect(elapsed.append)
+    out = io.BytesIO()
+
+    with qtbot.waitSignal(controller.finished, timeout=10_000) as done:
+        assert controller.start_recording(out, 1.5)
+    result = done.args[0]
+
+    assert result.reason == "max_length"
+    assert result.dropped_frames == 0
+    assert elapsed and 1.0 < max(elapsed) < 1.5
+    assert levels and max(levels) > 0.5  # the beeps move the level meter
+    facts = media_facts(out.getvalue())
+    assert (facts.video_codec, facts.audio_codec, facts.width) == ("h264", "aac", 320)
+    assert abs(facts.video_duration_s - 1.5) <= 1 / 30
+    assert not controller.recording and controller.previewing  # the preview goes on
+
+
+def test_stop_recording_ends_the_take(qtbot: QtBot, controller: CaptureController) -> None:
+    controller.start_preview_sources(SyntheticFrameSource((320, 240), 30.0), SilenceSource())
+    qtbot.waitSignal(controller.ready, timeout=5000).wait()
+    out = io.BytesIO()
+    assert controller.start_recording(out, 60.0)
+    qtbot.wait(500)
+    with qtbot.waitSignal(controller.finished, timeout=5000) as done:
+        controller.stop_recording()
+    assert done.args[0].reason == "stopped"
+    assert media_facts(out.getvalue()).frames == done.args[0].frames > 5
+
+
+def test_missing_camera_is_reported(qtbot: QtBot, controller: CaptureController) -> None:
+    with qtbot.waitSignal(controller.failed, timeout=5000) as failed:
+        controller.start_preview("camera:7", None)
+    assert failed.args == [CAMERA_MISSING]
+    assert not controller.previewing
+
+
+def test_recording_needs_an_open_camera(qtbot: QtBot, controller: CaptureController) -> None:
+    with qtbot.waitSignal(controller.failed, timeout=1000) as failed:
+        assert not controller.start_recording(io.BytesIO(), 5.0)
+    assert "camera" in failed.args[0]
+
+
+def test_camera_unplugged_during_preview_is_reported(
+    qtbot: QtBot, controller: CaptureController
+) -> None:
+    source = DyingFrameSource(SyntheticFrameSource((320, 240), 30.0), 10)
+    with qtbot.waitSignal(controller.failed, timeout=5000) as failed:
+        controller.start_preview_sources(source, None)
+    assert failed.args == [CAMERA_LOST]
+
+
+def test_camera_unplugged_during_a_take_ends_it(
+    qtbot: QtBot, controller: CaptureController
+) -> None:
+    source = DyingFrameSource(SyntheticFrameSource((320, 240), 30.0), 40)
+    controller.start_preview_sources(source, SilenceSource())
+    qtbot.waitSignal(controller.ready, timeout=5000).wait()
+    out = io.BytesIO()
+    with qtbot.waitSignal(controller.finished, timeout=5000) as done:
+        controller.start_recording(out, 30.0)
+    result = done.args[0]
+    assert result.reason == "camera_lost"
+    assert media_facts(out.getvalue()).frames == result.frames > 0
+
+
+def test_many_signals_leave_true_alive(qtbot: QtBot, controller: CaptureController) -> None:
+    # PySide6 6.12.0 drops a reference to True on every emit; on Python 3.11 the kiosk
+    # would abort after a few thousand preview frames unless capture gives them back.
+    received: list[float] = []
+    controller.level.connect(received.append)
+    before = sys.getrefcount(True)
+    for _ in range(3000):
+        emit(controller.level, 0.5)
+    assert len(received) == 3000
+    assert abs(sys.getrefcount(True) - before) < 100
