@@ -795,9 +795,9 @@ class Store:
     ) -> Take:
         """Record a kept answer. The caller has already made the file durable
         (:func:`durable_replace`); this commit is what makes it count."""
-        path = self.paths.takes / file_name
         if Path(file_name).name != file_name:
             raise ValueError(f"a take's file name is a bare name, got {file_name!r}")
+        path = self.paths.takes / file_name
         try:
             on_disk = path.stat().st_size
         except OSError as error:
