@@ -339,3 +339,44 @@ def test_import_without_a_checksum_list_is_a_clear_error(
     assert "SHA256SUMS" in err
     assert "Traceback" not in err
     assert council_main(["import", str(tmp_path / "nothing"), *_council_args(council_server)]) == 1
+
+
+def test_serve_command_runs_the_ingest_server_until_stopped(tmp_path: Path) -> None:
+    import signal
+    import socket
+    import sys
+    import time
+
+    keys = tmp_path / "keys"
+    store = tmp_path / "store"
+    out = tmp_path / "kiosk.json"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    assert council_main(["keygen", str(keys)]) == 0
+    assert council_main(["enrol", "--keys", str(keys), "--store", str(store), "--name", "k",
+                         "--server", url, "--out", str(out)]) == 0
+    token = json.loads(out.read_text())["token"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "booth.sync.council_cli", "serve", "--keys", str(keys),
+         "--store", str(store), "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        answer = None
+        while time.monotonic() < deadline:
+            try:
+                answer = httpx.get(f"{url}/api/v1/hello", params={"nonce": "ef" * 16},
+                                   headers={"Authorization": f"Bearer {token}"})
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        assert answer is not None and answer.status_code == 200
+        assert answer.json()["service"] == "booth-council"
+    finally:
+        process.send_signal(signal.SIGINT)
+        _out, err = process.communicate(timeout=20)
+    assert process.returncode == 0
+    assert "Traceback" not in err
