@@ -250,6 +250,16 @@ class CouncilApp:
         if upload.expires_at <= self._now():
             self._drop_upload(sha256)
             raise ApiError(410, "expired", "this upload expired; start it again")
+        part_size = self.config.blobs.part_size(sha256)
+        if part_size is None:
+            self._drop_upload(sha256)
+            return None
+        if part_size < upload.offset:
+            # A power cut took bytes the catalogue had counted: resume from what is on disk.
+            self.config.catalogue.set_upload_offset(sha256, part_size, upload.expires_at)
+            self.hashes.drop(sha256)
+            upload = Upload(sha256, upload.length, part_size, upload.expires_at,
+                            upload.device_id, False)
         return upload
 
     def _drop_upload(self, sha256: str) -> None:
@@ -419,13 +429,7 @@ class CouncilApp:
     async def _write_chunk(
         self, request: Request, upload: Upload, limit: int, remaining: int, checksum: bytes | None
     ) -> Response:
-        blobs = self.config.blobs
-        part_size = blobs.part_size(upload.sha256)
-        if part_size is None or part_size < upload.offset:
-            # The part lost bytes the catalogue counted (should not happen: we fsync first).
-            self._drop_upload(upload.sha256)
-            raise ApiError(410, "expired", "this upload was lost; start it again")
-        writer = blobs.open_part(upload.sha256, upload.offset)
+        writer = self.config.blobs.open_part(upload.sha256, upload.offset)
         running = self.hashes.get(upload.sha256, upload.offset)
         sha1 = hashlib.sha1() if checksum is not None else None
         received = 0

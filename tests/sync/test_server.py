@@ -193,6 +193,21 @@ def test_expired_upload_is_410_then_404(
     assert upload_blob(client, device, data) == hashlib.sha256(data).hexdigest()
 
 
+def test_bytes_lost_in_a_power_cut_are_asked_for_again(
+    client: httpx.Client, council_server: CouncilServer, device: dict[str, Any]  # noqa: F811
+) -> None:
+    data = os.urandom(9000)
+    location = _create(client, device, data).headers["Location"]
+    assert _patch(client, device, location, 0, data[:6000]).status_code == 204
+    [part] = council_server.partial_uploads()
+    with part.open("r+b") as handle:
+        handle.truncate(2000)
+    head = client.head(location, headers=tus_headers(device))
+    assert head.headers["Upload-Offset"] == "2000"
+    assert _patch(client, device, location, 2000, data[2000:]).status_code == 204
+    assert council_server.blob_path(hashlib.sha256(data).hexdigest()).read_bytes() == data
+
+
 def test_requests_without_tus_resumable_are_412(
     client: httpx.Client, device: dict[str, Any]
 ) -> None:
