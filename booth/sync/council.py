@@ -521,8 +521,7 @@ def write_report(keys: CouncilKeys, storage: CouncilStorage, out: Path,
         groups.setdefault(("area", row.area), Counter())[row.item] += 1
     for (kind, value), counts in sorted(groups.items()):
         shown = labels.get(value, value)
-        title = (f"Priorities chosen: {shown} look" if kind == "look"
-                 else f"Priorities chosen: {shown}")
+        title = f"Priorities chosen, {kind}: {shown}"
         target = out / f"chart-{kind}-{_slug(value)}.png"
         _bar_chart(title, counts, labels, target)
         written.append(target)
