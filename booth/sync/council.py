@@ -17,7 +17,6 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from booth.sync.bundle import (
-    BLOBS_DIR,
     MANIFEST_NAME,
     SHA256_RE,
     BundleError,
@@ -288,17 +287,27 @@ def _import_one(
     now: float | None,
 ) -> str | None:
     """Import one bundle folder; the reason it was refused, or None."""
-    files = [bundle_dir / MANIFEST_NAME, *sorted((bundle_dir / BLOBS_DIR).glob("*"))]
-    for file in files:
+    def listed_and_intact(file: Path) -> str | None:
         relative = file.relative_to(root).as_posix()
         if relative not in sums:
             return f"{relative} is not in {SUMS_FILE}"
         if relative in bad_files:
             return f"{relative} does not match {SUMS_FILE} (damaged or missing)"
+        return None
+
+    problem = listed_and_intact(bundle_dir / MANIFEST_NAME)
+    if problem is not None:
+        return problem
     try:
         manifest = read_manifest(bundle_dir)
     except BundleError as exc:
         return str(exc)
+    # Only the files the signed manifest names count; stray files (a half-copied .part
+    # from an interrupted export) are ignored rather than trusted.
+    for blob in manifest.blobs:
+        problem = listed_and_intact(blob_path(bundle_dir, blob.sha256))
+        if problem is not None:
+            return problem
     device = storage.catalogue.get_device(manifest.device_id)
     if device is None:
         return f"device {manifest.device_id} is not enrolled here"

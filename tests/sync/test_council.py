@@ -380,3 +380,26 @@ def test_serve_command_runs_the_ingest_server_until_stopped(tmp_path: Path) -> N
         _out, err = process.communicate(timeout=20)
     assert process.returncode == 0
     assert "Traceback" not in err
+
+
+def test_usb_round_trip_with_the_kiosks_own_export_and_receipt_acceptance(
+    kiosk: Kiosk, council_server: CouncilServer, tmp_path: Path  # noqa: F811
+) -> None:
+    from booth.sync.cli import accept_receipts_in, export_bundles
+
+    bundle_id, plains = _seal(kiosk)
+    usb = tmp_path / "stick"
+    exported = export_bundles(kiosk.store, kiosk.settings, usb)
+    assert exported.exported == [bundle_id]
+    # A half-copied file left by an interrupted earlier export is ignored, not trusted.
+    (usb / bundle_id / "blobs" / "leftover.age.part").write_bytes(b"junk")
+    assert council_main(["import", str(usb), *_council_args(council_server)]) == 0
+    assert council_server.bundle(bundle_id) is not None
+    accepted = accept_receipts_in(kiosk.store, kiosk.settings, kiosk.credential, usb)
+    assert accepted.accepted == [bundle_id]
+    found = kiosk.store.get_bundle(bundle_id)
+    assert found is not None and found.state == "purged"
+    assert not (kiosk.settings.paths.bundles / bundle_id).exists()
+    out = tmp_path / "decrypted"
+    assert council_main(["decrypt", *_council_args(council_server), "--out", str(out)]) == 0
+    assert (out / bundle_id / "video-1.mp4").read_bytes() == plains[0]
