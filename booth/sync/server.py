@@ -8,6 +8,7 @@ import binascii
 import hashlib
 import json
 import logging
+import os
 import re
 import secrets
 import threading
@@ -16,7 +17,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import formatdate
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from starlette.applications import Starlette
@@ -30,6 +32,11 @@ from starlette.routing import Route
 from booth.sync import bundle as bundle_format
 from booth.sync.storage import BlobStore, Catalogue, Device, StoredBundle, Upload
 
+if TYPE_CHECKING:
+    from hashlib import _Hash as HashState
+else:
+    HashState = Any
+
 log = logging.getLogger(__name__)
 
 TUS_VERSION = "1.0.0"
@@ -39,9 +46,10 @@ SERVICE_NAME = "booth-council"
 
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 NONCE_RE = re.compile(r"^[0-9a-fA-F]{16,128}$")
+# ASCII digits only: str.isdigit() also accepts characters int() cannot read (e.g. "²").
+_DIGITS_RE = re.compile(r"[0-9]{1,20}")
 _MAX_TOKEN = 512
 _MAX_METADATA = 4096
-_MAX_INT_HEADER = 20
 GIB = 1024 * 1024 * 1024
 MIB = 1024 * 1024
 
@@ -73,7 +81,7 @@ class ServerConfig:
     max_manifest_size: int = 256 * 1024
     upload_expiry_seconds: float = 24 * 3600.0
     bench_raw: bool = False
-    bench_dir: Any = None  # a Path for PUT /bench/raw; the blob store's parts folder if None
+    bench_dir: Path | None = None  # where PUT /bench/raw writes (and deletes) its file
     clock: Callable[[], float] = time.time
     middleware: Sequence[Middleware] = field(default_factory=tuple)
 
@@ -128,7 +136,7 @@ def _int_header(request: Request, name: str, *, required: bool = True) -> int | 
             raise ApiError(400, "missing_header", f"{name} is required")
         return None
     raw = raw.strip()
-    if not raw.isdigit() or len(raw) > _MAX_INT_HEADER:
+    if not _DIGITS_RE.fullmatch(raw):
         raise ApiError(400, "bad_header", f"{name} must be a non-negative whole number")
     return int(raw)
 
@@ -160,9 +168,9 @@ class _RunningHashes:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._hashes: dict[str, tuple[int, Any]] = {}
+        self._hashes: dict[str, tuple[int, HashState]] = {}
 
-    def get(self, sha256: str, offset: int) -> Any:
+    def get(self, sha256: str, offset: int) -> HashState | None:
         with self._lock:
             found = self._hashes.get(sha256)
         if found is not None and found[0] == offset:
@@ -171,7 +179,7 @@ class _RunningHashes:
             return hashlib.sha256()
         return None
 
-    def put(self, sha256: str, offset: int, digest: Any) -> None:
+    def put(self, sha256: str, offset: int, digest: HashState | None) -> None:
         with self._lock:
             if digest is None:
                 self._hashes.pop(sha256, None)
@@ -233,7 +241,7 @@ class CouncilApp:
 
     def _blob_name(self, request: Request) -> str:
         name = str(request.path_params.get("sha256", ""))
-        if not SHA256_RE.match(name):
+        if not SHA256_RE.fullmatch(name):
             raise ApiError(404, "not_found", "no such upload")
         return name
 
@@ -299,7 +307,7 @@ class CouncilApp:
             )
         metadata = parse_metadata(request.headers.get("Upload-Metadata", ""))
         sha256 = metadata.get("sha256", "").strip().lower()
-        if not SHA256_RE.match(sha256):
+        if not SHA256_RE.fullmatch(sha256):
             raise ApiError(
                 400, "bad_metadata", "Upload-Metadata must name the blob: sha256 <hex>"
             )
@@ -478,7 +486,7 @@ class CouncilApp:
             headers=self._tus_headers({"Upload-Offset": str(new_offset), **self._expires(updated)}),
         )
 
-    async def _complete(self, upload: Upload, running: Any) -> None:
+    async def _complete(self, upload: Upload, running: HashState | None) -> None:
         """Full length is not acceptance: the bytes must hash to the blob's name."""
         if running is not None:
             actual = running.hexdigest()
@@ -517,7 +525,7 @@ class CouncilApp:
     async def hello(self, request: Request) -> Response:
         device = self.authenticate(request)
         nonce = request.query_params.get("nonce", "")
-        if not NONCE_RE.match(nonce):
+        if not NONCE_RE.fullmatch(nonce):
             raise ApiError(400, "bad_nonce", "nonce must be 16 to 128 hex characters")
         signature = self.config.signing_key.sign(nonce.encode("ascii"))
         return JSONResponse(
@@ -561,9 +569,7 @@ class CouncilApp:
     async def bench_raw(self, request: Request) -> Response:
         """A plain PUT of the same bytes, to measure what tus costs on top (benchmark only)."""
         self.authenticate(request)
-        from pathlib import Path
-
-        folder = Path(self.config.bench_dir) if self.config.bench_dir else None
+        folder = self.config.bench_dir
         if folder is None:
             raise ApiError(404, "not_found", "no bench folder")
         folder.mkdir(parents=True, exist_ok=True)
@@ -586,9 +592,7 @@ class CouncilApp:
         return JSONResponse({"size": size, "sha256": digest.hexdigest()})
 
 
-def _flush_fsync(handle: Any) -> None:
-    import os
-
+def _flush_fsync(handle: BinaryIO) -> None:
     handle.flush()
     os.fsync(handle.fileno())
 
@@ -614,7 +618,7 @@ def _manifest_blobs(config: ServerConfig, raw: dict[str, Any]) -> list[tuple[str
             raise ApiError(400, "bad_manifest", "a blob entry is not an object")
         sha = entry.get("sha256")
         size = entry.get("size")
-        if not isinstance(sha, str) or not SHA256_RE.match(sha):
+        if not isinstance(sha, str) or not SHA256_RE.fullmatch(sha):
             raise ApiError(400, "bad_manifest", "a blob entry has a bad sha256")
         if not isinstance(size, int) or isinstance(size, bool) or size < 0:
             raise ApiError(400, "bad_manifest", "a blob entry has a bad size")

@@ -489,6 +489,9 @@ SHA = "a" * 64
         ("POST", "/files/", {"Upload-Length": "9" * 40}, b"", 400),
         ("POST", "/files/", {"Upload-Length": str(1 << 62)}, b"", 413),
         ("POST", "/files/", {}, b"", 400),
+        ("POST", "/files/", {"Upload-Length": b"\xb2"}, b"", 400),
+        ("HEAD", "/files/" + SHA + "%0A", {}, b"", 404),
+        ("GET", "/api/v1/hello?nonce=" + "ab" * 16 + "%0A", {}, b"", 400),
         ("POST", "/files/", {"Upload-Length": "10", "Upload-Defer-Length": "1"}, b"", 400),
         ("POST", "/files/", {"Upload-Length": "10", "Upload-Metadata": "sha256 !!!"}, b"", 400),
         ("POST", "/files/", {"Upload-Length": "10", "Upload-Metadata": "sha256 Li4vLi4vZXRj"},
@@ -518,7 +521,7 @@ SHA = "a" * 64
 )
 def test_hostile_input_gets_a_clean_json_error(
     shared: tuple[CouncilServer, httpx.Client, dict[str, Any]],
-    method: str, path: str, headers: dict[str, str], body: bytes, status: int,
+    method: str, path: str, headers: dict[str, str | bytes], body: bytes, status: int,
 ) -> None:
     server, client, device = shared
     answer = client.request(
