@@ -12,6 +12,7 @@ ask for an officer. No Qt here: ``booth.sync.qt`` runs this on a worker thread.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import logging
 import random
@@ -19,9 +20,11 @@ import shutil
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from pathlib import Path
+from typing import BinaryIO
 
 import httpx
 
@@ -99,6 +102,90 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     return max(0.0, min(when - (now if now is not None else time.time()), RETRY_AFTER_CAP))
 
 
+class _LocalHash:
+    """SHA-256 of a blob's bytes [0, hashed), fed by the chunks read for sending."""
+
+    def __init__(self, sha256: str, size: int) -> None:
+        self.expected = sha256
+        self.size = size
+        self.digest = hashlib.sha256()
+        self.hashed = 0
+
+    def read_upto(self, source: BinaryIO, offset: int) -> None:
+        """Hash the bytes before ``offset`` not yet seen (a resumed upload's prefix)."""
+        if offset <= self.hashed:
+            return
+        source.seek(self.hashed)
+        while self.hashed < offset:
+            block = source.read(min(1024 * 1024, offset - self.hashed))
+            if not block:
+                raise _Quarantine(f"blob {self.expected[:12]} is shorter than its manifest says")
+            self.digest.update(block)
+            self.hashed += len(block)
+
+    def add(self, offset: int, chunk: bytes) -> None:
+        end = offset + len(chunk)
+        if end > self.hashed >= offset:
+            with memoryview(chunk) as view:
+                self.digest.update(view[self.hashed - offset :])
+            self.hashed = end
+
+    def matches(self) -> bool:
+        return self.hashed == self.size and self.digest.hexdigest() == self.expected
+
+
+class _Prepared:
+    """A chunk being read and hashed on the reader's thread."""
+
+    def __init__(self, offset: int, future: Future[tuple[bytes, str, bool]]) -> None:
+        self.offset = offset
+        self._future = future
+
+    def result(self) -> tuple[bytes, str, bool]:
+        return self._future.result()
+
+
+class _ChunkReader:
+    """Reads a blob's chunks on one helper thread: the bytes, their tus sha1 checksum,
+    and the running SHA-256 of the whole blob (``intact`` once the end is reached)."""
+
+    def __init__(
+        self, path: Path, sha256: str, size: int, chunk_size: int, checksums: bool = True
+    ) -> None:
+        self._checksums = checksums
+        self._source = open(path, "rb")  # noqa: SIM115 - closed in __exit__
+        self._local = _LocalHash(sha256, size)
+        self._size = size
+        self._chunk_size = chunk_size
+        self._sha256 = sha256
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="booth-read")
+
+    def __enter__(self) -> _ChunkReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._pool.shutdown(wait=True)
+        self._source.close()
+
+    def prepare(self, offset: int) -> _Prepared:
+        return _Prepared(offset, self._pool.submit(self._read, offset))
+
+    def _read(self, offset: int) -> tuple[bytes, str, bool]:
+        self._local.read_upto(self._source, offset)
+        want = min(self._chunk_size, self._size - offset)
+        self._source.seek(offset)
+        chunk = self._source.read(want)
+        if len(chunk) != want:
+            raise _Quarantine(f"blob {self._sha256[:12]} became shorter while sending")
+        self._local.add(offset, chunk)
+        checksum = (
+            base64.b64encode(hashlib.sha1(chunk).digest()).decode("ascii")
+            if self._checksums
+            else ""
+        )
+        return chunk, checksum, self._local.matches()
+
+
 @dataclass
 class SyncReport:
     """What one sync run did."""
@@ -121,6 +208,9 @@ class UploaderOptions:
     backoff_cap: float = BACKOFF_CAP
     timeout: float = 30.0
     give_up_after: int | None = None  # consecutive transient failures; None = forever
+    # tus Upload-Checksum (sha1) on every PATCH: a damaged chunk is resent alone (460)
+    # instead of the whole blob failing its hash at the end. Costs a sha1 on both ends.
+    checksums: bool = True
 
 
 class Uploader:
@@ -254,7 +344,9 @@ class Uploader:
 
     def _local_manifest(self, found: Bundle) -> Manifest:
         folder = self.paths.bundles / found.id
-        problems = verify_bundle_dir(folder, self.device_keys.public_b64)
+        # Sizes and signature now; each blob's hash as it is read for sending (one pass
+        # over the disk, not two); a blob whose hash is wrong never completes upstream.
+        problems = verify_bundle_dir(folder, self.device_keys.public_b64, check_hashes=False)
         if problems:
             raise _Quarantine("; ".join(problems))
         manifest = Manifest.parse((folder / "manifest.json").read_bytes())
@@ -364,25 +456,32 @@ class Uploader:
                 raise Transient("the server lost the upload it just created")
         bad_checksums = 0
         conflicts = 0
-        with open(path, "rb") as source:
+        # Reading, hashing and checksumming the next chunk overlaps with sending this one.
+        with _ChunkReader(path, sha256, size, self.options.chunk_size,
+                          self.options.checksums) as reader:
+            ahead = reader.prepare(offset)
             while offset < size:
                 if self._stop.is_set():
                     raise SyncStopped("asked to stop")
-                source.seek(offset)
-                chunk = source.read(min(self.options.chunk_size, size - offset))
-                if len(chunk) != min(self.options.chunk_size, size - offset):
-                    raise _Quarantine(f"blob {sha256[:12]} became shorter while sending")
-                checksum = base64.b64encode(hashlib.sha1(chunk).digest()).decode("ascii")
+                if ahead.offset != offset:
+                    ahead = reader.prepare(offset)
+                chunk, checksum, intact = ahead.result()
+                end = offset + len(chunk)
+                if end == size and not intact:
+                    self._abandon(location)
+                    raise _Quarantine(f"blob {sha256[:12]} was altered on this disk "
+                                      "(hash differs); not sent")
+                if end < size:
+                    ahead = reader.prepare(end)
                 self.report.bytes_attempted += len(chunk)
-                answer = self._request(
-                    "PATCH", location, content=chunk,
-                    headers={
-                        **self._headers,
-                        "Upload-Offset": str(offset),
-                        "Upload-Checksum": f"sha1 {checksum}",
-                        "Content-Type": "application/offset+octet-stream",
-                    },
-                )
+                headers = {
+                    **self._headers,
+                    "Upload-Offset": str(offset),
+                    "Content-Type": "application/offset+octet-stream",
+                }
+                if checksum:
+                    headers["Upload-Checksum"] = f"sha1 {checksum}"
+                answer = self._request("PATCH", location, content=chunk, headers=headers)
                 status = answer.status_code
                 if status == 204:
                     new_offset = answer.headers.get("Upload-Offset", "")
@@ -419,6 +518,11 @@ class Uploader:
                     raise _Quarantine(f"blob {sha256[:12]} does not match its name")
                 else:
                     raise Transient(f"unexpected answer to PATCH ({status})")
+
+    def _abandon(self, location: str) -> None:
+        """Best effort: drop our unfinished upload of a blob found damaged here."""
+        with contextlib.suppress(httpx.HTTPError):
+            self.client.request("DELETE", location, headers=self._headers)
 
     def _commit(self, bundle_id: str, manifest: Manifest) -> Receipt:
         answer = self._request(

@@ -75,7 +75,7 @@ def tiny_mp4_bytes(frames: int = 10) -> bytes:
 
 
 def count_video_frames(data: bytes) -> int:
-    with av.open(io.BytesIO(data)) as container:
+    with av.open(io.BytesIO(data), mode="r") as container:
         return sum(1 for _ in container.decode(video=0))
 
 

@@ -356,6 +356,7 @@ def test_damage_on_the_kiosk_disk_is_quarantined_not_uploaded(
     assert found is not None and found.error and video.sha256[:12] in found.error
     assert [b.bundle_id for b in server.bundles()] == [healthy]
     assert not server.has_blob(video.sha256)
+    assert server.partial_uploads() == []
 
 
 # --- the process killed at every step --------------------------------------------------

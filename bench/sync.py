@@ -1,0 +1,240 @@
+"""Sync benchmark: take encryption speed and memory, tus upload vs a plain PUT, bytes re-sent.
+
+Run from the repository root: ``.venv/bin/python -m bench.sync --mb 500``. Prints JSON.
+Targets (issue 5): encryption >= 200 MB/s with <= 64 MB peak memory on a 500 MB take;
+upload throughput >= 0.8 of a plain HTTP PUT of the same bytes to the same server;
+bytes re-sent per interruption <= one chunk.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from booth.settings import Paths  # noqa: E402
+from booth.store import PART_SUFFIX, TAKE_SUFFIX, Store  # noqa: E402
+from booth.sync import crypto, seal  # noqa: E402
+from booth.sync.bundle import Manifest  # noqa: E402
+from booth.sync.council import enrol, keygen, server_config  # noqa: E402
+from booth.sync.keys import Credential, DeviceKeys, install_credential  # noqa: E402
+from booth.sync.server import ServerThread, create_app  # noqa: E402
+from booth.sync.storage import CouncilStorage  # noqa: E402
+from booth.sync.uploader import Uploader, UploaderOptions  # noqa: E402
+
+MB = 1024 * 1024
+
+
+def _peak_rss_mb() -> float:
+    # ru_maxrss is in KiB on Linux.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as handle:
+        pages = int(handle.read().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / MB
+
+
+def record_take(paths: Paths, recipients: list[str], size_mb: int, write_kb: int) -> dict[str, Any]:
+    """Write a take as the recorder does (many small writes into the encrypting stream)."""
+    paths.takes.mkdir(parents=True, exist_ok=True)
+    take_id = uuid.uuid4().hex
+    final = paths.takes / f"{take_id}{TAKE_SUFFIX}"
+    part = final.with_name(final.name + PART_SUFFIX)
+    block = os.urandom(write_kb * 1024)
+    writes = size_mb * MB // len(block)
+    rss_before = _rss_mb()
+    peak_before = _peak_rss_mb()
+    started = time.perf_counter()
+    stream, review = crypto.open_take_writer(part, recipients)
+    for _ in range(writes):
+        stream.write(block)
+    stream.close()
+    encrypt_s = time.perf_counter() - started
+    size, sha = crypto.finalize_take(part, final)
+    total_s = time.perf_counter() - started
+    review.forget()
+    plain = writes * len(block)
+    return {
+        "take_id": take_id,
+        "file_name": final.name,
+        "size": size,
+        "sha256": sha,
+        "plaintext_mb": plain / MB,
+        "encrypt_mb_s": round(plain / MB / encrypt_s, 1),
+        "encrypt_fsync_hash_mb_s": round(plain / MB / total_s, 1),
+        "encrypt_peak_rss_growth_mb": round(max(0.0, _peak_rss_mb() - peak_before), 1),
+        "encrypt_rss_growth_mb": round(_rss_mb() - rss_before, 1),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mb", type=int, default=500, help="take size in MB (default 500)")
+    parser.add_argument("--write-kb", type=int, default=64, help="size of each recorder write")
+    parser.add_argument("--chunk-mb", type=int, default=8, help="tus PATCH chunk size")
+    parser.add_argument("--cuts", type=int, default=5, help="interruptions to measure")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+    chunk = args.chunk_mb * MB
+    rng = random.Random(args.seed)
+    result: dict[str, Any] = {"take_mb": args.mb, "chunk_mb": args.chunk_mb}
+
+    with tempfile.TemporaryDirectory(prefix="booth-bench-") as tmp:
+        root = Path(tmp)
+        keys = keygen(root / "council-keys")
+        storage = CouncilStorage.open(root / "council-store")
+        app = create_app(server_config(keys, storage, bench_raw=True,
+                                       max_chunk_size=max(64 * MB, chunk)))
+        server = ServerThread(app).start()
+        try:
+            paths = Paths(data=root / "kiosk", logs=root / "kiosk" / "logs",
+                          config=root / "kiosk" / "config")
+            paths.create()
+            credential_file = root / "credential.json"
+            credential_file.write_text(json.dumps(enrol(keys, storage, "bench", server.url)))
+            credential = install_credential(paths, credential_file)
+            device = DeviceKeys.load_or_create(paths)
+
+            take = record_take(paths, list(credential.recipients), args.mb, args.write_kb)
+            result.update({k: v for k, v in take.items()
+                           if k not in ("take_id", "file_name", "sha256", "size")})
+            result["peak_rss_mb_after_encrypt"] = round(_peak_rss_mb(), 1)
+            result.update(compare_upload(paths, credential, device, server, take, chunk, True))
+
+            # The same again without per-chunk sha1 checksums, on a fresh kiosk and take.
+            paths2 = Paths(data=root / "kiosk-b", logs=root / "kiosk-b" / "logs",
+                           config=root / "kiosk-b" / "config")
+            paths2.create()
+            credential_file.write_text(json.dumps(enrol(keys, storage, "bench b", server.url)))
+            credential2 = install_credential(paths2, credential_file)
+            device2 = DeviceKeys.load_or_create(paths2)
+            take2 = record_take(paths2, list(credential2.recipients), args.mb, args.write_kb)
+            unchecked = compare_upload(paths2, credential2, device2, server, take2, chunk, False)
+            result.update({f"{k}_no_checksum": v for k, v in unchecked.items()})
+
+            result.update(measure_resends(root, keys, storage, server, args, chunk, rng))
+        finally:
+            server.stop()
+            storage.close()
+    result["targets"] = {
+        "encrypt_mb_s": ">= 200", "encrypt_peak_memory_mb": "<= 64",
+        "tus_vs_plain_put": ">= 0.8", "resent_per_interruption": "<= 1 chunk",
+    }
+    result["ok"] = bool(
+        result["encrypt_mb_s"] >= 200
+        and result["encrypt_peak_rss_growth_mb"] <= 64
+        and result["tus_vs_plain_put"] >= 0.8
+        and result["resent_total_within_one_chunk_per_cut"]
+        and result["interruptions"] == args.cuts
+    )
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+def compare_upload(paths: Paths, credential: Credential, device: DeviceKeys, server: ServerThread,
+                   take: dict[str, Any], chunk: int, checksums: bool) -> dict[str, Any]:
+    """Seal the take into a bundle; time a plain PUT of its bytes, then the tus upload."""
+    with Store.open(paths) as store:
+        event = store.create_event("Bench", "public", "adult", False)
+        session_id = uuid.uuid4().hex
+        store.open_session(session_id, event.id, "adult", prompt_id="love")
+        store.keep_take(take["take_id"], session_id, "love", take["file_name"],
+                        take["size"], take["sha256"], 60.0)
+        store.finish_session(session_id)
+        bundle_id = seal.seal_session(store, paths, device, credential, session_id)
+        blob = paths.bundles / bundle_id / "blobs" / f"{take['sha256']}.age"
+
+        # A plain PUT of the same bytes to the same server, streamed from the file.
+        headers = {"Authorization": f"Bearer {credential.token}"}
+        with httpx.Client(base_url=server.url, timeout=120) as client:
+            started = time.perf_counter()
+            with open(blob, "rb") as body:
+                answer = client.put("/bench/raw", content=body, headers=headers)
+            plain_s = time.perf_counter() - started
+        answer.raise_for_status()
+        assert answer.json()["sha256"] == take["sha256"]
+
+        options = UploaderOptions(chunk_size=chunk, timeout=120, checksums=checksums)
+        with Uploader(store, credential, device, options=options) as up:
+            started = time.perf_counter()
+            report = up.run()
+            tus_s = time.perf_counter() - started
+        assert report.committed == [bundle_id], report
+    size_mb = take["size"] / MB
+    return {
+        "plain_put_mb_s": round(size_mb / plain_s, 1),
+        "tus_upload_mb_s": round(size_mb / tus_s, 1),
+        "tus_vs_plain_put": round(plain_s / tus_s, 3),
+    }
+
+
+def measure_resends(root: Path, keys: Any, storage: CouncilStorage, server: ServerThread,
+                    args: argparse.Namespace, chunk: int, rng: random.Random) -> dict[str, Any]:
+    """Upload a second bundle through a proxy that cuts the link ``--cuts`` times."""
+    sys.path.insert(0, str(ROOT))
+    from tests.helpers.sync import CuttingProxy
+
+    paths = Paths(data=root / "kiosk2", logs=root / "kiosk2" / "logs",
+                  config=root / "kiosk2" / "config")
+    paths.create()
+    credential_file = root / "credential2.json"
+    credential_file.write_text(json.dumps(enrol(keys, storage, "bench 2", server.url)))
+    credential = install_credential(paths, credential_file)
+    device = DeviceKeys.load_or_create(paths)
+    size_mb = max(args.cuts * args.chunk_mb * 3, 32)
+    take = record_take(paths, list(credential.recipients), min(size_mb, args.mb * 4), 256)
+    proxy = CuttingProxy(server.port)
+    try:
+        with Store.open(paths) as store:
+            event = store.create_event("Bench", "public", "adult", False)
+            session_id = uuid.uuid4().hex
+            store.open_session(session_id, event.id, "adult", prompt_id="love")
+            store.keep_take(take["take_id"], session_id, "love", take["file_name"],
+                            take["size"], take["sha256"], 60.0)
+            store.finish_session(session_id)
+            seal.seal_session(store, paths, device, credential, session_id)
+            armed = [0]
+
+            def arm(_bundle: str, sent: int, total: int) -> None:
+                if armed[0] < args.cuts and proxy.cuts == armed[0] and sent < total:
+                    armed[0] += 1
+                    proxy.cut_after(rng.randrange(chunk // 4, 2 * chunk))
+
+            via_proxy = credential.model_copy(update={"server_url": proxy.url})
+            with Uploader(store, via_proxy, device, sleep=lambda _s: None, on_progress=arm,
+                          options=UploaderOptions(chunk_size=chunk, timeout=60)) as up:
+                report = up.run()
+            row = store.get_bundle(report.committed[0])
+            assert row is not None
+            total = Manifest.parse(row.manifest_json).total_size
+    finally:
+        proxy.close()
+    resent = report.bytes_attempted - total
+    cuts = max(proxy.cuts, 1)
+    return {
+        "interruptions": proxy.cuts,
+        "resent_bytes_total": resent,
+        "resent_bytes_per_interruption": resent // cuts,
+        "resent_chunks_per_interruption": round(resent / cuts / chunk, 3),
+        "resent_total_within_one_chunk_per_cut": resent <= proxy.cuts * chunk,
+    }
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
