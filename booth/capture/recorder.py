@@ -220,8 +220,20 @@ class Recorder:
 
     # --- worker threads -----------------------------------------------------------------
 
+    def _to_video_frame(self, image: Any, info: StreamInfo) -> Any:
+        """A yuv420p frame for the encoder (x264 wants even sizes: crop a stray pixel)."""
+        import av
+
+        width, height = info.width - info.width % 2, info.height - info.height % 2
+        if (width, height) != (info.width, info.height):
+            image = np.ascontiguousarray(image[:height, :width])
+        converted = av.VideoFrame.from_ndarray(image, format="bgr24")
+        return converted.reformat(format="yuv420p")
+
     def _video_loop(self) -> None:
         last_pts: float | None = None
+        assert self.info is not None
+        info = self.info
         try:
             while not self._stop.is_set():
                 try:
@@ -243,16 +255,25 @@ class Recorder:
                         self._reason = "max_length"
                     self._stop.set()
                     break
+                if frame.image.shape[:2] != (info.height, info.width):
+                    self._fail("camera_lost", "The camera changed its picture size.")
+                    break
                 last_pts = frame.pts
                 self._call(self.on_preview, frame)
                 self._call(self.on_elapsed, elapsed)
+                if self.realtime and self._vq.full():
+                    self._dropped += 1  # the encoder is behind: drop, as a camera would
+                    continue
+                # Colour conversion here, not in the encoder thread, so the two overlap
+                # (PyAV lets go of the GIL while it converts and encodes).
+                item = (elapsed, self._to_video_frame(frame.image, info))
                 if self.realtime:
                     try:
-                        self._vq.put_nowait(frame)
+                        self._vq.put_nowait(item)
                     except queue.Full:
                         self._dropped += 1
                 else:
-                    while not self._put(self._vq, frame):
+                    while not self._put(self._vq, item):
                         if not self._encoder_alive():
                             return
         except Exception as error:
@@ -358,7 +379,6 @@ class Recorder:
             if self.audio_info is not None:
                 audio_enc = _AudioEncoder(container, self.audio_info)
             frame_ticks = round(1 / (info.fps * VIDEO_TIME_BASE))
-            even = (video.width, video.height) != (info.width, info.height)
             last_pts = -1
             last_frame_pts = 0.0
 
@@ -373,21 +393,12 @@ class Recorder:
                 item = self._vq.get()
                 if item is _END:
                     break
-                frame: Frame = item
-                assert self._t0 is not None
-                relative = frame.pts - self._t0
+                relative, vframe = item
                 pts = round(relative / VIDEO_TIME_BASE)
                 if pts <= last_pts:
                     continue
                 last_pts = pts
                 last_frame_pts = relative
-                image: Any = frame.image
-                if image.shape[:2] != (info.height, info.width):
-                    self._fail("camera_lost", "The camera changed its picture size.")
-                    continue
-                if even:
-                    image = image[: video.height, : video.width]
-                vframe = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="bgr24")
                 vframe.pts = pts
                 vframe.time_base = VIDEO_TIME_BASE
                 mux_video(video.encode(vframe))
