@@ -28,6 +28,7 @@ import hashlib
 import logging
 import os
 import shutil
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -54,6 +55,7 @@ log = logging.getLogger(__name__)
 
 PAYLOAD_FORMAT = 1
 STAGING_PREFIX = ".staging-"
+_SEAL_LOCK = threading.Lock()
 ALL_BUNDLE_STATES = ("sealed", "uploading", "committed", "purged", "quarantined")
 
 # Test hook: called with the name of each step so a fault test can kill the process there.
@@ -216,7 +218,22 @@ def seal_session(
 ) -> str:
     """Seal a finished (or partial) session into ``bundles/<id>/``; returns the bundle id.
 
-    Sealing the same session again returns the bundle it already has."""
+    Sealing the same session again returns the bundle it already has. Safe to call from
+    several threads (the GUI's after-session hook and the sync worker): one seals, the
+    other gets the same bundle id."""
+    with _SEAL_LOCK:
+        return _seal_session(store, paths, device_keys, credential, session_id, hook, opener)
+
+
+def _seal_session(
+    store: Store,
+    paths: Paths,
+    device_keys: DeviceKeys,
+    credential: Credential,
+    session_id: str,
+    hook: StepHook,
+    opener: Opener,
+) -> str:
     already = existing_bundle_for(store, session_id)
     if already is not None:
         return already

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO, cast
@@ -185,3 +186,25 @@ def test_a_full_disk_while_sealing_is_a_clear_error_and_loses_nothing(
     [video] = [b for b in manifest.blobs if b.kind == "video"]
     data = bundle.blob_path(settings.paths.bundles / bundle_id, video.sha256).read_bytes()
     assert crypto.decrypt_bytes(data, [council.ingest_identity]) == plains[0]
+
+
+def test_sealing_the_same_session_from_two_threads_makes_one_bundle(
+    store: Store, settings: Settings, council: CouncilAgeKeys, credential: Credential
+) -> None:
+    device = DeviceKeys.load_or_create(settings.paths)
+    session_id, _ = finished_session(store, council.recipients)
+    results: list[str] = []
+    start = threading.Barrier(2)
+
+    def worker() -> None:
+        start.wait()
+        results.append(seal.seal_session(store, settings.paths, device, credential, session_id))
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 2 and results[0] == results[1]
+    assert [b.id for b in store.bundles_in_state(*seal.ALL_BUNDLE_STATES)] == [results[0]]
+    assert [p.name for p in settings.paths.bundles.iterdir()] == [results[0]]
