@@ -437,3 +437,31 @@ def test_killed_at_any_step_of_seal_upload_or_commit(
         video = next(b for b in blobs if b.kind == "video")
         assert council_reads_video(server, video.sha256) == videos[0]
 
+
+
+def test_oversize_blob_413_sets_the_bundle_aside_and_stops(
+    settings: Settings, tmp_path: Path
+) -> None:
+    with running_council(tmp_path / "small", max_blob_size=2000) as small, \
+            enrolled_kiosk(settings.paths, small) as kiosk:
+        bundle_id, _ = kiosk.seal_one(videos=1)
+        video = next(b for b in _blobs(kiosk, bundle_id) if b.kind == "video")
+        assert video.size > 2000
+        with pytest.raises(NeedsOfficer, match="refuses"):
+            kiosk.uploader().run()
+        assert kiosk.state(bundle_id) == "quarantined"
+        assert small.bundles() == []
+        assert bundle.verify_bundle_dir(kiosk.paths.bundles / bundle_id) == []
+
+
+def test_unknown_device_401_stops_and_asks_to_enrol_again(
+    kiosk: Kiosk, server: CouncilServer
+) -> None:
+    bundle_id, _ = kiosk.seal_one()
+    stranger = kiosk.credential.model_copy(update={"token": "x" * 43})
+    kiosk.credential = stranger
+    slept: list[float] = []
+    with pytest.raises(NeedsOfficer, match="enrol it again"):
+        kiosk.uploader(sleep=slept.append).run()
+    assert slept == []
+    assert kiosk.state(bundle_id) == "sealed"

@@ -220,3 +220,20 @@ def test_sync_controller_offline_backs_off_and_shuts_down_promptly(
     assert time.monotonic() - started < 5.0
     [row] = kiosk.store.bundles_in_state("sealed", "uploading")
     assert bundle.verify_bundle_dir(kiosk.paths.bundles / row.id) == []
+
+
+def test_probe_server_reports_enrolment_and_a_verified_hello(
+    settings: Settings, council_server: CouncilServer, tmp_path: Path
+) -> None:
+    from booth.sync.keys import install_credential
+    from booth.sync.online import is_online, probe_server
+
+    before = probe_server(settings)
+    assert not before.ok and not before.required and "enrol" in before.detail
+    assert not is_online(settings)
+    install_credential(settings.paths, council_server.enrol_to_file(tmp_path / "usb"))
+    after = probe_server(settings)
+    assert after.ok and after.name == "council server"
+    assert is_online(settings)
+    elsewhere = probe_server(settings.with_changes(server_url="http://127.0.0.1:9"))
+    assert not elsewhere.ok and "cannot reach" in elsewhere.detail
