@@ -198,6 +198,22 @@ class ExportReport:
     quarantined: list[str] = field(default_factory=list)
 
 
+def _export_one(source: Path, target: Path, bundle_id: str) -> dict[str, str]:
+    manifest = Manifest.parse((source / MANIFEST_NAME).read_bytes())
+    (target / BLOBS_DIR).mkdir(parents=True, exist_ok=True)
+    sums: dict[str, str] = {}
+    for blob in manifest.blobs:
+        name = f"{blob.sha256}.age"
+        _copy_verified(source / BLOBS_DIR / name, target / BLOBS_DIR / name, blob.sha256)
+        sums[f"{bundle_id}/{BLOBS_DIR}/{name}"] = blob.sha256
+    manifest_sha = _sha256(source / MANIFEST_NAME)
+    _copy_verified(source / MANIFEST_NAME, target / MANIFEST_NAME, manifest_sha)
+    sums[f"{bundle_id}/{MANIFEST_NAME}"] = manifest_sha
+    fsync_dir(target / BLOBS_DIR)
+    fsync_dir(target)
+    return sums
+
+
 def export_bundles(store: Store, settings: Settings, folder: Path) -> ExportReport:
     """Copy every sealed bundle into ``folder`` with a SHA256SUMS list. The kiosk keeps its
     copies until the council's receipts come back (``accept_receipts``)."""
@@ -213,18 +229,16 @@ def export_bundles(store: Store, settings: Settings, folder: Path) -> ExportRepo
             store.set_bundle_state(found.id, "quarantined", "; ".join(problems))
             report.quarantined.append(found.id)
             continue
-        manifest = Manifest.parse((source / MANIFEST_NAME).read_bytes())
         target = folder / found.id
-        (target / BLOBS_DIR).mkdir(parents=True, exist_ok=True)
-        for blob in manifest.blobs:
-            name = f"{blob.sha256}.age"
-            _copy_verified(source / BLOBS_DIR / name, target / BLOBS_DIR / name, blob.sha256)
-            sums[f"{found.id}/{BLOBS_DIR}/{name}"] = blob.sha256
-        manifest_sha = _sha256(source / MANIFEST_NAME)
-        _copy_verified(source / MANIFEST_NAME, target / MANIFEST_NAME, manifest_sha)
-        sums[f"{found.id}/{MANIFEST_NAME}"] = manifest_sha
-        fsync_dir(target / BLOBS_DIR)
-        fsync_dir(target)
+        try:
+            sums.update(_export_one(source, target, found.id))
+        except FileNotFoundError:
+            # The background sync delivered and deleted it meanwhile: nothing to export.
+            now = store.get_bundle(found.id)
+            if now is not None and now.state in ("committed", "purged"):
+                shutil.rmtree(target, ignore_errors=True)
+                continue
+            raise
         report.exported.append(found.id)
     part = sums_path.with_name(SUMS_FILE + ".part")
     part.write_text("".join(f"{d}  {n}\n" for n, d in sorted(sums.items())), encoding="utf-8")
