@@ -54,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8765)
     serve.add_argument("--max-blob-size", type=int, default=None,
                        help="largest blob accepted, in bytes (default 2 GiB)")
+    serve.add_argument("--certfile", default=None, help="TLS certificate (PEM) to serve HTTPS")
+    serve.add_argument("--keyfile", default=None, help="TLS private key (PEM) for --certfile")
     serve.add_argument("--bench-raw", action="store_true", help=argparse.SUPPRESS)
 
     imp = sub.add_parser("import", help="take in bundles from a `booth export` folder (USB)")
@@ -128,8 +130,17 @@ def _run(args: argparse.Namespace) -> int:
             if args.max_blob_size <= 0:
                 raise CouncilError("--max-blob-size must be positive")
             limits["max_blob_size"] = args.max_blob_size
+        if bool(args.certfile) != bool(args.keyfile):
+            raise CouncilError("--certfile and --keyfile go together")
+        for name in (args.certfile, args.keyfile):
+            if name and not Path(name).is_file():
+                raise CouncilError(f"no file at {name}")
         try:
-            serve(server_config(keys, storage, **limits), host=args.host, port=args.port)
+            serve(
+                server_config(keys, storage, **limits), host=args.host, port=args.port,
+                certfile=Path(args.certfile) if args.certfile else None,
+                keyfile=Path(args.keyfile) if args.keyfile else None,
+            )
         finally:
             storage.close()
         return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextlib
 import hashlib
 import json
 import logging
@@ -13,7 +14,7 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import formatdate
@@ -197,12 +198,25 @@ class CouncilApp:
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
         self.hashes = _RunningHashes()
-        # Handlers run on the event loop, so per-upload locks are asyncio locks.
-        self._upload_locks: dict[str, asyncio.Lock] = {}
+        # Handlers run on the event loop, so per-upload locks are asyncio locks. Each entry
+        # counts its users and goes when the last one leaves, so the table stays small.
+        self._upload_locks: dict[str, tuple[asyncio.Lock, list[int]]] = {}
 
     # helpers
-    def _lock_for(self, sha256: str) -> asyncio.Lock:
-        return self._upload_locks.setdefault(sha256, asyncio.Lock())
+    def _busy(self, sha256: str) -> bool:
+        return sha256 in self._upload_locks
+
+    @contextlib.asynccontextmanager
+    async def _upload_lock(self, sha256: str) -> AsyncIterator[None]:
+        lock, users = self._upload_locks.setdefault(sha256, (asyncio.Lock(), [0]))
+        users[0] += 1
+        try:
+            async with lock:
+                yield
+        finally:
+            users[0] -= 1
+            if users[0] == 0:
+                del self._upload_locks[sha256]
 
     def _now(self) -> float:
         return self.config.clock()
@@ -312,7 +326,7 @@ class CouncilApp:
                 400, "bad_metadata", "Upload-Metadata must name the blob: sha256 <hex>"
             )
         location = f"{request.scope.get('root_path', '')}/files/{sha256}"
-        async with self._lock_for(sha256):
+        async with self._upload_lock(sha256):
             await run_in_threadpool(self.sweep_expired)
             size = self.config.blobs.blob_size(sha256)
             if size is not None:
@@ -389,10 +403,9 @@ class CouncilApp:
         assert offset is not None
         content_length = _int_header(request, "Content-Length", required=False)
         checksum = self._parse_checksum(request.headers.get("Upload-Checksum"))
-        lock = self._lock_for(sha256)
-        if lock.locked():
+        if self._busy(sha256):
             raise ApiError(409, "busy", "another request is writing this upload; ask HEAD again")
-        async with lock:
+        async with self._upload_lock(sha256):
             size = self.config.blobs.blob_size(sha256)
             if size is not None:
                 if offset != size:
@@ -506,7 +519,7 @@ class CouncilApp:
         self._require_tus(request)
         device = self.authenticate(request)
         sha256 = self._blob_name(request)
-        async with self._lock_for(sha256):
+        async with self._upload_lock(sha256):
             if self.config.blobs.has_blob(sha256):
                 upload = self.config.catalogue.get_upload(sha256)
                 owner = upload is not None and upload.device_id == device.device_id
@@ -777,8 +790,21 @@ class ServerThread:
         self._socket.close()
 
 
-def serve(config: ServerConfig, host: str = "127.0.0.1", port: int = 8765) -> None:
-    """Run the ingest server in the foreground until interrupted (``booth-council serve``)."""
+def serve(
+    config: ServerConfig,
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    certfile: Path | None = None,
+    keyfile: Path | None = None,
+) -> None:
+    """Run the ingest server in the foreground until interrupted (``booth-council serve``).
+
+    With ``certfile``/``keyfile`` it speaks HTTPS itself; otherwise put it behind a
+    TLS-terminating reverse proxy before kiosks reach it over a public network."""
     import uvicorn
 
-    uvicorn.run(create_app(config), host=host, port=port, ws="none", lifespan="off")
+    uvicorn.run(
+        create_app(config), host=host, port=port, ws="none", lifespan="off",
+        ssl_certfile=str(certfile) if certfile else None,
+        ssl_keyfile=str(keyfile) if keyfile else None,
+    )

@@ -341,9 +341,42 @@ def test_import_without_a_checksum_list_is_a_clear_error(
     assert council_main(["import", str(tmp_path / "nothing"), *_council_args(council_server)]) == 1
 
 
-def test_serve_command_runs_the_ingest_server_until_stopped(tmp_path: Path) -> None:
+def _self_signed(folder: Path) -> tuple[Path, Path]:
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=1)).not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                       critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file = folder / "cert.pem"
+    key_file = folder / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ))
+    return cert_file, key_file
+
+
+@pytest.mark.parametrize("tls", [False, True], ids=["http", "https"])
+def test_serve_command_runs_the_ingest_server_until_stopped(tmp_path: Path, tls: bool) -> None:
     import signal
     import socket
+    import ssl
     import sys
     import time
 
@@ -353,26 +386,34 @@ def test_serve_command_runs_the_ingest_server_until_stopped(tmp_path: Path) -> N
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    url = f"http://127.0.0.1:{port}"
+    scheme = "https" if tls else "http"
+    url = f"{scheme}://127.0.0.1:{port}"
     assert council_main(["keygen", str(keys)]) == 0
     assert council_main(["enrol", "--keys", str(keys), "--store", str(store), "--name", "k",
                          "--server", url, "--out", str(out)]) == 0
     token = json.loads(out.read_text())["token"]
+    extra: list[str] = []
+    verify: ssl.SSLContext | bool = True
+    if tls:
+        cert_file, key_file = _self_signed(tmp_path)
+        extra = ["--certfile", str(cert_file), "--keyfile", str(key_file)]
+        verify = ssl.create_default_context(cafile=str(cert_file))
     process = subprocess.Popen(
         [sys.executable, "-m", "booth.sync.council_cli", "serve", "--keys", str(keys),
-         "--store", str(store), "--port", str(port)],
+         "--store", str(store), "--port", str(port), *extra],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
         deadline = time.monotonic() + 20
         answer = None
-        while time.monotonic() < deadline:
-            try:
-                answer = httpx.get(f"{url}/api/v1/hello", params={"nonce": "ef" * 16},
-                                   headers={"Authorization": f"Bearer {token}"})
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
+        with httpx.Client(verify=verify) as client:
+            while time.monotonic() < deadline:
+                try:
+                    answer = client.get(f"{url}/api/v1/hello", params={"nonce": "ef" * 16},
+                                        headers={"Authorization": f"Bearer {token}"})
+                    break
+                except httpx.TransportError:
+                    time.sleep(0.1)
         assert answer is not None and answer.status_code == 200
         assert answer.json()["service"] == "booth-council"
     finally:
