@@ -549,3 +549,26 @@ def test_huge_headers_are_refused_without_crashing(
     # The server is still answering.
     ok = client.get("/api/v1/hello", params={"nonce": "ab" * 16}, headers=tus_headers(device))
     assert ok.status_code == 200
+
+
+def test_simultaneous_commits_of_one_bundle_store_it_once_with_one_receipt(
+    council_server: CouncilServer, device: dict[str, Any]  # noqa: F811
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    # A blob big enough that hashing it keeps the commits overlapping.
+    bundle = make_bundle(device, videos=[os.urandom(8_000_000)])
+    with httpx.Client(base_url=council_server.url) as http:
+        for data in bundle.blobs.values():
+            upload_blob(http, device, data, chunk=4 << 20)
+
+    def commit(_: int) -> tuple[int, bytes]:
+        with httpx.Client(base_url=council_server.url, timeout=10) as http:
+            answer = _commit(http, device, bundle.manifest.bundle_id, bundle.body)
+            return answer.status_code, answer.content
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(commit, range(6)))
+    assert sorted(status for status, _ in results) == [200] * 5 + [201]
+    assert len({body for _, body in results}) == 1
+    assert len(council_server.bundles()) == 1
