@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,32 @@ DEMO_FOLDER = "demo-council"
 DEMO_DEVICE_NAME = "demo booth"
 _CREDENTIAL = "credential.json"
 _PORT = "port"
+_LOCK = "demo-council.lock"
+
+
+class DemoCouncilBusy(RuntimeError):
+    """Another booth process on this data folder already runs the demo council."""
+
+
+class _FolderLock:
+    """An exclusive lock on the demo folder, held while the demo council runs (POSIX)."""
+
+    def __init__(self, path: Path) -> None:
+        self._fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            import fcntl
+        except ImportError:  # Windows: one booth per data folder is kept by the store lock
+            return
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(self._fd)
+            raise DemoCouncilBusy(
+                "another booth on this data folder is already running the demo council"
+            ) from None
+
+    def release(self) -> None:
+        os.close(self._fd)  # closing drops the flock
 
 
 @dataclass
@@ -32,6 +59,7 @@ class DemoCouncil:
     credential: dict[str, Any]
     installed: bool
     _thread: ServerThread
+    _lock: _FolderLock
 
     @property
     def keys_dir(self) -> Path:
@@ -44,6 +72,7 @@ class DemoCouncil:
     def stop(self) -> None:
         self._thread.stop()
         self.storage.close()
+        self._lock.release()
 
 
 def _start_thread(app: Any, folder: Path) -> ServerThread:
@@ -82,34 +111,48 @@ def start_demo_council(paths: Paths) -> DemoCouncil:
     folder = paths.data / DEMO_FOLDER
     keys_dir = folder / "keys"
     folder.mkdir(parents=True, exist_ok=True)
-    keys = CouncilKeys.load(keys_dir) if (keys_dir / "ingest.pub").exists() else keygen(keys_dir)
-    storage = open_storage(folder / "store")
+    lock = _FolderLock(folder / _LOCK)
+    try:
+        keys = (CouncilKeys.load(keys_dir) if (keys_dir / "ingest.pub").exists()
+                else keygen(keys_dir))
+        storage = open_storage(folder / "store")
+    except BaseException:
+        lock.release()
+        raise
     try:
         thread = _start_thread(create_app(server_config(keys, storage)), folder)
     except BaseException:
         storage.close()
+        lock.release()
         raise
-    url = thread.url
-    credential_file = folder / _CREDENTIAL
-    credential: dict[str, Any] | None = None
-    if credential_file.exists():
-        try:
-            credential = json.loads(credential_file.read_text(encoding="utf-8"))
-        except ValueError:
-            credential = None
-        if not isinstance(credential, dict) or storage.catalogue.get_device(
-            str(credential.get("device_id"))
-        ) is None:
-            credential = None
-    if credential is None:
-        credential = enrol(keys, storage, DEMO_DEVICE_NAME, url)
-    # The token is kept in the demo folder: it is a loopback demo, and re-enrolling on
-    # every start would strand bundles sealed under the previous device id.
-    credential["server_url"] = url
-    part = credential_file.with_name(_CREDENTIAL + ".part")
-    part.write_text(json.dumps(credential, indent=2), encoding="utf-8")
-    part.replace(credential_file)
-    installed = _install(paths, credential_file, str(credential["device_id"]))
+    try:
+        url = thread.url
+        credential_file = folder / _CREDENTIAL
+        credential: dict[str, Any] | None = None
+        if credential_file.exists():
+            try:
+                credential = json.loads(credential_file.read_text(encoding="utf-8"))
+            except ValueError:
+                credential = None
+            if not isinstance(credential, dict) or storage.catalogue.get_device(
+                str(credential.get("device_id"))
+            ) is None:
+                credential = None
+        if credential is None:
+            credential = enrol(keys, storage, DEMO_DEVICE_NAME, url)
+        # The token is kept in the demo folder: it is a loopback demo, and re-enrolling on
+        # every start would strand bundles sealed under the previous device id.
+        credential["server_url"] = url
+        part = credential_file.with_name(_CREDENTIAL + ".part")
+        part.write_text(json.dumps(credential, indent=2), encoding="utf-8")
+        part.replace(credential_file)
+        installed = _install(paths, credential_file, str(credential["device_id"]))
+    except BaseException:
+        thread.stop()
+        storage.close()
+        lock.release()
+        raise
     log.info("demo council server at %s", url)
     return DemoCouncil(url=url, folder=folder, keys=keys, storage=storage,
-                       credential=credential, installed=installed, _thread=thread)
+                       credential=credential, installed=installed, _thread=thread,
+                       _lock=lock)

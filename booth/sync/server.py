@@ -779,6 +779,7 @@ class ServerThread:
         deadline = time.monotonic() + timeout
         while not self._server.started:
             if not self._thread.is_alive() or time.monotonic() > deadline:
+                self.stop(timeout=2.0)
                 raise RuntimeError("the council server did not start")
             time.sleep(0.01)
         return self

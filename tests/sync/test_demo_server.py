@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 
 import httpx
+import pytest
 
 from booth.settings import Settings
 from booth.store import Store
 from booth.sync import seal
 from booth.sync.council import decrypt_all
-from booth.sync.demo_server import start_demo_council
+from booth.sync.demo_server import DemoCouncilBusy, start_demo_council
 from booth.sync.keys import DeviceKeys, install_credential, load_credential
 from booth.sync.online import say_hello
 from booth.sync.uploader import Uploader, UploaderOptions
@@ -85,3 +86,19 @@ def test_a_booth_enrolled_elsewhere_stays_enrolled_there(settings: Settings) -> 
         assert credential is not None and credential.device_id == "device-of-another-council"
     finally:
         again.stop()
+
+
+def test_a_second_booth_on_the_same_folder_does_not_steal_the_demo_council(
+    settings: Settings,
+) -> None:
+    first = start_demo_council(settings.paths)
+    try:
+        with pytest.raises(DemoCouncilBusy):
+            start_demo_council(settings.paths)
+        credential = load_credential(settings.paths)
+        assert credential is not None and credential.server_url == first.url
+        with httpx.Client(base_url=first.url) as client:
+            assert say_hello(client, credential).online
+    finally:
+        first.stop()
+    start_demo_council(settings.paths).stop()
