@@ -341,6 +341,8 @@ def _import_one(
 
 # --- decrypt -------------------------------------------------------------------------
 
+ANSWERS_FILE = "answers.json"
+
 
 def _decrypt_blob(storage: CouncilStorage, sha256: str, identities: list[str], target: Path,
                   bundle_id: str) -> None:
@@ -388,12 +390,17 @@ def read_payload(storage: CouncilStorage, bundle: StoredBundle,
 
 
 def decrypt_all(keys: CouncilKeys, storage: CouncilStorage, out: Path) -> list[Path]:
-    """Every received bundle to ``<out>/<bundle_id>/`` as answers.json + video-<n>.mp4."""
+    """Every received bundle to ``<out>/<bundle_id>/`` as answers.json + video-<n>.mp4.
+
+    answers.json is written last, so a folder that has it is complete and is skipped
+    when the command runs again; returns the folders written this time."""
     identities = keys.ingest_identities()
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     for bundle in storage.catalogue.list_bundles():
         folder = out / bundle.bundle_id
+        if (folder / ANSWERS_FILE).is_file():
+            continue
         folder.mkdir(exist_ok=True)
         manifest = Manifest.parse(bundle.manifest_json)
         payload = read_payload(storage, bundle, identities)
@@ -416,9 +423,11 @@ def decrypt_all(keys: CouncilKeys, storage: CouncilStorage, out: Path) -> list[P
             "videos": videos,
             "answers": payload,
         }
-        target = folder / "answers.json"
-        target.write_text(json.dumps(answers, indent=2, ensure_ascii=False) + "\n",
-                          encoding="utf-8")
+        target = folder / ANSWERS_FILE
+        part = target.with_name(ANSWERS_FILE + ".part")
+        part.write_text(json.dumps(answers, indent=2, ensure_ascii=False) + "\n",
+                        encoding="utf-8")
+        os.replace(part, target)
         written.append(folder)
     return written
 

@@ -167,7 +167,7 @@ def _run(args: argparse.Namespace) -> int:
             folders = decrypt_all(keys, storage, Path(args.out))
         finally:
             storage.close()
-        _say(f"{len(folders)} bundles decrypted into {args.out}")
+        _say(f"{len(folders)} new bundle(s) decrypted into {args.out}")
         return 0
     if command == "report":
         keys = CouncilKeys.load(Path(args.keys))

@@ -155,7 +155,8 @@ def test_revoke_command_locks_the_device_out(
 
 
 def test_received_bundle_decrypts_to_what_the_participant_reviewed(
-    kiosk: Kiosk, council_server: CouncilServer, tmp_path: Path  # noqa: F811
+    kiosk: Kiosk, council_server: CouncilServer, tmp_path: Path,  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     bundle_id, plains = _seal(kiosk, videos=2)
     receipt = _send(kiosk, council_server, bundle_id)
@@ -172,6 +173,12 @@ def test_received_bundle_decrypts_to_what_the_participant_reviewed(
     assert answers["bundle_id"] == bundle_id
     assert answers["answers"]["priorities"] == {"children": ["parks", "libraries"]}
     assert [v["file"] for v in answers["videos"]] == ["video-1.mp4", "video-2.mp4"]
+    # Running it again only decrypts what is new.
+    second, _ = _seal(kiosk, videos=0)
+    _send(kiosk, council_server, second)
+    assert council_main(["decrypt", *_council_args(council_server), "--out", str(out)]) == 0
+    assert "1 new bundle(s)" in capsys.readouterr().out
+    assert (out / second / "answers.json").is_file()
 
 
 def test_stock_age_tool_decrypts_a_stored_blob_with_ingest_and_escrow_keys(
