@@ -171,7 +171,12 @@ def compare_upload(paths: Paths, credential: Credential, device: DeviceKeys, ser
         assert answer.json()["sha256"] == take["sha256"]
 
         options = UploaderOptions(chunk_size=chunk, timeout=120, checksums=checksums)
-        with Uploader(store, credential, device, options=options) as up:
+        marks: dict[str, float] = {}
+
+        def mark(step: str) -> None:
+            marks[step] = time.perf_counter()
+
+        with Uploader(store, credential, device, options=options, hook=mark) as up:
             started = time.perf_counter()
             report = up.run()
             tus_s = time.perf_counter() - started
@@ -181,6 +186,13 @@ def compare_upload(paths: Paths, credential: Credential, device: DeviceKeys, ser
         "plain_put_mb_s": round(size_mb / plain_s, 1),
         "tus_upload_mb_s": round(size_mb / tus_s, 1),
         "tus_vs_plain_put": round(plain_s / tus_s, 3),
+        "tus_breakdown_s": {
+            "plain_put": round(plain_s, 3),
+            "hello_and_local_checks": round(marks["uploading"] - started, 3),
+            "blobs": round(marks["blob"] - marks["uploading"], 3),
+            "commit_put_and_receipt": round(marks["receipt"] - marks["blob"], 3),
+            "purge": round(marks["done"] - marks["receipt"], 3),
+        },
     }
 
 

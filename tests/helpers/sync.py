@@ -237,6 +237,7 @@ class Fault:
 
     - ``status``: answer ``status`` with ``headers`` without calling the app;
     - ``html``: answer 200 with an HTML page (a captive portal grabbing the traffic);
+    - ``body``: answer ``status`` with ``body`` as JSON (an impostor's answer);
     - ``lose_response``: let the app do the work, then cut the connection mid-answer;
     - ``corrupt``: flip one bit of the request body on its way in;
     - ``stale_offset``: lower the Upload-Offset a HEAD reports by ``delta`` bytes."""
@@ -249,6 +250,7 @@ class Fault:
     status: int = 503
     headers: dict[str, str] = field(default_factory=dict)
     delta: int = 1
+    body: bytes = b""
     fired: int = 0
     seen: int = 0
 
@@ -276,11 +278,11 @@ class FaultInjector:
         if fault is None:
             await self.app(scope, receive, send)
             return
-        if fault.action in ("status", "html"):
+        if fault.action in ("status", "html", "body"):
             await self._drain(receive)
             status = 200 if fault.action == "html" else fault.status
             body = (b"<html><body>Please sign in to the Wi-Fi</body></html>"
-                    if fault.action == "html" else b'{"error":"injected"}')
+                    if fault.action == "html" else fault.body or b'{"error":"injected"}')
             kind = b"text/html" if fault.action == "html" else b"application/json"
             headers = [(b"content-type", kind), (b"content-length", str(len(body)).encode())]
             headers += [(k.lower().encode(), v.encode()) for k, v in fault.headers.items()]

@@ -465,3 +465,19 @@ def test_unknown_device_401_stops_and_asks_to_enrol_again(
         kiosk.uploader(sleep=slept.append).run()
     assert slept == []
     assert kiosk.state(bundle_id) == "sealed"
+
+
+def test_a_receipt_not_signed_by_the_council_is_never_accepted(
+    kiosk: Kiosk, server: CouncilServer, faults: list[Fault]
+) -> None:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    bundle_id, _ = kiosk.seal_one()
+    manifest = bundle.read_manifest(kiosk.paths.bundles / bundle_id)
+    forged = bundle.sign_receipt(manifest, Ed25519PrivateKey.generate(), "2026-11-25T20:00:00")
+    faults.append(Fault("PUT", "/api/v1/bundles/", "body", status=201, body=forged.to_bytes()))
+    with pytest.raises(NeedsOfficer, match="receipt did not verify"):
+        kiosk.uploader().run()
+    assert kiosk.state(bundle_id) == "uploading"
+    assert kiosk.store.get_receipt(bundle_id) is None
+    assert bundle.verify_bundle_dir(kiosk.paths.bundles / bundle_id) == []
