@@ -483,7 +483,9 @@ class CouncilApp:
         await run_in_threadpool(writer.commit)
         new_offset = upload.offset + received
         expires_at = self._now() + self.config.upload_expiry_seconds
-        self.config.catalogue.set_upload_offset(upload.sha256, new_offset, expires_at)
+        await run_in_threadpool(
+            self.config.catalogue.set_upload_offset, upload.sha256, new_offset, expires_at
+        )
         self.hashes.put(upload.sha256, new_offset, running)
         if disconnected:
             return Response(status_code=400)
@@ -512,7 +514,7 @@ class CouncilApp:
                 "the uploaded bytes do not hash to the blob's name; the upload was removed",
             )
         await run_in_threadpool(self.config.blobs.finish_part, upload.sha256)
-        self.config.catalogue.complete_upload(upload.sha256)
+        await run_in_threadpool(self.config.catalogue.complete_upload, upload.sha256)
         self.hashes.drop(upload.sha256)
 
     async def delete(self, request: Request) -> Response:
@@ -644,6 +646,13 @@ def _manifest_blobs(config: ServerConfig, raw: dict[str, Any]) -> list[tuple[str
     return result
 
 
+def _verified_on_arrival(config: ServerConfig, sha256: str) -> bool:
+    """A blob this server took in over tus was hashed as it arrived and has not been
+    rewritten since (blobs are immutable), so the commit need not read it all again."""
+    upload = config.catalogue.get_upload(sha256)
+    return upload is not None and upload.completed
+
+
 def ingest_manifest(
     config: ServerConfig,
     device: Device,
@@ -687,7 +696,8 @@ def ingest_manifest(
     for sha, size in blobs:
         if config.blobs.blob_size(sha) != size:
             missing.append(sha)
-        elif verify_hashes and config.blobs.hash_blob(sha) != sha:
+        elif (verify_hashes and not _verified_on_arrival(config, sha)
+              and config.blobs.hash_blob(sha) != sha):
             log.error("stored blob %s does not hash to its name; removing it", sha)
             config.blobs.delete_blob(sha)
             config.catalogue.delete_upload(sha)

@@ -572,3 +572,24 @@ def test_simultaneous_commits_of_one_bundle_store_it_once_with_one_receipt(
     assert sorted(status for status, _ in results) == [200] * 5 + [201]
     assert len({body for _, body in results}) == 1
     assert len(council_server.bundles()) == 1
+
+
+def test_a_stored_blob_that_no_longer_hashes_right_is_asked_for_again(
+    client: httpx.Client, council_server: CouncilServer, device: dict[str, Any],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    bundle = make_bundle(device, videos=[os.urandom(3000)])
+    payload_sha, video_sha = list(bundle.blobs)
+    upload_blob(client, device, bundle.blobs[payload_sha])
+    # The video reached the store another way (a USB import) and was damaged there.
+    damaged = bytearray(bundle.blobs[video_sha])
+    damaged[100] ^= 0xFF
+    source = tmp_path / "damaged.age"
+    source.write_bytes(bytes(damaged))
+    council_server.storage.blobs.put_blob(video_sha, source)
+    answer = _commit(client, device, bundle.manifest.bundle_id, bundle.body)
+    assert answer.status_code == 422
+    assert answer.json()["missing"] == [video_sha]
+    assert not council_server.has_blob(video_sha)
+    upload_blob(client, device, bundle.blobs[video_sha])
+    assert _commit(client, device, bundle.manifest.bundle_id, bundle.body).status_code == 201
