@@ -10,8 +10,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt, QUrl, Signal
 from PySide6.QtGui import QImage, QKeyEvent, QMouseEvent
-from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
-from PySide6.QtMultimediaWidgets import QVideoWidget
+from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer, QVideoFrame, QVideoSink
 from PySide6.QtWidgets import (
     QAbstractButton,
     QButtonGroup,
@@ -464,12 +463,9 @@ class ReviewScreen(Screen):
         self.outer.addWidget(self.title)
         body = QHBoxLayout()
         body.setSpacing(24)
-        self.video_frame = QWidget()
+        self.video_frame = PreviewView()
+        self.video_frame.set_guide(False)
         self.video_frame.setAccessibleName("Your video")
-        self.video_frame.setStyleSheet("background: #20262E; border-radius: 18px;")
-        self.video_frame.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        frame_layout = QVBoxLayout(self.video_frame)
-        frame_layout.setContentsMargins(0, 0, 0, 0)
         body.addWidget(self.video_frame, 3)
         side = QVBoxLayout()
         side.setSpacing(16)
@@ -492,23 +488,37 @@ class ReviewScreen(Screen):
         self._buffer: QBuffer | None = None
         self._player: QMediaPlayer | None = None
         self._audio: QAudioOutput | None = None
-        self._with_player = with_player
-        self._video_widget: QWidget | None = None
+        self._sink: QVideoSink | None = None
+        self.frames_shown = 0
         if with_player:
-            self._make_player(frame_layout)
+            self._make_player()
 
-    def _make_player(self, layout: QVBoxLayout) -> None:
-        video = QVideoWidget()
-        video.setAccessibleName("Your video")
-        layout.addWidget(video)
+    def _make_player(self) -> None:
+        # Frames come through a video sink and are painted like the camera preview: one
+        # drawing path, and it works on every platform plugin (offscreen too).
         player = QMediaPlayer(self)
         audio = QAudioOutput(self)
         audio.setVolume(1.0)
+        sink = QVideoSink(self)
+        sink.videoFrameChanged.connect(self._show_frame)
         player.setAudioOutput(audio)
-        player.setVideoOutput(video)
+        player.setVideoOutput(sink)
+        player.mediaStatusChanged.connect(self._status)
         self._player = player
         self._audio = audio
-        self._video_widget = video
+        self._sink = sink
+
+    def _show_frame(self, frame: QVideoFrame) -> None:
+        if self._buffer is None or not frame.isValid():
+            return
+        image = frame.toImage()
+        if not image.isNull():
+            self.frames_shown += 1
+            self.video_frame.set_frame(image)
+
+    def _status(self, status: QMediaPlayer.MediaStatus) -> None:
+        if status == QMediaPlayer.MediaStatus.EndOfMedia:
+            self.video_frame.set_message("▶")
 
     def has_take(self) -> bool:
         return self._buffer is not None
@@ -520,6 +530,7 @@ class ReviewScreen(Screen):
         buffer.setData(QByteArray(data))
         buffer.open(QIODevice.OpenModeFlag.ReadOnly)
         self._buffer = buffer
+        self.video_frame.set_message("")
         player = self._media_player()
         if player is not None:
             player.setSourceDevice(buffer, QUrl("take.mp4"))
@@ -530,6 +541,7 @@ class ReviewScreen(Screen):
 
     def play_again(self) -> None:
         player = self._media_player()
+        self.video_frame.set_message("")
         if player is not None and self._buffer is not None:
             player.setPosition(0)
             player.play()
@@ -544,6 +556,7 @@ class ReviewScreen(Screen):
             self._buffer.setData(QByteArray())
             self._buffer.deleteLater()
             self._buffer = None
+        self.video_frame.clear()
 
     def reset(self) -> None:
         self.clear_take()
@@ -706,7 +719,7 @@ class AboutYouScreen(Screen):
         self.grid = QGridLayout()
         self.grid.setSpacing(12)
         self.skip = button("Skip these questions", "link")
-        self.skip.clicked.connect(self.skipped)
+        self.skip.clicked.connect(self._skip)
         self.next = button("Next →", "primary")
         self.next.clicked.connect(self._next)
         self.outer.addWidget(self.heading)
@@ -771,10 +784,19 @@ class AboutYouScreen(Screen):
         self.heading.setText(
             f"A little about you ({self._index + 1} of {len(self._questions)}). "
             "You can skip this.")
+        self.skip.setText("Skip the rest" if self._index > 0 else "Skip these questions")
+        self.skip.setAccessibleName(self.skip.text())
 
     def _picked(self, chosen: QAbstractButton) -> None:
         qid = self._questions[self._index][0]
         self._answers[qid] = str(chosen.property("option_id"))
+
+    def _skip(self) -> None:
+        # "Skip the rest" keeps what they already chose; nothing chosen is a plain skip.
+        if self._answers:
+            self.submitted.emit(dict(self._answers))
+        else:
+            self.skipped.emit()
 
     def _next(self) -> None:
         if self._index < len(self._questions) - 1:

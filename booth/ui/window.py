@@ -307,6 +307,8 @@ class KioskWindow(QWidget):
 
     def stop(self) -> None:
         self._ticker.stop()
+        if not self.windowed and QGuiApplication.overrideCursor() is not None:
+            QGuiApplication.restoreOverrideCursor()
 
     def _tick(self) -> None:
         try:

@@ -1,0 +1,478 @@
+"""The composition root: builds the whole kiosk from settings, and runs it."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from booth.clock import Clock, SystemClock
+from booth.journey import EventSettings, Journey, JourneyView, State
+from booth.pack import CampaignPack, PackError, load_pack, load_pack_or_default
+from booth.services import KioskServices
+from booth.settings import Settings, default_pack_path
+from booth.store import Store, StoreLockedError, reconcile
+from booth.ui.officer import OfficerStatus, PinGuard
+
+log = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_LOCKED = 3
+EXIT_CANNOT_START = 4
+SYNC_INTERVAL_S = 60.0
+
+
+class SwitchableJourney:
+    """The journey the window and services talk to. The officer can start a new event or
+    switch the campaign pack between participants; that builds a new ``Journey`` behind
+    this object without rewiring every screen."""
+
+    def __init__(self, journey: Journey) -> None:
+        self.current = journey
+        self._listeners: list[Callable[[JourneyView], None]] = []
+        self._unsubscribe = journey.subscribe(self._publish)
+
+    def replace(self, journey: Journey) -> None:
+        self._unsubscribe()
+        self.current = journey
+        self._unsubscribe = journey.subscribe(self._publish)
+        self._publish(journey.view())
+
+    def subscribe(self, listener: Callable[[JourneyView], None]) -> None:
+        self._listeners.append(listener)
+
+    def _publish(self, view: JourneyView) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(view)
+            except Exception:
+                log.exception("journey listener failed")
+
+    # Forwarders (typed, so the window's and services' protocols hold).
+    @property
+    def state(self) -> State:
+        return self.current.state
+
+    @property
+    def session(self) -> Any:
+        return self.current.session
+
+    def view(self) -> JourneyView:
+        return self.current.view()
+
+    def touch(self) -> None:
+        self.current.touch()
+
+    def choose_look(self, look: Any) -> None:
+        self.current.choose_look(look)
+
+    def give_consent(self, adult_confirmed: bool = False) -> None:
+        self.current.give_consent(adult_confirmed)
+
+    def decline_consent(self) -> None:
+        self.current.decline_consent()
+
+    def choose_prompt(self, prompt_id: str) -> None:
+        self.current.choose_prompt(prompt_id)
+
+    def start_recording(self) -> None:
+        self.current.start_recording()
+
+    def stop_recording(self) -> None:
+        self.current.stop_recording()
+
+    def recording_started(self, take_id: str) -> None:
+        self.current.recording_started(take_id)
+
+    def recording_finished(self, take_id: str, duration_s: float) -> None:
+        self.current.recording_finished(take_id, duration_s)
+
+    def recording_failed(self, reason: str) -> None:
+        self.current.recording_failed(reason)
+
+    def keep(self) -> None:
+        self.current.keep()
+
+    def retake(self) -> None:
+        self.current.retake()
+
+    def skip_video(self) -> None:
+        self.current.skip_video()
+
+    def toggle_priority(self, item_id: str) -> None:
+        self.current.toggle_priority(item_id)
+
+    def submit_priorities(self, item_ids: Sequence[str]) -> None:
+        self.current.submit_priorities(item_ids)
+
+    def continue_after_tally(self) -> None:
+        self.current.continue_after_tally()
+
+    def submit_about_you(self, answers: dict[str, str]) -> None:
+        self.current.submit_about_you(answers)
+
+    def skip_about_you(self) -> None:
+        self.current.skip_about_you()
+
+    def finish(self) -> None:
+        self.current.finish()
+
+    def still_here(self) -> None:
+        self.current.still_here()
+
+    def back(self) -> None:
+        self.current.back()
+
+    def fail(self, reason: str) -> None:
+        self.current.fail(reason)
+
+    def tick(self) -> None:
+        self.current.tick()
+
+
+@dataclass
+class Kiosk:
+    """Everything ``build_kiosk`` made, for ``run_kiosk``, the screenshots command and tests."""
+
+    settings: Settings
+    clock: Clock
+    store: Store
+    pack: CampaignPack
+    pack_error: PackError | None
+    journey: SwitchableJourney
+    services: KioskServices
+    capture: Any
+    window: Any
+    speaker: Any
+    pin_guard: PinGuard
+    sync: Any = None
+    demo_council: Any = None
+    cleanups: list[Callable[[], None]] = field(default_factory=list)
+    _closed: bool = False
+
+    def event_settings(self) -> EventSettings:
+        event = self.store.current_event()
+        return EventSettings(
+            child_needs_adult_confirmation=(
+                True if event is None else event.requires_adult_confirmation))
+
+    def rebuild_journey(self, pack: CampaignPack | None = None) -> None:
+        """A fresh journey for a new event or pack; only between participants."""
+        if pack is not None:
+            self.pack = pack
+            self.services.pack = pack
+            from booth.ui.looks import LOOKS, look_style
+
+            self.window.set_styles({look: look_style(look, pack.style_for(look))
+                                    for look in LOOKS})
+        journey = Journey(self.pack, self.clock, self.services, self.event_settings())
+        self.journey.replace(journey)
+
+    def close(self) -> None:
+        """Stop the camera, finish sealing, stop sync and close the store (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self.window.stop()
+        except Exception:
+            log.exception("stopping the window failed")
+        for step in (self.capture.shutdown, self.services.shutdown, *reversed(self.cleanups)):
+            try:
+                step()
+            except Exception:
+                log.exception("shutting down %s failed", step)
+        self.store.close()
+
+
+class OfficerDesk:
+    """The officer panel's backend: counts, event set-up, withdrawals, sync, export."""
+
+    def __init__(self, kiosk_ref: Callable[[], Kiosk]) -> None:
+        self._kiosk = kiosk_ref
+
+    def status(self) -> OfficerStatus:
+        k = self._kiosk()
+        event = k.store.current_event()
+        counts = k.store.event_counts(event.id) if event is not None else None
+        waiting = len(k.store.bundles_in_state("sealed", "uploading"))
+        sync_state = "Not set up (no council credential)"
+        if k.sync is not None:
+            sync_state = str(k.sync.state)
+        return OfficerStatus(
+            event_name=event.name if event else "",
+            event_kind=event.kind if event else "",
+            sessions=counts.sessions if counts else 0,
+            video_answers=counts.video_answers if counts else 0,
+            waiting_to_sync=waiting,
+            sync_state=sync_state,
+            pack_name=k.pack.name,
+            pack_problem=str(k.pack_error) if k.pack_error else None,
+        )
+
+    def set_up_event(self, name: str, kind: str, default_look: str,
+                     adult_confirmation: bool) -> str:
+        k = self._kiosk()
+        if k.journey.state not in (State.ATTRACT, State.FAILSAFE):
+            return "Someone is using the booth. Try again when it shows the start screen."
+        k.store.create_event(name, kind, default_look, adult_confirmation)
+        k.window.resting_look = default_look
+        k.rebuild_journey()
+        return f"The event “{name}” has started. Counts start from zero."
+
+    def withdraw(self, reference_code: str) -> str:
+        k = self._kiosk()
+        result = k.store.withdraw(reference_code, "officer panel")
+        for name in result.take_files:
+            (k.settings.paths.takes / name).unlink(missing_ok=True)
+        import shutil
+
+        for bundle_id in result.bundles_to_delete:
+            shutil.rmtree(k.settings.paths.bundles / bundle_id, ignore_errors=True)
+        k.store.audit("withdraw_files_deleted", f"reference {result.reference_code}")
+        if result.already_withdrawn:
+            return f"The answers with code {result.reference_code} were already withdrawn."
+        message = f"Withdrawn: the answers with code {result.reference_code} are deleted here."
+        if result.bundles_sent:
+            message += " They had already been sent: ask the council's team to delete them."
+        return message
+
+    def sync_now(self) -> str:
+        k = self._kiosk()
+        if k.sync is None:
+            return "This booth is not set up to send answers yet (no council credential)."
+        k.sync.sync_now()
+        return "Sending answers to the council now."
+
+    def export_to(self, folder: str) -> str:
+        k = self._kiosk()
+        from booth.sync.cli import export_bundles
+
+        report = export_bundles(k.store, k.settings, Path(folder))
+        k.store.audit("export", f"{len(report.exported)} bundles to a folder")
+        text = f"Copied {len(report.exported)} bundle(s) to {folder}."
+        if report.quarantined:
+            text += f" {len(report.quarantined)} damaged bundle(s) were set aside."
+        return text
+
+    def switch_pack(self, path: str) -> str:
+        k = self._kiosk()
+        if k.journey.state not in (State.ATTRACT, State.FAILSAFE):
+            return "Someone is using the booth. Try again when it shows the start screen."
+        try:
+            pack = load_pack(Path(path))
+        except PackError as error:
+            return f"That pack cannot be used, the booth keeps the current one. {error}"
+        k.pack_error = None
+        k.rebuild_journey(pack)
+        k.store.audit("switch_pack", pack.id)
+        return f"Now using the campaign pack “{pack.name}”."
+
+    def start_camera_check(self) -> None:
+        self._kiosk().services.set_officer_camera_check(True)
+
+    def stop_camera_check(self) -> None:
+        self._kiosk().services.set_officer_camera_check(False)
+
+    def change_pin(self, pin: str) -> str:
+        k = self._kiosk()
+        k.pin_guard.set_pin(pin)
+        k.store.audit("change_pin")
+        return "The PIN has been changed."
+
+
+def build_kiosk(
+    settings: Settings,
+    clock: Clock | None = None,
+    speaker: Any = None,
+    with_player: bool = True,
+    start_sync: bool = False,
+) -> Kiosk:
+    """Build the kiosk: store (reconciled), pack (falling back to the default), capture,
+    journey, services, sync and window. A QApplication must exist. Raises
+    ``StoreLockedError`` when another booth holds the data folder."""
+    from booth.capture.qt import CaptureController
+    from booth.sync import crypto, seal
+    from booth.sync.keys import DeviceKeys, load_credential
+    from booth.sync.qt import SyncController
+    from booth.ui.looks import LOOKS, LookName, look_style
+    from booth.ui.officer import OfficerPanel, PinPad
+    from booth.ui.speech import QtSpeaker
+    from booth.ui.window import KioskWindow
+
+    clock = clock or SystemClock()
+    paths = settings.paths
+    paths.create()
+    store = Store.open(paths, clock)
+    try:
+        report = reconcile(store, paths)
+        if report.changed:
+            log.info("start-up reconcile: %s", report.summary())
+        try:
+            seal.reconcile_bundles(store, paths)
+        except Exception:
+            log.exception("bundle reconcile failed")
+        pack, pack_error = load_pack_or_default(settings.pack_path, default_pack_path())
+        if pack_error is not None:
+            log.error("campaign pack not used: %s", pack_error)
+        speaker = speaker if speaker is not None else QtSpeaker()
+        capture = CaptureController()
+        device_keys = DeviceKeys.load_or_create(paths)
+
+        def recipients() -> list[str]:
+            credential = load_credential(paths)
+            return list(credential.recipients) if credential is not None else []
+
+        def take_writer(part: Path) -> tuple[Any, Any]:
+            return crypto.open_take_writer(part, recipients())
+
+        def sealer(session_id: str) -> object:
+            credential = load_credential(paths)
+            if credential is None:
+                log.info("not enrolled: session %s waits to be sealed", session_id)
+                return None
+            return seal.seal_session(store, paths, device_keys, credential, session_id)
+
+        services = KioskServices(
+            store, paths, pack, clock, capture, take_writer, crypto.finalize_take,
+            camera=settings.camera, audio=settings.audio, speak=speaker.say, sealer=sealer)
+        event = store.current_event()
+        event_settings = EventSettings(
+            child_needs_adult_confirmation=True if event is None
+            else event.requires_adult_confirmation)
+        journey = SwitchableJourney(Journey(pack, clock, services, event_settings))
+        services.attach(journey)
+        resting: LookName = "adult"
+        if event is not None and event.default_look in LOOKS:
+            resting = event.default_look
+        guard = PinGuard(store, clock)
+        kiosk_box: list[Kiosk] = []
+        desk = OfficerDesk(lambda: kiosk_box[0])
+        styles = {look: look_style(look, pack.style_for(look)) for look in LOOKS}
+        window = KioskWindow(
+            journey, services, styles, speaker,
+            pin_pad_factory=lambda parent: PinPad(guard, demo=settings.demo, parent=parent),
+            officer_panel_factory=lambda parent: OfficerPanel(desk, demo=settings.demo,
+                                                              parent=parent),
+            windowed=settings.windowed, resting_look=resting, with_player=with_player,
+            campaign=(f"Have your say, {pack.name.replace('One ', '')}!"
+                      if pack.name.startswith("One ") else f"Have your say: {pack.name}",
+                      "Tell us what you love, and what would make it even better."),
+        )
+        journey.subscribe(window.show_view)
+        journey.subscribe(services.follow)
+        capture.previewFrame.connect(window.show_camera_frame)
+        capture.level.connect(window.show_level)
+        capture.ready.connect(services.camera_ready)
+        capture.failed.connect(services.camera_failed)
+        capture.finished.connect(services.take_finished)
+        kiosk = Kiosk(settings, clock, store, pack, pack_error, journey, services, capture,
+                      window, speaker, guard)
+        kiosk_box.append(kiosk)
+        if load_credential(paths) is not None:
+            try:
+                kiosk.sync = SyncController(store, settings, device_keys)
+            except Exception:
+                log.exception("sync could not start; answers stay safely on this laptop")
+        sync = kiosk.sync
+        if sync is not None:
+            sync.stateChanged.connect(window.officer.set_sync_state)
+            services.after_finish = lambda _session_id: sync.sync_now()
+            kiosk.cleanups.append(sync.shutdown)
+            if start_sync:
+                sync.start_background(SYNC_INTERVAL_S)
+        else:
+            # Not enrolled: sessions finished before a crash wait, sealed when it is.
+            for session_id in store.sessions_to_seal():
+                services._seal_later(session_id)
+        return kiosk
+    except BaseException:
+        store.close()
+        raise
+
+
+def failsafe_listener(kiosk: Kiosk) -> Callable[[BaseException], None]:
+    """An error listener (``booth.logs``) that sends the journey to its failsafe screen.
+    It may be called on any thread; the journey is only touched on the GUI thread."""
+    from PySide6.QtCore import QMetaObject, QObject, Qt, Slot
+
+    class _Relay(QObject):
+        def __init__(self) -> None:
+            super().__init__(kiosk.window)
+            self.reason = ""
+
+        @Slot()
+        def fail(self) -> None:
+            kiosk.journey.fail(self.reason or "an unexpected error")
+
+    relay = _Relay()
+
+    def listener(error: BaseException) -> None:
+        relay.reason = type(error).__name__
+        QMetaObject.invokeMethod(relay, "fail", Qt.ConnectionType.QueuedConnection)
+
+    return listener
+
+
+def run_kiosk(settings: Settings, quit_after: float | None = None) -> int:
+    """Run the kiosk until the officer quits (or ``quit_after`` seconds, for smoke tests)."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from booth.logs import add_error_listener, install_qt_message_handler, remove_error_listener
+
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        app = QApplication(sys.argv[:1])
+    app.setApplicationName("booth")
+    install_qt_message_handler()
+    demo = None
+    if settings.demo:
+        try:
+            from booth.sync.demo_server import start_demo_council
+
+            settings.paths.create()
+            demo = start_demo_council(settings.paths)
+        except Exception:
+            log.exception("the demo council server did not start; the booth runs without it")
+    try:
+        kiosk = build_kiosk(settings, start_sync=True)
+    except StoreLockedError as error:
+        print(f"The booth cannot start: {error}", file=sys.stderr)
+        log.error("%s", error)
+        if demo is not None:
+            demo.stop()
+        return EXIT_LOCKED
+    except PackError as error:
+        print(f"The booth cannot start: {error}", file=sys.stderr)
+        log.error("%s", error)
+        if demo is not None:
+            demo.stop()
+        return EXIT_CANNOT_START
+    if demo is not None:
+        kiosk.demo_council = demo
+        kiosk.cleanups.insert(0, demo.stop)
+
+    to_failsafe = failsafe_listener(kiosk)
+    add_error_listener(to_failsafe)
+    # exit(), not quit(): Qt's quit() asks every window to close first, and the kiosk
+    # window refuses; only the officer (or quit_after) ends the booth.
+    kiosk.window.quitRequested.connect(lambda: app.exit(0))
+    if kiosk.pack_error is not None:
+        kiosk.window.officer.message.setText(
+            f"The campaign pack could not be used, so the booth runs on the default pack: "
+            f"{kiosk.pack_error}")
+    kiosk.window.start()
+    if quit_after is not None:
+        QTimer.singleShot(int(quit_after * 1000), lambda: app.exit(0))
+    try:
+        code = app.exec()
+    finally:
+        remove_error_listener(to_failsafe)
+        kiosk.window.allow_close()
+        kiosk.window.close()
+        kiosk.close()
+    return EXIT_OK if code == 0 else code

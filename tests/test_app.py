@@ -1,0 +1,89 @@
+"""The composition root: what build_kiosk wires, and how run_kiosk starts and stops."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from booth.app import EXIT_LOCKED, EXIT_OK, build_kiosk, failsafe_listener, run_kiosk
+from booth.journey import State
+from booth.logs import add_error_listener, install_excepthook, remove_error_listener
+from booth.settings import Settings
+from booth.store import Store
+from booth.ui.speech import SilentSpeaker
+
+pytestmark = pytest.mark.qt_log_ignore(
+    "No audio device", "No HW decoder", "RHI", "PulseAudio", "pa_context", "Using Qt multimedia",
+)
+
+
+def test_a_second_booth_on_the_same_folder_says_so_plainly(
+    settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = Store.open(settings.paths)
+    try:
+        code = run_kiosk(settings.with_changes(demo=False), quit_after=0.1)
+    finally:
+        first.close()
+    err = capsys.readouterr().err
+    assert code == EXIT_LOCKED
+    assert "Another booth is already using the data folder" in err
+    assert "Traceback" not in err
+
+
+def test_a_bad_pack_falls_back_to_the_default_and_tells_the_officer(
+    qtbot: QtBot, settings: Settings, tmp_path: Path
+) -> None:
+    broken = tmp_path / "broken.toml"
+    broken.write_text('format_version = 1\nid = "Not An Id"\n')
+    kiosk = build_kiosk(settings.with_changes(pack_path=broken), speaker=SilentSpeaker())
+    try:
+        qtbot.addWidget(kiosk.window)
+        assert kiosk.pack.id == "one_stockport"
+        assert kiosk.pack_error is not None and "broken.toml" in str(kiosk.pack_error)
+        status = kiosk.window.officer.backend.status()
+        assert status.pack_problem is not None and "broken.toml" in status.pack_problem
+        assert kiosk.journey.state is State.ATTRACT
+    finally:
+        kiosk.window.allow_close()
+        kiosk.close()
+
+
+def test_an_error_on_any_thread_sends_the_journey_to_the_failsafe_screen(
+    qtbot: QtBot, settings: Settings
+) -> None:
+    kiosk = build_kiosk(settings, speaker=SilentSpeaker())
+    qtbot.addWidget(kiosk.window)
+    listener = failsafe_listener(kiosk)
+    install_excepthook()
+    add_error_listener(listener)
+    try:
+        kiosk.journey.touch()
+        kiosk.journey.choose_look("adult")
+        assert kiosk.journey.state is State.CONSENT
+
+        def broken() -> None:
+            raise RuntimeError("a worker broke")
+
+        worker = threading.Thread(target=broken)
+        worker.start()
+        worker.join()
+        qtbot.waitUntil(lambda: kiosk.journey.state is State.FAILSAFE, timeout=2_000)
+        assert kiosk.window.stack.currentWidget() is kiosk.window.failsafe
+    finally:
+        remove_error_listener(listener)
+        kiosk.window.allow_close()
+        kiosk.close()
+
+
+def test_the_demo_booth_starts_syncs_and_quits_cleanly(settings: Settings) -> None:
+    code = run_kiosk(settings, quit_after=1.5)
+    assert code == EXIT_OK
+    # The demo council server enrolled the booth, and the store was closed on the way out.
+    assert (settings.paths.keys / "credential.json").exists() or any(
+        settings.paths.keys.iterdir())
+    again = Store.open(settings.paths)
+    again.close()

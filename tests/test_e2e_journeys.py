@@ -1,0 +1,248 @@
+"""Whole journeys through the real kiosk built by ``build_kiosk``: synthetic camera, tone
+microphone, real recorder, encryption, store and playback, in a temporary data folder."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from booth.app import Kiosk, build_kiosk
+from booth.journey import State
+from booth.settings import Settings
+from booth.store import PART_SUFFIX
+from booth.sync.keys import install_credential
+from booth.ui.speech import QtSpeaker
+from tests.helpers.clock import FakeClock
+from tests.helpers.sync import make_council_age_keys, make_credential
+from tests.helpers.ui import click
+
+# Qt Multimedia on a machine without a sound card or GPU says so; that is not a failure.
+pytestmark = [
+    pytest.mark.qt_log_ignore(
+        "No audio device", "No HW decoder", "RHI", "PulseAudio", "pa_context",
+        "Using Qt multimedia",
+    ),
+    pytest.mark.slow,
+]
+
+
+@pytest.fixture
+def kiosk(qtbot: QtBot, settings: Settings, tmp_path: Path) -> Iterator[Kiosk]:
+    keys = make_council_age_keys(tmp_path / "council")
+    credential = make_credential(keys.recipients)
+    credential_file = tmp_path / "credential.json"
+    credential_file.write_text(credential.model_dump_json())
+    install_credential(settings.paths, credential_file)
+    clock = FakeClock()
+    built = build_kiosk(settings, clock=clock, speaker=QtSpeaker(engine="mock"))
+    qtbot.addWidget(built.window)
+    built.window.resize(1366, 768)
+    built.window.show()
+    built.window.start()
+    qtbot.waitExposed(built.window)
+    yield built
+    built.window.allow_close()
+    built.window.close()
+    built.close()
+
+
+def _clock(kiosk: Kiosk) -> FakeClock:
+    assert isinstance(kiosk.clock, FakeClock)
+    return kiosk.clock
+
+
+def _set_up_event(qtbot: QtBot, kiosk: Kiosk, look: str, adult: bool) -> None:
+    w = kiosk.window
+    qtbot.keyClick(w.attract, Qt.Key.Key_O,
+                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier)
+    for digit in "1234":
+        click(qtbot, w.pin_pad.keys[digit])
+    click(qtbot, w.pin_pad.ok)
+    assert w.officer.isVisible()
+    panel = w.officer
+    panel.tabs.setCurrentIndex(1)
+    panel.event_name.setText("Year 5, St Mary's")
+    panel.event_kind.setCurrentIndex(panel.event_kind.findData("school"))
+    panel.event_look.setCurrentIndex(panel.event_look.findData(look))
+    panel.event_adult.setChecked(adult)
+    panel._set_up_event()
+    assert "has started" in panel.message.text()
+    click(qtbot, panel.lock)
+    event = kiosk.store.current_event()
+    assert event is not None and event.requires_adult_confirmation is adult
+
+
+def _takes_on_disk(kiosk: Kiosk) -> list[Path]:
+    return sorted(kiosk.settings.paths.takes.iterdir())
+
+
+def _assert_encrypted(path: Path) -> None:
+    data = path.read_bytes()
+    assert data.startswith(b"age-encryption.org/v1")
+    assert b"ftyp" not in data and b"moov" not in data
+
+
+def _record(qtbot: QtBot, kiosk: Kiosk, seconds: float) -> Path:
+    """Wait for the take to start, let it run, stop it; returns the .part file."""
+    w = kiosk.window
+    qtbot.waitUntil(lambda: kiosk.journey.view().take_id is not None, timeout=10_000)
+    take_id = kiosk.journey.view().take_id
+    part = next(p for p in _takes_on_disk(kiosk) if p.name.startswith(str(take_id)))
+    assert part.name.endswith(PART_SUFFIX)
+    qtbot.waitUntil(w.recording.preview.has_frame, timeout=5_000)
+    qtbot.wait(int(seconds * 1000))
+    _clock(kiosk).advance(seconds)
+    click(qtbot, w.recording.stop)
+    qtbot.waitUntil(lambda: kiosk.journey.state is State.REVIEW, timeout=10_000)
+    return part
+
+
+def test_a_child_records_keeps_ticks_and_gets_a_code(qtbot: QtBot, kiosk: Kiosk) -> None:
+    w = kiosk.window
+    _set_up_event(qtbot, kiosk, "child", adult=True)
+    click(qtbot, w.attract.invite)
+    click(qtbot, w.welcome.tiles["child"])
+    assert not w.consent.yes.isEnabled()
+    click(qtbot, w.consent.adult)
+    click(qtbot, w.consent.yes)
+    session_id = kiosk.journey.view().session_id
+    assert session_id is not None
+    prompt = kiosk.pack.prompts_for("child")[0]
+    click(qtbot, w.choose.tiles[prompt.id])
+    assert kiosk.journey.state is State.GET_READY
+    qtbot.waitUntil(w.ready.preview.has_frame, timeout=10_000)  # live camera picture
+    qtbot.waitUntil(lambda: w.ready.meter.level() > 0.05, timeout=5_000)  # the tone is heard
+    assert w.ready.count.isVisible() and w.ready.count.text() == "3"
+    _clock(kiosk).advance(3.1)  # the journey's ticker does the rest
+    qtbot.waitUntil(lambda: kiosk.journey.state is State.RECORDING, timeout=2_000)
+    part = _record(qtbot, kiosk, 2.0)
+    _assert_encrypted(part)
+    qtbot.waitUntil(lambda: w.review.frames_shown > 3, timeout=10_000)  # it plays back
+    # ... with sound: the bytes the player gets carry the microphone's tone.
+    take_id = kiosk.journey.view().take_id
+    assert take_id is not None
+    review = kiosk.services.review_bytes(take_id)
+    assert review is not None and b"ftyp" in review[:64]
+    with av.open(io.BytesIO(review)) as container:
+        assert container.streams.audio, "the take has no sound"
+        samples = np.concatenate([
+            frame.to_ndarray().ravel() for frame in container.decode(audio=0)])
+    assert float(np.abs(samples).max()) > 0.05
+    click(qtbot, w.review.keep)
+    takes = kiosk.store.takes_for_session(session_id)
+    assert len(takes) == 1 and 1.5 < takes[0].duration_s < 4.0
+    kept = kiosk.settings.paths.takes / takes[0].file_name
+    assert not part.exists() and kept.exists()
+    _assert_encrypted(kept)
+    assert kept.stat().st_size == takes[0].size
+
+    plist = kiosk.pack.priority_list_for("child")
+    chosen = [plist.items[0].id, plist.items[2].id]
+    for item_id in chosen:
+        click(qtbot, w.priorities.tiles[item_id])
+    click(qtbot, w.priorities.done)
+    assert kiosk.journey.state is State.TALLY
+    event = kiosk.store.current_event()
+    assert event is not None
+    assert kiosk.store.priority_tally(event.id, plist.id) == {chosen[0]: 1, chosen[1]: 1}
+    mine = [row for row in w.tally.bars.rows() if row[3]]
+    assert len(mine) == 2 and all(row[2] == 1 for row in mine)
+    click(qtbot, w.tally.next)
+    assert kiosk.journey.state is State.ABOUT_YOU
+    click(qtbot, w.about.current_options()[1])
+    click(qtbot, w.about.next)
+    assert kiosk.journey.state is State.THANK_YOU
+    code = w.thanks.code.text()
+    session = kiosk.store.get_session(session_id)
+    assert session is not None and session.state == "finished" and session.reference_code == code
+    detail = kiosk.store.session_detail(session_id)
+    assert detail.consent is not None and detail.consent.adult_confirmed
+    assert detail.priorities == {plist.id: chosen}
+    assert len(detail.about_you) == 1
+    assert any(prompt.spoken in said for said in kiosk.speaker.said)  # read aloud
+    click(qtbot, w.thanks.finish)
+    assert w.stack.currentWidget() is w.attract
+    # Nothing of the child remains on screen or in the widgets.
+    assert not w.review.has_take() and w.review.frames_shown >= 0
+    assert not w.ready.preview.has_frame() and not w.recording.preview.has_frame()
+    assert not w.review.video_frame.has_frame()
+    assert w.priorities.chosen() == [] and w.thanks.code.text() == ""
+    qtbot.waitUntil(lambda: not kiosk.capture.previewing, timeout=5_000)  # camera off
+    # The session is sealed into an encrypted bundle in the background.
+    qtbot.waitUntil(lambda: bool(kiosk.store.bundles_in_state("sealed", "uploading")),
+                    timeout=20_000)
+    assert not kept.exists()
+
+
+def test_an_older_person_starts_when_ready_and_does_without_a_video(
+    qtbot: QtBot, kiosk: Kiosk
+) -> None:
+    w = kiosk.window
+    click(qtbot, w.attract.invite)
+    click(qtbot, w.welcome.tiles["older"])
+    assert not w.consent.adult.isVisible()
+    click(qtbot, w.consent.yes)
+    session_id = kiosk.journey.view().session_id
+    assert session_id is not None
+    click(qtbot, w.choose.tiles[kiosk.pack.prompts_for("older")[0].id])
+    assert not w.ready.count.isVisible()  # no countdown pressure
+    _clock(kiosk).advance(30)
+    qtbot.wait(300)
+    assert kiosk.journey.state is State.GET_READY  # it waits for them
+    click(qtbot, w.ready.start)
+    part = _record(qtbot, kiosk, 1.0)
+    click(qtbot, w.review.without)
+    assert kiosk.journey.state is State.PRIORITIES
+    assert not part.exists() and _takes_on_disk(kiosk) == []
+    plist = kiosk.pack.priority_list_for("older")
+    click(qtbot, w.priorities.tiles[plist.items[1].id])
+    click(qtbot, w.priorities.done)
+    click(qtbot, w.tally.next)
+    prefer = [o for o in w.about.current_options() if o.text() == "Prefer not to say"]
+    click(qtbot, prefer[0])
+    click(qtbot, w.about.next)
+    click(qtbot, w.about.skip)
+    assert kiosk.journey.state is State.THANK_YOU
+    assert kiosk.store.takes_for_session(session_id) == []
+    detail = kiosk.store.session_detail(session_id)
+    assert detail.session.state == "finished"
+    assert detail.priorities == {plist.id: [plist.items[1].id]}
+    assert detail.about_you == {"age_band": "prefer_not_to_say"}
+
+
+def test_a_passer_by_walks_away_mid_take_and_leaves_nothing(qtbot: QtBot, kiosk: Kiosk) -> None:
+    w = kiosk.window
+    clock = _clock(kiosk)
+    click(qtbot, w.attract.invite)
+    click(qtbot, w.welcome.tiles["adult"])
+    click(qtbot, w.consent.yes)
+    session_id = kiosk.journey.view().session_id
+    assert session_id is not None and kiosk.store.get_session(session_id) is not None
+    prompt = kiosk.pack.prompts_for("adult")[0]
+    click(qtbot, w.choose.tiles[prompt.id])
+    clock.advance(kiosk.pack.countdown_for("adult") + 0.1)
+    qtbot.waitUntil(lambda: kiosk.journey.view().take_id is not None, timeout=10_000)
+    qtbot.wait(800)
+    assert any(p.name.endswith(PART_SUFFIX) for p in _takes_on_disk(kiosk))
+    # They walk away: the take runs to its limit, then nobody answers.
+    clock.advance(prompt.max_seconds + 1)
+    qtbot.waitUntil(lambda: kiosk.journey.state is State.REVIEW, timeout=10_000)
+    idle = kiosk.pack.idle_for("adult")
+    clock.advance(idle.idle_seconds + 1)
+    qtbot.waitUntil(lambda: kiosk.journey.state is State.STILL_THERE, timeout=2_000)
+    assert w.still_there.isVisible()
+    clock.advance(idle.still_there_seconds + 1)
+    qtbot.waitUntil(lambda: kiosk.journey.state is State.ATTRACT, timeout=2_000)
+    assert w.stack.currentWidget() is w.attract and not w.still_there.isVisible()
+    assert _takes_on_disk(kiosk) == []
+    assert kiosk.store.get_session(session_id) is None
+    assert kiosk.services.open_takes() == []
+    assert not w.review.has_take() and not w.review.video_frame.has_frame()
+    qtbot.waitUntil(lambda: not kiosk.capture.previewing, timeout=5_000)
