@@ -1308,7 +1308,7 @@ class JourneyMachine(RuleBasedStateMachine):
 
 TestJourneyMachine = JourneyMachine.TestCase
 TestJourneyMachine.settings = hypothesis_settings(
-    max_examples=250, stateful_step_count=80, deadline=None, derandomize=True
+    max_examples=200, stateful_step_count=80, deadline=None, derandomize=True, database=None
 )
 
 
