@@ -192,6 +192,7 @@ class CaptureController(QObject):
         """Record from the open preview into ``out``; ``finished`` reports the end.
         Returns False (and emits ``failed``) when recording cannot start."""
         if self._recorder is not None:
+            self._fail("The last answer is still being saved. Try again in a moment.")
             return False
         if self._feed is None:
             self._fail("The camera is not ready yet.")
@@ -223,18 +224,11 @@ class CaptureController(QObject):
             self._recorder.stop()
 
     def stop_preview(self) -> None:
-        """Close the camera and microphone (ends a take in progress first)."""
+        """Close the camera and microphone. A take in progress is stopped first and
+        ``finished`` follows as usual, without blocking here."""
         self._generation += 1
-        recorder = self._recorder
-        if recorder is not None:
-            recorder.stop()
-            try:
-                result = recorder.wait(timeout=10)
-            except TimeoutError:
-                log.error("the recorder did not stop in time")
-            else:
-                self._recorder = None
-                emit(self.finished, result)
+        if self._recorder is not None:
+            self._recorder.stop()
         feed, self._feed = self._feed, None
         if feed is not None:
             feed.stop()
@@ -252,9 +246,10 @@ class CaptureController(QObject):
             thread.join(10)
         self._open_threads = []
         if self._watcher is not None:
-            self._watcher.join(5)
-        # A camera that finished opening after the stop is closed here.
-        self._drain_events(deliver=False)
+            self._watcher.join(10)
+        # A camera that finished opening after the stop is closed here, and the owner
+        # of a take cut short hears ``finished`` so it can close its file.
+        self._drain_events(deliver=False, deliver_finished=True)
 
     # --- worker-thread callbacks: they only store values ----------------------------------
 
@@ -305,7 +300,9 @@ class CaptureController(QObject):
             emit(self.elapsed, elapsed)
         self._drain_events(deliver=True)
 
-    def _drain_events(self, deliver: bool) -> None:
+    def _drain_events(self, deliver: bool, deliver_finished: bool | None = None) -> None:
+        if deliver_finished is None:
+            deliver_finished = deliver
         while True:
             try:
                 kind, payload = self._events.get_nowait()
@@ -330,7 +327,7 @@ class CaptureController(QObject):
                 recorder, result = payload
                 if recorder is self._recorder:
                     self._recorder = None
-                    if deliver:
+                    if deliver_finished:
                         emit(self.finished, result)
             elif kind == "feed_failed" and deliver and self._recorder is None:
                 self._fail(payload)

@@ -20,6 +20,10 @@ Image = npt.NDArray[np.uint8]
 #: seconds on the shared monotonic clock, so the A/V offset of a take can be measured.
 SYNC_PERIOD_S = 1.0
 
+#: How many frames late a paced synthetic source catches up rather than skips (a camera
+#: driver holds about this many buffers).
+CATCH_UP_FRAMES = 4
+
 #: Shared clock for every source: frames and audio chunks carry timestamps from it.
 monotonic: Callable[[], float] = time.monotonic
 
@@ -162,8 +166,9 @@ class SyntheticFrameSource:
         if self.paced:
             now = monotonic()
             due = self._index / self.fps
-            if now > due + 1.0 / self.fps:
-                # The reader is late: skip to the current frame like a real camera does.
+            if now > due + CATCH_UP_FRAMES / self.fps:
+                # The reader is far behind: skip to the current frame as a camera does once
+                # its few driver buffers are full (a shorter stall is caught up).
                 late_index = math.floor(now * self.fps)
                 self.dropped_frames += late_index - self._index
                 self._index = late_index

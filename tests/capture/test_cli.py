@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -28,7 +29,11 @@ def test_record_writes_a_playable_take(tmp_path: Path) -> None:
     facts = media_facts(out)
     assert (facts.video_codec, facts.audio_codec) == ("h264", "aac")
     assert (facts.width, facts.height) == (480, 270)
-    assert facts.frames == 50
+    said = re.search(r"(\d+) frames, (\d+) dropped", done.stdout)
+    assert said is not None
+    frames, dropped = int(said[1]), int(said[2])
+    assert facts.frames == frames
+    assert frames + dropped == 50 and dropped <= 2  # a frame may go on a very busy machine
     assert abs(facts.video_duration_s - 2.0) <= 1 / 25
     assert all(abs(offset) <= 40 for offset in measure_av_offsets(out))
 

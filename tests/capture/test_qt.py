@@ -157,3 +157,20 @@ def test_many_signals_leave_true_alive(qtbot: QtBot, controller: CaptureControll
         emit(controller.level, 0.5)
     assert len(received) == 3000
     assert abs(sys.getrefcount(True) - before) < 100
+
+
+def test_closing_the_camera_mid_take_does_not_wait_for_the_file(
+    qtbot: QtBot, controller: CaptureController
+) -> None:
+    controller.start_preview_sources(SyntheticFrameSource((320, 240), 30.0), ToneSource())
+    qtbot.waitSignal(controller.ready, timeout=5000).wait()
+    out = io.BytesIO()
+    assert controller.start_recording(out, 60.0)
+    qtbot.wait(400)
+    with qtbot.waitSignal(controller.finished, timeout=5000) as done:
+        started = time.monotonic()
+        controller.stop_preview()
+        assert time.monotonic() - started < 0.1
+    assert done.args[0].reason == "stopped"
+    assert media_facts(out.getvalue()).frames == done.args[0].frames > 0
+    assert not controller.previewing and not controller.recording

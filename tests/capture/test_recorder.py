@@ -27,6 +27,7 @@ from booth.capture.sources import (
 from tests.helpers.capture import (
     DyingFrameSource,
     FakeVideoCapture,
+    FullDiskWriter,
     NonSeekableWriter,
     record_synthetic,
     write_sample_video,
@@ -224,3 +225,15 @@ def test_refuses_to_start_without_room_for_a_full_take(tmp_path: Path) -> None:
     enough.start()
     assert enough.wait(timeout=10).reason == "max_length"
     assert bytes_needed(120.0) > bytes_needed(60.0)
+
+
+def test_a_disk_that_fills_up_mid_take_ends_it_with_a_reason() -> None:
+    out = FullDiskWriter(room=60_000)
+    recorder = Recorder(SyntheticFrameSource((320, 240), FPS, paced=False),
+                        ToneSource(paced=False), out, 20.0, realtime=False)  # type: ignore[arg-type]
+    recorder.start()
+    result = recorder.wait(timeout=30)
+
+    assert result.reason == "error"
+    assert result.error is not None and "could not be written" in result.error
+    assert result.frames < 600

@@ -151,3 +151,22 @@ class SlowOpeningSource(SyntheticFrameSource):
     def open(self) -> StreamInfo:
         time.sleep(self.delay)
         return super().open()
+
+
+class FullDiskWriter(io.RawIOBase):
+    """A file that fails like a full disk once ``room`` bytes have been written."""
+
+    def __init__(self, room: int) -> None:
+        super().__init__()
+        self.room = room
+        self.written = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        size = len(bytes(data))
+        if self.written + size > self.room:
+            raise OSError(28, "No space left on device")
+        self.written += size
+        return size
