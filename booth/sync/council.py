@@ -302,6 +302,8 @@ def _import_one(
         manifest = read_manifest(bundle_dir)
     except BundleError as exc:
         return str(exc)
+    except RecursionError:
+        return "manifest.json is not a manifest (nested too deeply)"
     # Only the files the signed manifest names count; stray files (a half-copied .part
     # from an interrupted export) are ignored rather than trusted.
     for blob in manifest.blobs:

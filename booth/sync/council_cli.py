@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -196,6 +197,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = f" ({exc.filename})" if exc.filename else ""
         print(f"booth-council: {exc.strerror or exc}{where}", file=sys.stderr, flush=True)
         return 1
+    except Exception as exc:  # a bug must still not greet staff with a traceback
+        if os.environ.get("BOOTH_COUNCIL_DEBUG"):
+            raise
+        print(f"booth-council: an unexpected problem stopped {args.command}: "
+              f"{type(exc).__name__}: {exc} (set BOOTH_COUNCIL_DEBUG=1 to see details)",
+              file=sys.stderr, flush=True)
+        return 2
 
 
 if __name__ == "__main__":

@@ -574,7 +574,7 @@ class CouncilApp:
         body = await self._read_body(request, self.config.max_manifest_size)
         try:
             raw = json.loads(body)
-        except (UnicodeDecodeError, ValueError):
+        except (UnicodeDecodeError, ValueError, RecursionError):
             raise ApiError(400, "bad_json", "the body is not a JSON manifest") from None
         outcome = await run_in_threadpool(
             ingest_manifest, self.config, device, bundle_id, raw, self._now()

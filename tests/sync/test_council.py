@@ -451,3 +451,24 @@ def test_usb_round_trip_with_the_kiosks_own_export_and_receipt_acceptance(
     out = tmp_path / "decrypted"
     assert council_main(["decrypt", *_council_args(council_server), "--out", str(out)]) == 0
     assert (out / bundle_id / "video-1.mp4").read_bytes() == plains[0]
+
+
+def test_import_of_hostile_stick_contents_is_refused_in_plain_words(
+    council_server: CouncilServer, tmp_path: Path,  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    usb = tmp_path / "usb"
+    bundle_dir = usb / "bundle-deadbeef"
+    bundle_dir.mkdir(parents=True)
+    (bundle_dir / "manifest.json").write_bytes(b"[" * 100_000)
+    digest = hashlib.sha256(b"[" * 100_000).hexdigest()
+    (usb / "SHA256SUMS").write_text(f"{digest}  bundle-deadbeef/manifest.json\n")
+    assert council_main(["import", str(usb), *_council_args(council_server)]) == 1
+    err = capsys.readouterr().err
+    assert "REFUSED bundle-deadbeef" in err
+    assert "Traceback" not in err
+    (usb / "SHA256SUMS").write_text(f"{digest}  ../../etc/passwd\n")
+    assert council_main(["import", str(usb), *_council_args(council_server)]) == 1
+    err = capsys.readouterr().err
+    assert "SHA256SUMS line 1" in err
+    assert council_server.bundles() == []
