@@ -194,15 +194,36 @@ class MicrophoneSource:
             if self._stream is not None and not self._stream.stopped:
                 self._queue.put(CaptureError(MIC_LOST))
 
-        try:
-            self._stream = sd.InputStream(
-                device=self.device, samplerate=self.sample_rate, channels=self.channels,
-                dtype="float32", blocksize=CHUNK_SAMPLES, callback=callback,
-                finished_callback=finished,
-            )
-            self._stream.start()
-        except sd.PortAudioError as error:
-            raise CaptureError(MIC_BUSY) from error
+        # 48 kHz first; some microphones only offer their own rate (often 44.1 kHz).
+        rates = [self.sample_rate]
+        default_rate = int(float(info.get("default_samplerate") or 0))
+        if default_rate and default_rate != self.sample_rate:
+            rates.append(default_rate)
+        channels = max(1, min(self.channels, int(info.get("max_input_channels") or 1)))
+        last_error: Exception | None = None
+        for rate in rates:
+            try:
+                stream = sd.InputStream(
+                    device=self.device, samplerate=rate, channels=channels,
+                    dtype="float32", blocksize=CHUNK_SAMPLES, callback=callback,
+                    finished_callback=finished,
+                )
+            except sd.PortAudioError as error:
+                last_error = error
+                continue
+            self.sample_rate, self.channels = rate, channels
+            self._stream = stream
+            try:
+                stream.start()
+            except sd.PortAudioError as error:
+                self._stream = None
+                stream.close()
+                last_error = error
+                continue
+            break
+        else:
+            log.warning("cannot open microphone %s: %s", self._name, last_error)
+            raise CaptureError(MIC_BUSY) from last_error
         return AudioInfo(self.sample_rate, self.channels, self._name)
 
     def read(self, timeout: float) -> AudioChunk | None:

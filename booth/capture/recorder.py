@@ -452,9 +452,9 @@ class _AudioEncoder:
 
         self._av = av
         self.rate = info.sample_rate
-        self.channels = info.channels
+        self.channels = min(2, max(1, info.channels))  # AAC here: mono or stereo
         self.stream = container.add_stream(AUDIO_CODEC, rate=info.sample_rate)
-        self.stream.layout = "mono" if info.channels == 1 else "stereo"
+        self.stream.layout = "mono" if self.channels == 1 else "stereo"
         self.stream.bit_rate = AUDIO_BITRATE_BPS
         self.stream.time_base = Fraction(1, info.sample_rate)
         self.container = container
@@ -471,7 +471,9 @@ class _AudioEncoder:
         samples = chunk.samples
         if samples.ndim == 1:
             samples = samples[:, None]
-        if samples.shape[1] != self.channels:
+        if samples.shape[1] > self.channels:
+            samples = samples[:, : self.channels]
+        elif samples.shape[1] < self.channels:
             samples = np.repeat(samples[:, :1], self.channels, axis=1)
         start = round((chunk.pts - t0) * self.rate)
         expected = self._written + len(self._buffer)

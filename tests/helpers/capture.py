@@ -170,3 +170,23 @@ class FullDiskWriter(io.RawIOBase):
             raise OSError(28, "No space left on device")
         self.written += size
         return size
+
+
+class GappyToneSource(ToneSource):
+    """A tone whose chunks between ``gap_from`` and ``gap_to`` seconds of the clock are
+    lost (a microphone glitch): later sound must still land at its capture time."""
+
+    def __init__(self, gap_from: float, gap_to: float, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.gap = (gap_from, gap_to)
+        self.lost = 0
+
+    def read(self, timeout: float) -> Any:
+        while True:
+            chunk = super().read(timeout)
+            if chunk is None or not self.gap[0] <= chunk.pts < self.gap[1]:
+                return chunk
+            self.lost += 1
+
+
+NULL_ALSA_CONFIG = "pcm.!default {\n    type null\n}\n"
