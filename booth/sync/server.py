@@ -81,6 +81,10 @@ class ServerConfig:
     max_uploads_in_flight: int = 16
     max_manifest_size: int = 256 * 1024
     upload_expiry_seconds: float = 24 * 3600.0
+    # fsync every PATCH before acknowledging its offset. Off, a server crash can lose
+    # acknowledged bytes (the upload resumes from what is on disk) but never a blob: a
+    # blob is fsynced and hash-checked when complete, before any receipt names it.
+    fsync_each_chunk: bool = True
     bench_raw: bool = False
     bench_dir: Path | None = None  # where PUT /bench/raw writes (and deletes) its file
     clock: Callable[[], float] = time.time
@@ -480,7 +484,7 @@ class CouncilApp:
             await run_in_threadpool(writer.abort)
             raise
         # Without a checksum, bytes that arrived before a cut are kept (tus core).
-        await run_in_threadpool(writer.commit)
+        await run_in_threadpool(writer.commit, self.config.fsync_each_chunk)
         new_offset = upload.offset + received
         expires_at = self._now() + self.config.upload_expiry_seconds
         await run_in_threadpool(

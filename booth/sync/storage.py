@@ -58,8 +58,8 @@ class PartWriter(Protocol):
 
     def write(self, data: bytes) -> None: ...
 
-    def commit(self) -> None:
-        """Make the bytes written so far durable."""
+    def commit(self, durable: bool = True) -> None:
+        """Keep the bytes written so far; ``durable`` also fsyncs them."""
 
     def abort(self) -> None:
         """Forget every byte written through this writer."""
@@ -168,11 +168,12 @@ class _FilePartWriter:
     def write(self, data: bytes) -> None:
         self._handle.write(data)
 
-    def commit(self) -> None:
+    def commit(self, durable: bool = True) -> None:
         if self._handle.closed:
             return
         self._handle.flush()
-        os.fsync(self._handle.fileno())
+        if durable:
+            os.fsync(self._handle.fileno())
         self._handle.close()
 
     def abort(self) -> None:

@@ -597,3 +597,16 @@ def test_a_stored_blob_that_no_longer_hashes_right_is_asked_for_again(
     assert not council_server.has_blob(video_sha)
     upload_blob(client, device, bundle.blobs[video_sha])
     assert _commit(client, device, bundle.manifest.bundle_id, bundle.body).status_code == 201
+
+
+def test_without_per_chunk_fsync_uploads_still_complete_and_commit(tmp_path: Path) -> None:
+    with running_council(tmp_path, fsync_each_chunk=False) as server:
+        credential = server.enrol()
+        bundle = make_bundle(credential, videos=[os.urandom(300_000)])
+        with httpx.Client(base_url=server.url) as http:
+            for data in bundle.blobs.values():
+                upload_blob(http, credential, data, chunk=64 * 1024)
+            answer = _commit(http, credential, bundle.manifest.bundle_id, bundle.body)
+        assert answer.status_code == 201
+        for sha, data in bundle.blobs.items():
+            assert server.blob_path(sha).read_bytes() == data
