@@ -161,17 +161,18 @@ class LiveFeed:
             if tap in self._audio_taps:
                 self._audio_taps.remove(tap)
 
-    def stop(self, timeout: float = 5.0) -> None:
-        """Close the devices and end every tap; safe to call twice."""
+    def stop(self, timeout: float | None = 0.0) -> None:
+        """End the feed: each device is closed by the thread that reads it, after its
+        current read (a frame or a sound chunk at most), so this never waits on a device.
+        ``timeout`` > 0 (or None) also waits for that; safe to call twice."""
         self._stop.set()
-        self.frame_source.close()
-        for thread in self._threads:
-            thread.join(timeout)
-        if self.audio_source is not None:
-            try:
-                self.audio_source.stop()
-            except Exception:
-                log.exception("stopping the audio source failed")
+        if timeout is None or timeout > 0:
+            for thread in self._threads:
+                thread.join(timeout)
+
+    @property
+    def running(self) -> bool:
+        return any(thread.is_alive() for thread in self._threads)
 
     def _video_loop(self) -> None:
         end: Any = _END
@@ -208,6 +209,16 @@ class LiveFeed:
             self.frame_source.close()
 
     def _audio_loop(self) -> None:
+        assert self.audio_source is not None
+        try:
+            self._read_audio()
+        finally:
+            try:
+                self.audio_source.stop()
+            except Exception:
+                log.exception("stopping the audio source failed")
+
+    def _read_audio(self) -> None:
         assert self.audio_source is not None
         while not self._stop.is_set():
             try:

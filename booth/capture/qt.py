@@ -117,6 +117,7 @@ class CaptureController(QObject):
         self._feed: LiveFeed | None = None
         self._opening: threading.Thread | None = None
         self._open_threads: list[threading.Thread] = []
+        self._stopped_feeds: list[LiveFeed] = []
         self._recorder: Recorder | None = None
         self._watcher: threading.Thread | None = None
         self._last_preview_at = 0.0
@@ -232,6 +233,7 @@ class CaptureController(QObject):
         feed, self._feed = self._feed, None
         if feed is not None:
             feed.stop()
+            self._stopped_feeds = [f for f in self._stopped_feeds if f.running] + [feed]
         self._opening = None
         with self._lock:
             self._latest_preview = None
@@ -239,7 +241,8 @@ class CaptureController(QObject):
             self._latest_elapsed = None
 
     def shutdown(self) -> None:
-        """Stop everything; the controller can be dropped afterwards."""
+        """Stop everything and let the devices close; the controller can then be dropped.
+        (The one call that waits: the app is closing.)"""
         self.stop_preview()
         self._timer.stop()
         for thread in self._open_threads:
@@ -250,6 +253,9 @@ class CaptureController(QObject):
         # A camera that finished opening after the stop is closed here, and the owner
         # of a take cut short hears ``finished`` so it can close its file.
         self._drain_events(deliver=False, deliver_finished=True)
+        for feed in self._stopped_feeds:
+            feed.stop(timeout=5)
+        self._stopped_feeds = []
 
     # --- worker-thread callbacks: they only store values ----------------------------------
 
@@ -312,7 +318,9 @@ class CaptureController(QObject):
                 generation, feed, error = payload
                 if generation != self._generation:
                     if feed is not None:
-                        feed.stop()  # the preview was stopped while the camera opened
+                        # the preview was stopped while the camera opened
+                        feed.stop()
+                        self._stopped_feeds.append(feed)
                     continue
                 self._opening = None
                 if feed is None:

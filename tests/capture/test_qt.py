@@ -17,7 +17,12 @@ from booth.capture.audio import SilenceSource, ToneSource
 from booth.capture.diagnostics import media_facts
 from booth.capture.qt import CaptureController, emit
 from booth.capture.sources import CAMERA_LOST, CAMERA_MISSING, SyntheticFrameSource
-from tests.helpers.capture import DyingFrameSource, HalfWhiteSource, SlowOpeningSource
+from tests.helpers.capture import (
+    DyingFrameSource,
+    HalfWhiteSource,
+    SlowOpeningSource,
+    StuckCameraSource,
+)
 
 
 @pytest.fixture
@@ -174,3 +179,17 @@ def test_closing_the_camera_mid_take_does_not_wait_for_the_file(
     assert done.args[0].reason == "stopped"
     assert media_facts(out.getvalue()).frames == done.args[0].frames > 0
     assert not controller.previewing and not controller.recording
+
+
+def test_closing_a_stuck_camera_does_not_block_the_gui(
+    qtbot: QtBot, controller: CaptureController
+) -> None:
+    source = StuckCameraSource(0.6, (160, 120), 30.0)
+    controller.start_preview_sources(source, SilenceSource())
+    qtbot.waitSignal(controller.ready, timeout=5000).wait()
+    started = time.monotonic()
+    controller.stop_preview()
+    assert time.monotonic() - started < 0.05
+    assert source.closed_by is None  # still in its read; it closes itself afterwards
+    qtbot.waitUntil(lambda: source.closed_by is not None, timeout=3000)
+    assert source.closed_by == "feed-video"

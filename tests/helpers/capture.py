@@ -190,3 +190,22 @@ class GappyToneSource(ToneSource):
 
 
 NULL_ALSA_CONFIG = "pcm.!default {\n    type null\n}\n"
+
+
+class StuckCameraSource(SyntheticFrameSource):
+    """A camera whose every read takes ``stall`` seconds (a driver waiting on hardware)."""
+
+    def __init__(self, stall: float, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.stall = stall
+        self.closed_by: str | None = None
+
+    def read(self) -> Any:
+        time.sleep(self.stall)
+        return super().read()
+
+    def close(self) -> None:
+        import threading
+
+        self.closed_by = threading.current_thread().name
+        super().close()
