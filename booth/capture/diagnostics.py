@@ -13,7 +13,13 @@ import numpy as np
 from booth.capture.audio import AudioSource, SilenceSource, level_of, open_audio_source
 from booth.capture.camera import list_cameras as _list_cameras
 from booth.capture.recorder import Recorder
-from booth.capture.sources import CaptureError, FrameSource, open_frame_source
+from booth.capture.sources import (
+    CaptureError,
+    FrameSource,
+    flash_columns,
+    flash_rows,
+    open_frame_source,
+)
 from booth.probe import Probe
 
 log = logging.getLogger(__name__)
@@ -174,14 +180,15 @@ def media_facts(media: str | Path | bytes | BinaryIO) -> MediaFacts:
 
 
 def _flash_times(container: Any) -> list[float]:
-    """Start times of runs of (nearly) white frames."""
+    """Start times of runs of frames whose top-right corner is (nearly) white."""
     times: list[float] = []
     was_white = False
     for decoded in container.decode(video=0):
         if decoded.time is None:
             continue
         small = decoded.to_ndarray(format="gray", width=64, height=36)
-        white = float(np.mean(small)) > 235.0
+        corner = small[: flash_rows(36), 64 - flash_columns(64) :]
+        white = float(np.mean(corner)) > 235.0
         if white and not was_white:
             times.append(float(decoded.time))
         was_white = white

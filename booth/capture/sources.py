@@ -109,6 +109,15 @@ def draw_text(image: Image, text: str, x: int, y: int, scale: int,
         x += w + scale
 
 
+def flash_rows(height: int) -> int:
+    """The flashing corner is the top-right quarter (in height and width) of a frame."""
+    return max(1, height // 4)
+
+
+def flash_columns(width: int) -> int:
+    return max(1, width // 4)
+
+
 def is_flash_frame(index: int, fps: float, period: float = SYNC_PERIOD_S) -> bool:
     """True when the frame at ``index / fps`` seconds on the clock starts a sync period."""
     start = index / fps
@@ -122,9 +131,9 @@ class SyntheticFrameSource:
     """A moving colour pattern with a visible clock, any size and rate; a demo camera.
 
     Frames sit on a grid of ``k / fps`` seconds of the shared clock and the frame that
-    starts each :data:`SYNC_PERIOD_S` is plain white, at the instant :class:`ToneSource`
-    beeps. ``paced=False`` hands out frames as fast as they are read, on a virtual clock
-    starting at ``start`` (for benchmarks).
+    starts each :data:`SYNC_PERIOD_S` has a white top-right corner, at the instant
+    :class:`ToneSource` beeps. ``paced=False`` hands out frames as fast as they are read,
+    on a virtual clock starting at ``start`` (for benchmarks).
     """
 
     def __init__(self, size: tuple[int, int] = (1280, 720), fps: float = 30.0, *,
@@ -183,10 +192,11 @@ class SyntheticFrameSource:
         """The picture for frame ``index`` of the clock grid."""
         assert self._base is not None
         width, height = self.size
-        if self.flashes and is_flash_frame(index, self.fps):
-            return np.full((height, width, 3), 255, dtype=np.uint8)
         offset = (index * 6) % width
         image = self._base[:, offset : offset + width].copy()
+        if self.flashes and is_flash_frame(index, self.fps):
+            # Only a corner flashes, so a demo preview stays pleasant to watch.
+            image[: flash_rows(height), width - flash_columns(width) :] = 255
         seconds = index / self.fps
         minutes, rest = divmod(seconds, 60.0)
         scale = max(2, height // 60)
