@@ -135,8 +135,10 @@ class LiveFeed:
             thread.start()
         return info
 
-    def tap(self, queue_seconds: float = 2.0) -> tuple[FrameTap, AudioTap | None]:
-        """A frame source and an audio source for a recorder, fed from now on."""
+    def tap(self, queue_seconds: float = 0.5) -> tuple[FrameTap, AudioTap | None]:
+        """A frame source and an audio source for a recorder, fed from now on. The
+        recorder only converts what it reads and keeps its own longer queue, so this one
+        is short: raw 720p frames are 2.7 MB each."""
         if self.info is None:
             raise RuntimeError("the feed is not started")
         capacity = max(4, int(self.info.fps * queue_seconds))
