@@ -6,10 +6,12 @@ import asyncio
 import base64
 import binascii
 import contextlib
+import errno
 import hashlib
 import json
 import logging
 import os
+import queue
 import re
 import secrets
 import threading
@@ -31,7 +33,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from booth.sync import bundle as bundle_format
-from booth.sync.storage import BlobStore, Catalogue, Device, StoredBundle, Upload
+from booth.sync.storage import BlobStore, Catalogue, Device, PartWriter, StoredBundle, Upload
 
 if TYPE_CHECKING:
     from hashlib import _Hash as HashState
@@ -457,6 +459,7 @@ class CouncilApp:
         writer = self.config.blobs.open_part(upload.sha256, upload.offset)
         running = self.hashes.get(upload.sha256, upload.offset)
         sha1 = hashlib.sha1() if checksum is not None else None
+        sink = _ChunkSink(writer, running, sha1)
         received = 0
         disconnected = False
         try:
@@ -467,13 +470,17 @@ class CouncilApp:
                     received += len(data)
                     if received > limit:
                         raise self._too_much(received, remaining)
-                    writer.write(data)
-                    if running is not None:
-                        running.update(data)
-                    if sha1 is not None:
-                        sha1.update(data)
+                    await sink.feed(data)
             except ClientDisconnect:
                 disconnected = True
+            try:
+                await sink.finish()
+            except OSError as error:
+                if error.errno == errno.ENOSPC:
+                    log.error("the council store is full; refusing bytes until there is room")
+                    raise ApiError(507, "storage_full", "the council server's disk is full; "
+                                   "try again later", headers={"Retry-After": "300"}) from None
+                raise
             if sha1 is not None and (disconnected or sha1.digest() != checksum):
                 await run_in_threadpool(writer.abort)
                 if disconnected:
@@ -481,6 +488,7 @@ class CouncilApp:
                 raise ApiError(460, "checksum_mismatch", "the bytes do not match Upload-Checksum",
                                headers={"Upload-Offset": str(upload.offset)})
         except BaseException:
+            await sink.finish(raise_error=False)
             await run_in_threadpool(writer.abort)
             raise
         # Without a checksum, bytes that arrived before a cut are kept (tus core).
@@ -609,6 +617,47 @@ class CouncilApp:
         finally:
             path.unlink(missing_ok=True)
         return JSONResponse({"size": size, "sha256": digest.hexdigest()})
+
+
+class _ChunkSink:
+    """Writes and hashes a PATCH body on a worker thread while the event loop keeps
+    reading the socket (hashlib and file writes release the GIL, so this overlaps)."""
+
+    _QUEUE_PIECES = 64  # bounded: a slow disk holds the sender back, not our memory
+
+    def __init__(self, writer: PartWriter, *digests: HashState | None) -> None:
+        self._writer = writer
+        self._digests = [d for d in digests if d is not None]
+        self._queue: queue.Queue[bytes | None] = queue.Queue(self._QUEUE_PIECES)
+        self._error: BaseException | None = None
+        self._done = False
+        self._thread = threading.Thread(target=self._drain, name="patch-sink", daemon=True)
+        self._thread.start()
+
+    def _drain(self) -> None:
+        while (piece := self._queue.get()) is not None:
+            if self._error is not None:
+                continue
+            try:
+                self._writer.write(piece)
+                for digest in self._digests:
+                    digest.update(piece)
+            except BaseException as exc:  # e.g. disk full: reported by finish()
+                self._error = exc
+
+    async def feed(self, piece: bytes) -> None:
+        try:
+            self._queue.put_nowait(piece)
+        except queue.Full:
+            await run_in_threadpool(self._queue.put, piece)
+
+    async def finish(self, raise_error: bool = True) -> None:
+        if not self._done:
+            self._done = True
+            await run_in_threadpool(self._queue.put, None)
+            await run_in_threadpool(self._thread.join)
+        if raise_error and self._error is not None:
+            raise self._error
 
 
 def _flush_fsync(handle: BinaryIO) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import errno
 import hashlib
 import os
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from booth.sync.bundle import Receipt, load_public_key, verify_receipt
+from booth.sync.storage import FileBlobStore
 from tests.helpers.council import (
     CouncilServer,
     council_server,  # noqa: F401  (fixture)
@@ -610,3 +612,61 @@ def test_without_per_chunk_fsync_uploads_still_complete_and_commit(tmp_path: Pat
         assert answer.status_code == 201
         for sha, data in bundle.blobs.items():
             assert server.blob_path(sha).read_bytes() == data
+
+
+class _FillingWriter:
+    """A part writer on a disk that fills up while ``full`` is set."""
+
+    def __init__(self, inner: Any, store: _FullDiskStore) -> None:
+        self._inner = inner
+        self._store = store
+
+    def write(self, data: bytes) -> None:
+        if self._store.full:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        self._inner.write(data)
+
+    def commit(self, durable: bool = True) -> None:
+        self._inner.commit(durable)
+
+    def abort(self) -> None:
+        self._inner.abort()
+
+
+class _FullDiskStore(FileBlobStore):
+    full = False
+
+    def open_part(self, sha256: str, offset: int) -> Any:
+        return _FillingWriter(super().open_part(sha256, offset), self)
+
+
+def test_a_full_council_disk_is_507_with_retry_after_and_loses_nothing(tmp_path: Path) -> None:
+    from booth.sync.council import keygen
+    from booth.sync.server import ServerConfig, ServerThread, create_app
+    from booth.sync.storage import CouncilStorage
+
+    keys = keygen(tmp_path / "keys")
+    storage = CouncilStorage.open(tmp_path / "store")
+    blobs = _FullDiskStore(tmp_path / "store")
+    config = ServerConfig(blobs=blobs, catalogue=storage.catalogue, signing_key=keys.signing_key)
+    server = ServerThread(create_app(config)).start()
+    try:
+        from booth.sync.council import enrol
+
+        credential = enrol(keys, storage, "kiosk", server.url)
+        data = os.urandom(20_000)
+        with httpx.Client(base_url=server.url) as http:
+            location = _create(http, credential, data).headers["Location"]
+            assert _patch(http, credential, location, 0, data[:5000]).status_code == 204
+            blobs.full = True
+            answer = _patch(http, credential, location, 5000, data[5000:])
+            assert answer.status_code == 507
+            assert answer.headers["Retry-After"].isdigit()
+            assert http.head(location, headers=tus_headers(credential)).headers[
+                "Upload-Offset"] == "5000"
+            blobs.full = False
+            assert _patch(http, credential, location, 5000, data[5000:]).status_code == 204
+        assert blobs.blob_path(hashlib.sha256(data).hexdigest()).read_bytes() == data
+    finally:
+        server.stop()
+        storage.close()
