@@ -605,14 +605,19 @@ class CouncilApp:
         size = 0
         try:
             with path.open("wb") as handle:
-                async for data in request.stream():
-                    if not data:
-                        continue
-                    size += len(data)
-                    if size > self.config.max_blob_size:
-                        raise ApiError(413, "too_large", "too large")
-                    handle.write(data)
-                    digest.update(data)
+                # The same worker-thread writing and hashing as PATCH, so the comparison
+                # measures the protocol, not two different implementations.
+                sink = _ChunkSink(handle, digest)
+                try:
+                    async for data in request.stream():
+                        if not data:
+                            continue
+                        size += len(data)
+                        if size > self.config.max_blob_size:
+                            raise ApiError(413, "too_large", "too large")
+                        await sink.feed(data)
+                finally:
+                    await sink.finish()
                 await run_in_threadpool(_flush_fsync, handle)
         finally:
             path.unlink(missing_ok=True)
@@ -625,7 +630,7 @@ class _ChunkSink:
 
     _QUEUE_PIECES = 64  # bounded: a slow disk holds the sender back, not our memory
 
-    def __init__(self, writer: PartWriter, *digests: HashState | None) -> None:
+    def __init__(self, writer: PartWriter | BinaryIO, *digests: HashState | None) -> None:
         self._writer = writer
         self._digests = [d for d in digests if d is not None]
         self._queue: queue.Queue[bytes | None] = queue.Queue(self._QUEUE_PIECES)
