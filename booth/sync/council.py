@@ -21,12 +21,15 @@ from booth.sync.bundle import (
     SHA256_RE,
     BundleError,
     Manifest,
+    Receipt,
     blob_path,
     load_private_key,
     private_key_b64,
     public_key_b64,
     read_manifest,
     verify_bundle_dir,
+    verify_manifest,
+    verify_receipt,
 )
 from booth.sync.crypto import (
     AgeError,
@@ -546,3 +549,56 @@ def write_report(keys: CouncilKeys, storage: CouncilStorage, out: Path,
         _bar_chart(title, counts, labels, target)
         written.append(target)
     return written
+
+
+# --- audit ---------------------------------------------------------------------------
+
+
+@dataclass
+class AuditReport:
+    """What ``booth-council verify`` found in a store."""
+
+    bundles: int = 0
+    blobs_checked: int = 0
+    problems: list[str] = field(default_factory=list)
+    unreferenced_blobs: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify_store(keys: CouncilKeys, storage: CouncilStorage) -> AuditReport:
+    """Re-check every received bundle: receipt signature, manifest signature, and every
+    blob present with the right size and hash. Reads everything; changes nothing."""
+    report = AuditReport()
+    if not storage.catalogue.integrity_ok():
+        report.problems.append("the catalogue database failed SQLite's integrity check")
+    referenced: set[str] = set()
+    for stored in storage.catalogue.list_bundles():
+        report.bundles += 1
+        try:
+            manifest = Manifest.parse(stored.manifest_json)
+            verify_manifest(manifest)
+            verify_receipt(Receipt.parse(stored.receipt_json), manifest,
+                           keys.signing_public_b64)
+        except BundleError as exc:
+            report.problems.append(f"bundle {stored.bundle_id}: {exc}")
+            continue
+        for blob in manifest.blobs:
+            referenced.add(blob.sha256)
+            report.blobs_checked += 1
+            size = storage.blobs.blob_size(blob.sha256)
+            if size is None:
+                report.problems.append(f"bundle {stored.bundle_id}: blob {blob.sha256[:12]} "
+                                       "is missing")
+            elif size != blob.size:
+                report.problems.append(f"bundle {stored.bundle_id}: blob {blob.sha256[:12]} "
+                                       f"has {size} of {blob.size} bytes")
+            elif storage.blobs.hash_blob(blob.sha256) != blob.sha256:
+                report.problems.append(f"bundle {stored.bundle_id}: blob {blob.sha256[:12]} "
+                                       "was altered on disk")
+    stored_blobs = {path.name.removesuffix(".age")
+                    for path in storage.blobs.blobs_dir.glob("*/*.age")}
+    report.unreferenced_blobs = len(stored_blobs - referenced)
+    return report

@@ -19,6 +19,7 @@ from booth.sync.council import (
     open_storage,
     revoke,
     server_config,
+    verify_store,
     write_credential,
     write_report,
 )
@@ -68,6 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
     dec.add_argument("--keys", required=True, help="the council key folder (with ingest.key)")
     dec.add_argument("--store", required=True, help="the server's storage folder")
     dec.add_argument("--out", required=True, help="folder to write to")
+
+    ver = sub.add_parser("verify", help="re-check every received bundle in the store")
+    ver.add_argument("--keys", required=True, help="the council key folder")
+    ver.add_argument("--store", required=True, help="the server's storage folder")
 
     rep = sub.add_parser("report", help="priorities as CSV and bar charts")
     rep.add_argument("--keys", required=True, help="the council key folder (with ingest.key)")
@@ -170,6 +175,19 @@ def _run(args: argparse.Namespace) -> int:
             storage.close()
         _say(f"{len(folders)} new bundle(s) decrypted into {args.out}")
         return 0
+    if command == "verify":
+        keys = CouncilKeys.load(Path(args.keys))
+        storage = open_storage(Path(args.store), create=False)
+        try:
+            audit = verify_store(keys, storage)
+        finally:
+            storage.close()
+        for problem in audit.problems:
+            print(f"PROBLEM {problem}", file=sys.stderr, flush=True)
+        _say(f"{audit.bundles} bundle(s), {audit.blobs_checked} blob(s) checked, "
+             f"{len(audit.problems)} problem(s); {audit.unreferenced_blobs} blob(s) belong to "
+             "no received bundle yet")
+        return 0 if audit.ok else 1
     if command == "report":
         keys = CouncilKeys.load(Path(args.keys))
         storage = open_storage(Path(args.store), create=False)

@@ -472,3 +472,25 @@ def test_import_of_hostile_stick_contents_is_refused_in_plain_words(
     err = capsys.readouterr().err
     assert "SHA256SUMS line 1" in err
     assert council_server.bundles() == []
+
+
+def test_verify_finds_a_blob_altered_or_lost_on_the_council_disk(
+    kiosk: Kiosk, council_server: CouncilServer,  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    bundle_id, _ = _seal(kiosk)
+    _send(kiosk, council_server, bundle_id)
+    assert council_main(["verify", *_council_args(council_server)]) == 0
+    assert "1 bundle(s), 2 blob(s) checked, 0 problem(s)" in capsys.readouterr().out
+    manifest = bundle.read_manifest(kiosk.settings.paths.bundles / bundle_id)
+    video, payload = (next(b for b in manifest.blobs if b.kind == kind)
+                      for kind in ("video", "payload"))
+    stored = council_server.blob_path(video.sha256)
+    data = bytearray(stored.read_bytes())
+    data[-1] ^= 0x80
+    stored.write_bytes(bytes(data))
+    council_server.blob_path(payload.sha256).unlink()
+    assert council_main(["verify", *_council_args(council_server)]) == 1
+    err = capsys.readouterr().err
+    assert f"blob {video.sha256[:12]} was altered on disk" in err
+    assert f"blob {payload.sha256[:12]} is missing" in err
