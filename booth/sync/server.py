@@ -874,6 +874,8 @@ def serve(
 
     uvicorn.run(
         create_app(config), host=host, port=port, ws="none", lifespan="off",
+        # Past this many open connections new ones get 503 (kiosks back off and retry).
+        limit_concurrency=256, timeout_keep_alive=30,
         ssl_certfile=str(certfile) if certfile else None,
         ssl_keyfile=str(keyfile) if keyfile else None,
     )
