@@ -602,3 +602,29 @@ def verify_store(keys: CouncilKeys, storage: CouncilStorage) -> AuditReport:
                     for path in storage.blobs.blobs_dir.glob("*/*.age")}
     report.unreferenced_blobs = len(stored_blobs - referenced)
     return report
+
+
+def collect_garbage(storage: CouncilStorage, older_than_days: float,
+                    now: float | None = None) -> tuple[int, int]:
+    """Delete blobs no received bundle names that are older than ``older_than_days``
+    (left by refused or abandoned bundles), and unfinished uploads past their expiry.
+    Returns (blobs removed, unfinished uploads removed)."""
+    if older_than_days < 1:
+        raise CouncilError("keep unclaimed blobs at least a day: a kiosk may still commit them")
+    moment = time.time() if now is None else now
+    cutoff = moment - older_than_days * 86400
+    removed = 0
+    for path in sorted(storage.blobs.blobs_dir.glob("*/*.age")):
+        sha = path.name.removesuffix(".age")
+        if not SHA256_RE.fullmatch(sha) or storage.catalogue.blob_referenced(sha):
+            continue
+        if path.stat().st_mtime > cutoff:
+            continue
+        storage.blobs.delete_blob(sha)
+        storage.catalogue.delete_upload(sha)
+        removed += 1
+    expired = storage.catalogue.expired_uploads(moment)
+    for upload in expired:
+        storage.blobs.discard_part(upload.sha256)
+        storage.catalogue.delete_upload(upload.sha256)
+    return removed, len(expired)

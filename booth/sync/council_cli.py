@@ -12,6 +12,7 @@ from pathlib import Path
 from booth.sync.council import (
     CouncilError,
     CouncilKeys,
+    collect_garbage,
     decrypt_all,
     enrol,
     import_folder,
@@ -73,6 +74,11 @@ def build_parser() -> argparse.ArgumentParser:
     ver = sub.add_parser("verify", help="re-check every received bundle in the store")
     ver.add_argument("--keys", required=True, help="the council key folder")
     ver.add_argument("--store", required=True, help="the server's storage folder")
+
+    gc = sub.add_parser("gc", help="remove blobs no received bundle needs")
+    gc.add_argument("--store", required=True, help="the server's storage folder")
+    gc.add_argument("--older-than-days", type=float, default=30.0,
+                    help="only blobs unclaimed for this long (default 30)")
 
     rep = sub.add_parser("report", help="priorities as CSV and bar charts")
     rep.add_argument("--keys", required=True, help="the council key folder (with ingest.key)")
@@ -188,6 +194,14 @@ def _run(args: argparse.Namespace) -> int:
              f"{len(audit.problems)} problem(s); {audit.unreferenced_blobs} blob(s) belong to "
              "no received bundle yet")
         return 0 if audit.ok else 1
+    if command == "gc":
+        storage = open_storage(Path(args.store), create=False)
+        try:
+            blobs, parts = collect_garbage(storage, args.older_than_days)
+        finally:
+            storage.close()
+        _say(f"removed {blobs} unclaimed blob(s) and {parts} expired unfinished upload(s)")
+        return 0
     if command == "report":
         keys = CouncilKeys.load(Path(args.keys))
         storage = open_storage(Path(args.store), create=False)

@@ -494,3 +494,40 @@ def test_verify_finds_a_blob_altered_or_lost_on_the_council_disk(
     err = capsys.readouterr().err
     assert f"blob {video.sha256[:12]} was altered on disk" in err
     assert f"blob {payload.sha256[:12]} is missing" in err
+
+
+def test_gc_removes_only_old_unclaimed_blobs_and_expired_uploads(
+    council_server: CouncilServer,  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import os
+
+    from tests.helpers.council import make_bundle, sha256_metadata, tus_headers
+
+    credential = council_server.enrol()
+    kept = make_bundle(credential)
+    old_orphan, new_orphan, unfinished = os.urandom(1000), os.urandom(1000), os.urandom(1000)
+    with httpx.Client(base_url=council_server.url) as client:
+        for data in [*kept.blobs.values(), old_orphan, new_orphan]:
+            upload_blob(client, credential, data)
+        answer = client.put(f"/api/v1/bundles/{kept.manifest.bundle_id}", content=kept.body,
+                            headers={"Authorization": f"Bearer {credential['token']}"})
+        assert answer.status_code == 201
+        created = client.post("/files/", headers={
+            **tus_headers(credential), "Upload-Length": "1000",
+            "Upload-Metadata": sha256_metadata(hashlib.sha256(unfinished).hexdigest())})
+        assert created.status_code == 201
+    a_year_ago = 1_700_000_000
+    for path in council_server.stored_blobs():
+        os.utime(path, (a_year_ago, a_year_ago))
+    new_sha = hashlib.sha256(new_orphan).hexdigest()
+    os.utime(council_server.blob_path(new_sha))
+    council_server.expire_uploads()
+    assert council_main(["gc", "--store", str(council_server.store_dir)]) == 0
+    assert "removed 1 unclaimed blob(s) and 1 expired" in capsys.readouterr().out
+    assert not council_server.has_blob(hashlib.sha256(old_orphan).hexdigest())
+    assert council_server.has_blob(new_sha)
+    assert all(council_server.has_blob(sha) for sha in kept.blobs)
+    assert council_server.partial_uploads() == []
+    assert council_main(["gc", "--store", str(council_server.store_dir),
+                         "--older-than-days", "0"]) == 1
