@@ -30,6 +30,7 @@ pytestmark = [
         "Using Qt multimedia",
     ),
     pytest.mark.slow,
+    pytest.mark.timeout(120),
 ]
 
 

@@ -181,9 +181,11 @@ QLineEdit, QComboBox, QSpinBox {{ font-size: {s.body_px}px;
     min-height: {s.button_height * 2 // 3}px;
     border: {s.border_px}px solid {s.border}; border-radius: 6px; padding: 2px 8px;
     background: {s.surface}; }}
-QWidget[big="true"] QLabel[role="title"] {{ font-size: {s.title_px * 7 // 5}px; }}
-QWidget[big="true"] QLabel[role="body"] {{ font-size: {s.title_px * 4 // 5}px; }}
+QWidget[big="true"] QLabel[role="title"] {{ font-size: {s.title_px * 8 // 5}px; }}
+QWidget[big="true"] QLabel[role="body"] {{ font-size: {s.title_px}px; }}
 QWidget[big="true"] QPushButton {{ font-size: {s.title_px}px;
     min-height: {s.button_height * 7 // 5}px; }}
+QTabBar::tab {{ font-size: {s.body_px}px; padding: 10px 18px; }}
+QWidget#officerPanel QPushButton {{ min-height: {s.button_height * 3 // 4}px; }}
 QGroupBox {{ font-size: {s.body_px}px; font-weight: bold; }}
 """

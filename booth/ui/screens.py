@@ -295,6 +295,9 @@ class ChoosePromptScreen(Screen):
         _clear_layout(self.grid)
         self.tiles = {}
         columns = _grid_columns(len(prompts))
+        if self.style_.name == "older":
+            # Wide tiles, picture beside the words: the largest text fits.
+            columns = 1 if len(prompts) <= 4 else 2
         previous: QWidget | None = None
         group = TileGroup()
         for index, prompt in enumerate(prompts):
@@ -472,7 +475,7 @@ class ReviewScreen(Screen):
         self.keep = button("✔  Keep it", "primary", accessible="Keep my video")
         self.retake = button("↺  Try again", "secondary", accessible="Record it again")
         self.without = button("Carry on without a video", "link")
-        self.replay = button("▶  Watch again", "secondary", accessible="Watch my video again")
+        self.replay = button("▶  Watch again", "plain", accessible="Watch my video again")
         self.keep.clicked.connect(self.keepPressed)
         self.retake.clicked.connect(self.retakePressed)
         self.without.clicked.connect(self.withoutVideoPressed)
@@ -530,6 +533,7 @@ class ReviewScreen(Screen):
         buffer.setData(QByteArray(data))
         buffer.open(QIODevice.OpenModeFlag.ReadOnly)
         self._buffer = buffer
+        self.frames_shown = 0
         self.video_frame.set_message("")
         player = self._media_player()
         if player is not None:
@@ -585,11 +589,11 @@ class PrioritiesScreen(Screen):
         self.grid.setSpacing(14)
         self.done = button("Done ✔", "primary", accessible="Done choosing")
         self.done.clicked.connect(self._submit)
+        self.count.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         self.outer.addWidget(self.title)
-        self.outer.addWidget(self.count)
         self.outer.addLayout(self.grid, 1)
         row = QHBoxLayout()
-        row.addStretch(1)
+        row.addWidget(self.count, 2)
         row.addWidget(self.done, 1)
         self.outer.addLayout(row)
         self.tiles: dict[str, PictureTile] = {}
@@ -827,6 +831,7 @@ class ThankYouScreen(Screen):
 
     def __init__(self, style: LookStyle, parent: QWidget | None = None) -> None:
         super().__init__(style, parent)
+        self.setProperty("big", True)
         self.title = label("Thank you! 🎉", "title")
         self.body_text = label("Your answer will help make things better. "
                                "If you change your mind, tell a member of staff this code:",
@@ -864,8 +869,9 @@ class FailsafeScreen(Screen):
 
     def __init__(self, style: LookStyle, parent: QWidget | None = None) -> None:
         super().__init__(style, parent)
+        self.setProperty("big", True)
         self.outer.addStretch(1)
-        self.icon = label("🙈", "huge")
+        self.icon = label("🙂", "huge")
         self.title = label("Oops! Something went wrong.", "title")
         self.body_text = label("It was not your fault. The booth is starting again, "
                                "it will be ready in a moment.", "body")

@@ -338,13 +338,14 @@ class TallyBars(QWidget):
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         top_count = max(1, max(count for _, _, count, _ in self._rows))
-        row_h = min(self.height() / len(self._rows), s.body_px * 2.4)
-        label_w = self.width() * 0.45
+        row_h = min(self.height() / len(self._rows), s.body_px * 3.0)
+        label_w = self.width() * 0.52
+        text_px = max(12, int(min(s.body_px * 1.3, row_h * 0.45)))
         font = QFont(s.font_family)
-        font.setPixelSize(max(12, int(min(s.body_px, row_h * 0.5))))
+        font.setPixelSize(text_px)
         metrics = QFontMetricsF(font)
         emoji = QFont(EMOJI_FAMILY)
-        emoji.setPixelSize(max(12, int(min(s.body_px, row_h * 0.5))))
+        emoji.setPixelSize(text_px)
         count_w = metrics.horizontalAdvance("000 ✔") + 16
         for index, (icon, text, count, mine) in enumerate(self._rows):
             y = index * row_h

@@ -431,6 +431,11 @@ class KioskWindow(QWidget):
                  [Choice(str(_get(o, "id")), _text(o, "label")) for o in _get(q, "options", ())])
                 for q in view.about_you
             ])
+        if state is State.THANK_YOU and self._look == "child" and self.look_style().read_aloud:
+            code = view.reference_code or ""
+            if code:
+                # Children who cannot read yet hear their code, letter by letter.
+                self.speaker.say("Thank you! Your code is " + ", ".join(code) + ".")
         if state is not State.REVIEW and self.review.has_take():
             self.review.clear_take()
             self._review_take = None

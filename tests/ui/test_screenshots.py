@@ -1,0 +1,42 @@
+"""`booth screenshots` renders every screen in every look from the real kiosk."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtGui import QImage
+from pytestqt.qtbot import QtBot
+
+from booth.settings import Settings
+from booth.ui.screenshots import main
+
+pytestmark = [
+    pytest.mark.qt_log_ignore(
+        "No audio device", "No HW decoder", "RHI", "PulseAudio", "pa_context",
+        "Using Qt multimedia",
+    ),
+    pytest.mark.slow,
+    pytest.mark.timeout(120),
+]
+
+
+def test_every_screen_in_every_look_is_rendered(
+    qtbot: QtBot, settings: Settings, tmp_path: Path
+) -> None:
+    out = tmp_path / "shots"
+    assert main(settings, out, (1024, 600)) == 0
+    names = {path.stem for path in out.glob("*.png")}
+    for look in ("child", "adult", "older"):
+        for screen in ("02_consent", "03_choose_prompt", "04_get_ready", "05_recording",
+                       "06_review", "07_priorities", "08_tally", "10_thank_you"):
+            assert f"{look}_{screen}" in names
+    assert {"00_attract", "01_welcome", "12_oops", "older_11_still_there",
+            "13_officer_pin", "14_officer_panel"} <= names
+    image = QImage(str(out / "child_05_recording.png"))
+    assert (image.width(), image.height()) == (1024, 600)
+    # The real camera picture is in the preview, not an empty box.
+    colours = {image.pixel(x, y) for x in range(40, 500, 23) for y in range(150, 450, 29)}
+    assert len(colours) > 20
+    # The user's data folder was never touched: screenshots run in a throwaway folder.
+    assert not any(settings.paths.takes.iterdir())
