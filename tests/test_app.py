@@ -15,9 +15,13 @@ from booth.settings import Settings
 from booth.store import Store
 from booth.ui.speech import SilentSpeaker
 
-pytestmark = pytest.mark.qt_log_ignore(
-    "No audio device", "No HW decoder", "RHI", "PulseAudio", "pa_context", "Using Qt multimedia",
-)
+pytestmark = [
+    pytest.mark.qt_log_ignore(
+        "No audio device", "No HW decoder", "RHI", "PulseAudio", "pa_context",
+        "Using Qt multimedia",
+    ),
+    pytest.mark.timeout(120),
+]
 
 
 def test_a_second_booth_on_the_same_folder_says_so_plainly(
