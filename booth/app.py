@@ -14,7 +14,7 @@ from booth.journey import EventSettings, Journey, JourneyView, State
 from booth.pack import CampaignPack, PackError, load_pack, load_pack_or_default
 from booth.services import KioskServices
 from booth.settings import Settings, default_pack_path
-from booth.store import Store, StoreLockedError, reconcile
+from booth.store import Store, StoreError, StoreLockedError, reconcile
 from booth.ui.officer import OfficerStatus, PinGuard
 
 log = logging.getLogger(__name__)
@@ -225,7 +225,10 @@ class OfficerDesk:
 
     def withdraw(self, reference_code: str) -> str:
         k = self._kiosk()
-        result = k.store.withdraw(reference_code, "officer panel")
+        try:
+            result = k.store.withdraw(reference_code, "officer panel")
+        except StoreError as error:
+            return str(error)
         for name in result.take_files:
             (k.settings.paths.takes / name).unlink(missing_ok=True)
         import shutil

@@ -478,6 +478,9 @@ class OfficerPanel(QWidget):
     def _run(self, action: Callable[[], str]) -> None:
         try:
             self.message.setText(action())
+        except ValueError as error:  # a mistake the officer can fix: say so, no traceback
+            log.info("officer action refused: %s", error)
+            self.message.setText(str(error))
         except Exception as error:
             log.exception("officer action failed")
             self.message.setText(str(error) or "That did not work.")
