@@ -167,7 +167,9 @@ class Recorder:
             raise
         self.info = info
         self._started = True
-        frames_queued = max(4, int(info.fps * self.queue_seconds))
+        # Live: room to ride out an encoder stall. Unpaced: the capture thread just
+        # waits, so a few frames keep both threads busy without holding memory.
+        frames_queued = max(4, int(info.fps * self.queue_seconds)) if self.realtime else 8
         self._vq = queue.Queue(maxsize=frames_queued)
         # Unpaced audio must not run ahead of the pictures; live audio is never dropped here.
         self._aq = queue.Queue(maxsize=0 if self.realtime else 64)
