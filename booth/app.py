@@ -371,6 +371,7 @@ def build_kiosk(
         capture.level.connect(window.show_level)
         capture.ready.connect(services.camera_ready)
         capture.failed.connect(services.camera_failed)
+        capture.failed.connect(window.show_camera_problem)
         capture.finished.connect(services.take_finished)
         kiosk = Kiosk(settings, clock, store, pack, pack_error, journey, services, capture,
                       window, speaker, guard)

@@ -198,7 +198,12 @@ def test_an_older_person_starts_when_ready_and_does_without_a_video(
     qtbot.wait(300)
     assert kiosk.journey.state is State.GET_READY  # it waits for them
     click(qtbot, w.ready.start)
+    first = _record(qtbot, kiosk, 1.0)
+    click(qtbot, w.review.retake)  # try again: the first take leaves nothing behind
+    assert kiosk.journey.state is State.GET_READY and not first.exists()
+    click(qtbot, w.ready.start)
     part = _record(qtbot, kiosk, 1.0)
+    assert part != first
     click(qtbot, w.review.without)
     assert kiosk.journey.state is State.PRIORITIES
     assert not part.exists() and _takes_on_disk(kiosk) == []
@@ -247,3 +252,36 @@ def test_a_passer_by_walks_away_mid_take_and_leaves_nothing(qtbot: QtBot, kiosk:
     assert kiosk.services.open_takes() == []
     assert not w.review.has_take() and not w.review.video_frame.has_frame()
     qtbot.waitUntil(lambda: not kiosk.capture.previewing, timeout=5_000)
+
+
+def test_a_missing_camera_is_said_plainly_and_the_person_carries_on(
+    qtbot: QtBot, settings: Settings, tmp_path: Path
+) -> None:
+    keys = make_council_age_keys(tmp_path / "council")
+    credential_file = tmp_path / "credential.json"
+    credential_file.write_text(make_credential(keys.recipients).model_dump_json())
+    install_credential(settings.paths, credential_file)
+    unplugged = settings.with_changes(camera=str(tmp_path / "no-camera-here.mp4"))
+    kiosk = build_kiosk(unplugged, clock=FakeClock(), speaker=QtSpeaker(engine="mock"))
+    try:
+        qtbot.addWidget(kiosk.window)
+        kiosk.window.resize(1366, 768)
+        kiosk.window.show()
+        kiosk.window.start()
+        w = kiosk.window
+        click(qtbot, w.attract.invite)
+        click(qtbot, w.welcome.tiles["older"])
+        click(qtbot, w.consent.yes)
+        click(qtbot, w.choose.tiles[kiosk.pack.prompts_for("older")[0].id])
+        qtbot.waitUntil(lambda: "camera is not working" in w.ready.preview.message(),
+                        timeout=5_000)
+        click(qtbot, w.ready.start)
+        qtbot.waitUntil(lambda: kiosk.journey.state is State.CHOOSE_PROMPT, timeout=5_000)
+        assert w.choose.notice.isVisible() and "did not work" in w.choose.notice.text()
+        assert _takes_on_disk(kiosk) == []
+        click(qtbot, w.choose.skip)  # they carry on without a video
+        assert kiosk.journey.state is State.PRIORITIES
+    finally:
+        kiosk.window.allow_close()
+        kiosk.window.close()
+        kiosk.close()

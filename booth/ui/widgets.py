@@ -218,7 +218,11 @@ class PreviewView(QWidget):
 
     def set_frame(self, image: QImage) -> None:
         self._frame = image
+        self._message = ""
         self.update()
+
+    def message(self) -> str:
+        return self._message
 
     def set_guide(self, shown: bool) -> None:
         self._guide = shown

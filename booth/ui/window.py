@@ -410,6 +410,7 @@ class KioskWindow(QWidget):
             ])
         elif state is State.GET_READY:
             self.ready.preview.clear()
+            self.choose.show_notice("")
         elif state is State.RECORDING:
             self.recording.preview.clear()
         elif state is State.REVIEW:
@@ -505,6 +506,16 @@ class KioskWindow(QWidget):
             self.ready.set_frame(image)
         elif self._state is State.RECORDING:
             self.recording.set_frame(image)
+
+    def show_camera_problem(self, reason: str) -> None:
+        """The camera or microphone failed: say so plainly where the picture would be."""
+        log.warning("camera problem shown to the participant: %s", reason)
+        text = "The camera is not working right now. You can still answer without a video."
+        for preview in (self.ready.preview, self.recording.preview):
+            preview.clear()
+            preview.set_message(text)
+        if self.officer.isVisible():
+            self.officer.camera_preview.set_message(reason)
 
     def show_level(self, value: float) -> None:
         if self.officer.isVisible():
