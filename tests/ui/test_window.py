@@ -98,3 +98,23 @@ def test_long_press_in_the_corner_opens_the_pin_pad(qtbot: QtBot, data_dir: Path
     qtbot.waitUntil(window.pin_pad.isVisible, timeout=2000)
     qtbot.mouseRelease(window.stack.currentWidget(), Qt.MouseButton.LeftButton, pos=corner)
     close_rig(rig)
+
+
+def test_the_keyboard_alone_walks_the_first_screens(qtbot: QtBot, data_dir: Path) -> None:
+    rig = build_window(qtbot, data_dir)
+    window = rig.window
+    window.activateWindow()
+    window.attract.setFocus()
+    qtbot.keyClick(window.attract, Qt.Key.Key_Space)
+    assert rig.journey.state is State.WELCOME
+    focused = window.focusWidget()
+    assert focused is window.welcome.tiles["child"]
+    qtbot.keyClick(focused, Qt.Key.Key_Tab)
+    focused = window.focusWidget()
+    assert focused is window.welcome.tiles["adult"]
+    qtbot.keyClick(focused, Qt.Key.Key_Return)
+    assert rig.journey.state is State.CONSENT
+    assert window.focusWidget() is window.consent.yes
+    qtbot.keyClick(window.consent.yes, Qt.Key.Key_Space)
+    assert rig.journey.state is State.CHOOSE_PROMPT
+    close_rig(rig)
