@@ -148,6 +148,7 @@ def test_a_child_records_keeps_ticks_and_gets_a_code(qtbot: QtBot, kiosk: Kiosk)
     chosen = [plist.items[0].id, plist.items[2].id]
     for item_id in chosen:
         click(qtbot, w.priorities.tiles[item_id])
+    assert kiosk.speaker.said[-1] == plist.items[2].spoken_text  # what they ticked, aloud
     click(qtbot, w.priorities.done)
     assert kiosk.journey.state is State.TALLY
     event = kiosk.store.current_event()

@@ -605,7 +605,8 @@ class PrioritiesScreen(Screen):
         self.max_ticks = max(1, max_ticks)
         self.tiles = {}
         if self.style_.name == "older" and len(items) <= 10:
-            columns = 2  # fewer, wider tiles: room for very large words
+            columns = 1  # one big row per choice: every label on one line, in large type
+            self.grid.setVerticalSpacing(10)
         else:
             columns = 4 if len(items) > 9 else 3 if len(items) > 4 else 2
         previous: QWidget | None = None

@@ -98,22 +98,27 @@ class PictureTile(QAbstractButton):
         s = self._style
         return QSize(s.tile_icon_px * 4, s.tile_icon_px + s.button_px * 3 + 24)
 
-    def _geometry(self) -> tuple[QRectF, QRectF, QRectF, Qt.AlignmentFlag, float, float, float]:
-        """(outline, icon area, text area, text alignment, icon px, tick px, padding)."""
+    def _geometry(self) -> tuple[QRectF, QRectF, QRectF, Qt.AlignmentFlag, float, QRectF]:
+        """(outline, icon area, text area, text alignment, icon px, tick box)."""
         s = self._style
         rect = QRectF(self.rect()).adjusted(s.border_px, s.border_px, -s.border_px, -s.border_px)
-        pad = max(8.0, min(rect.width(), rect.height()) * 0.06)
-        inner = rect.adjusted(pad, pad, -pad, -pad)
+        pad = max(6.0, min(rect.width(), rect.height()) * 0.08)
+        inner = rect.adjusted(pad, pad * 0.6, -pad, -pad * 0.6)
         tick_px = 0.0
         if self.isCheckable():
             tick_px = max(22.0, min(inner.height() * 0.32, s.tile_icon_px * 0.5))
         has_icon = bool(self._icon)
-        if inner.width() > inner.height() * 2.2:
+        wide = inner.width() > inner.height() * 2.2
+        row_like = inner.width() > inner.height() * 5  # a full-width row in a one-column list
+        if row_like and self.isCheckable():
+            tick_px = max(22.0, min(inner.height() * 0.75, s.tile_icon_px * 0.6))
+        if wide:
             icon_px = min(inner.height() * 0.7, s.tile_icon_px * 1.2 * self._scale) \
                 if has_icon else 0.0
             icon_rect = QRectF(inner.left(), inner.top(), icon_px * 1.2, inner.height())
             left = icon_rect.right() + (pad if has_icon else 0)
-            text_rect = QRectF(left, inner.top(), inner.right() - left - tick_px, inner.height())
+            right = inner.right() - (tick_px if row_like else tick_px * 0.6)
+            text_rect = QRectF(left, inner.top(), right - left, inner.height())
             flags = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft
         else:
             icon_px = min(inner.height() * 0.5, inner.width() * 0.5,
@@ -124,7 +129,13 @@ class PictureTile(QAbstractButton):
             text_rect = QRectF(inner.left() + tick_px * 0.5, icon_rect.bottom(),
                                inner.width() - tick_px, text_h)
             flags = Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter
-        return rect, icon_rect, text_rect, flags, icon_px, tick_px, pad
+        if row_like:  # the tick box sits at the right, in the middle of the row
+            tick = QRectF(rect.right() - tick_px - pad, rect.center().y() - tick_px / 2,
+                          tick_px, tick_px)
+        else:
+            tick = QRectF(rect.right() - tick_px - pad * 0.6, rect.top() + pad * 0.6,
+                          tick_px, tick_px)
+        return rect, icon_rect, text_rect, flags, icon_px, tick
 
     def fitted_px(self) -> int:
         """The largest text size that fits this tile on its own."""
@@ -135,7 +146,7 @@ class PictureTile(QAbstractButton):
 
     def paintEvent(self, event: QPaintEvent) -> None:
         s = self._style
-        rect, icon_rect, text_rect, flags, icon_px, tick_px, pad = self._geometry()
+        rect, icon_rect, text_rect, flags, icon_px, box = self._geometry()
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         checked = self.isChecked()
@@ -165,8 +176,6 @@ class PictureTile(QAbstractButton):
         painter.drawText(text_rect, int(flags | Qt.TextFlag.TextWordWrap), self.text())
         if self.isCheckable():
             # A tick box in the corner, so "chosen" never depends on colour alone.
-            box = QRectF(rect.right() - tick_px - pad * 0.6, rect.top() + pad * 0.6,
-                         tick_px, tick_px)
             painter.setPen(QPen(QColor(s.accent_text if checked else s.text), 3))
             painter.setBrush(QColor(s.accent if checked else s.surface))
             painter.drawRoundedRect(box, 6, 6)

@@ -207,6 +207,7 @@ class KioskWindow(QWidget):
         self._look: LookName | None = None
         self._review_take: str | None = None
         self._priority_list_id: str | None = None
+        self._spoken_items: dict[str, str] = {}
         self.setWindowTitle("Have your say")
         self.setObjectName("kiosk")
         style = self.styles[resting_look]
@@ -284,6 +285,7 @@ class KioskWindow(QWidget):
         self.review.retakePressed.connect(j.retake)
         self.review.withoutVideoPressed.connect(j.skip_video)
         self.priorities.itemToggled.connect(j.toggle_priority)
+        self.priorities.itemToggled.connect(self._say_item)
         self.priorities.submitted.connect(j.submit_priorities)
         self.tally.continuePressed.connect(j.continue_after_tally)
         self.about.submitted.connect(j.submit_about_you)
@@ -418,6 +420,9 @@ class KioskWindow(QWidget):
         elif state is State.PRIORITIES:
             plist = view.priority_list
             self._priority_list_id = str(_get(plist, "id", ""))
+            self._spoken_items = {
+                str(_get(i, "id")): _text(i, "spoken_text", "spoken", "label")
+                for i in _get(plist, "items", ())}
             self.priorities.show_list(
                 _text(plist, "title") or "What matters most to you?",
                 [Choice(str(_get(i, "id")), _text(i, "label"), _get(i, "icon") or "")
@@ -485,12 +490,20 @@ class KioskWindow(QWidget):
         rows.sort(key=lambda row: -row[2])
         self.tally.show_tally(rows[:8], people)
 
+    def _say_item(self, item_id: str) -> None:
+        # Children who cannot read hear what they just ticked.
+        if self._look == "child" and self.look_style().read_aloud:
+            tile = self.priorities.tiles.get(item_id)
+            if tile is not None and tile.isChecked():
+                self.speaker.say(self._spoken_items.get(item_id) or tile.text())
+
     def forget_session(self) -> None:
         """Clear every trace of the last person from every screen."""
         for screen in self.screens.values():
             screen.reset()
         self._review_take = None
         self._priority_list_id = None
+        self._spoken_items = {}
         self.still_there.hide()
         self.speaker.stop()
 
