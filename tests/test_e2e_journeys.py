@@ -286,3 +286,22 @@ def test_a_missing_camera_is_said_plainly_and_the_person_carries_on(
         kiosk.window.allow_close()
         kiosk.window.close()
         kiosk.close()
+
+
+def test_a_failure_mid_take_shows_oops_and_leaves_no_file(qtbot: QtBot, kiosk: Kiosk) -> None:
+    w = kiosk.window
+    click(qtbot, w.attract.invite)
+    click(qtbot, w.welcome.tiles["older"])
+    click(qtbot, w.consent.yes)
+    session_id = kiosk.journey.view().session_id
+    click(qtbot, w.choose.tiles[kiosk.pack.prompts_for("older")[0].id])
+    click(qtbot, w.ready.start)
+    qtbot.waitUntil(lambda: kiosk.journey.view().take_id is not None, timeout=10_000)
+    qtbot.wait(500)
+    kiosk.journey.fail("something broke")
+    assert w.stack.currentWidget() is w.failsafe
+    qtbot.waitUntil(lambda: _takes_on_disk(kiosk) == [], timeout=10_000)
+    assert session_id is not None and kiosk.store.get_session(session_id) is None
+    _clock(kiosk).advance(60)  # the oops screen goes back to the start by itself
+    qtbot.waitUntil(lambda: kiosk.journey.state is State.ATTRACT, timeout=2_000)
+    qtbot.waitUntil(lambda: not kiosk.capture.previewing, timeout=5_000)

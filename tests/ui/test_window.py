@@ -118,3 +118,16 @@ def test_the_keyboard_alone_walks_the_first_screens(qtbot: QtBot, data_dir: Path
     qtbot.keyClick(window.consent.yes, Qt.Key.Key_Space)
     assert rig.journey.state is State.CHOOSE_PROMPT
     close_rig(rig)
+
+
+def test_only_the_officer_can_quit(qtbot: QtBot, data_dir: Path) -> None:
+    rig = build_window(qtbot, data_dir)
+    window = rig.window
+    window.open_pin_pad()
+    for digit in "1234":
+        rig.window.pin_pad.press(digit)
+    rig.window.pin_pad.submit()
+    with qtbot.waitSignal(window.quitRequested):
+        click(qtbot, window.officer.quit)
+    assert not window.isVisible()
+    rig.store.close()
