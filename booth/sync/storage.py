@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import os
 import sqlite3
+import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -156,17 +158,61 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-class _FilePartWriter:
-    """Writes at an offset of a .part file; abort truncates back to that offset."""
+def _writeback_starter() -> Callable[[int, int, int], object] | None:
+    """Linux ``sync_file_range(fd, offset, length, SYNC_FILE_RANGE_WRITE)``, or None.
+
+    It asks the kernel to start writing a range to disk without waiting, so the fsync
+    that makes an offset durable finds little left to do. Durability still comes from
+    fsync alone; this only moves the disk work earlier, while the bytes are arriving."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        function = libc.sync_file_range
+    except (OSError, AttributeError):
+        return None
+    function.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
+    function.restype = ctypes.c_int
+    sync_file_range_write = 2
+
+    def start(fd: int, offset: int, length: int) -> object:
+        return function(fd, offset, length, sync_file_range_write)
+
+    return start
+
+
+_START_WRITEBACK = _writeback_starter()
+
+
+class FilePartWriter:
+    """Writes at an offset of a file; abort truncates back to that offset.
+
+    Every ``WRITEBACK_STEP`` bytes it starts the kernel writing them out (see
+    ``_writeback_starter``), so ``commit``'s fsync is short even for a large PATCH."""
+
+    WRITEBACK_STEP = 2 * 1024 * 1024
 
     def __init__(self, path: Path, offset: int) -> None:
         self._offset = offset
         self._handle = path.open("r+b")
         self._handle.truncate(offset)
         self._handle.seek(offset)
+        self._written = offset
+        self._kicked = offset
+
+    @classmethod
+    def new(cls, path: Path) -> FilePartWriter:
+        """A writer on a new empty file (the benchmark's plain PUT)."""
+        path.open("wb").close()
+        return cls(path, 0)
 
     def write(self, data: bytes) -> None:
         self._handle.write(data)
+        self._written += len(data)
+        if _START_WRITEBACK is not None and self._written - self._kicked >= self.WRITEBACK_STEP:
+            self._handle.flush()
+            _START_WRITEBACK(self._handle.fileno(), self._kicked, self._written - self._kicked)
+            self._kicked = self._written
 
     def commit(self, durable: bool = True) -> None:
         if self._handle.closed:
@@ -228,7 +274,7 @@ class FileBlobStore:
             return None
 
     def open_part(self, sha256: str, offset: int) -> PartWriter:
-        return _FilePartWriter(self.part_path(sha256), offset)
+        return FilePartWriter(self.part_path(sha256), offset)
 
     def hash_part(self, sha256: str) -> str:
         return sha256_file(self.part_path(sha256))
