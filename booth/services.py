@@ -21,8 +21,10 @@ from booth.store import PART_SUFFIX, TAKE_SUFFIX, Store
 
 log = logging.getLogger(__name__)
 
-# States in which the camera and microphone are on for the participant.
-CAMERA_STATES = frozenset({State.GET_READY, State.RECORDING})
+# States in which the camera and microphone are on. It opens while the person picks a
+# question (after consent), so a real webcam's second or two of start-up is over by the
+# time the preview is shown; nothing is recorded until they start.
+CAMERA_STATES = frozenset({State.CHOOSE_PROMPT, State.GET_READY, State.RECORDING})
 
 
 class ReviewKeyLike(Protocol):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any, Protocol
 
 from PySide6.QtCore import QEvent, QObject, QPoint, Qt, QTimer, Signal
@@ -576,7 +577,9 @@ class KioskWindow(QWidget):
 
     def _officer_unlocked(self) -> None:
         self.officer.setGeometry(self.rect())
-        self.officer.setStyleSheet(style_sheet(self.styles["adult"]))
+        base = self.styles["adult"]
+        self.officer.setStyleSheet(style_sheet(replace(
+            base, body_px=round(base.body_px * 1.15), button_px=round(base.button_px * 1.1))))
         self.officer.open()
         self.officerUnlocked.emit()
 
