@@ -14,6 +14,8 @@ DEB_PACKAGES=(
   libxcb-xkb1 libxcb-xfixes0
   # Qt Multimedia (review playback with sound) and PortAudio (the microphone)
   libpulse0 libpipewire-0.3-0 libportaudio2
+  # VA-API, which Qt Multimedia's FFmpeg back end loads for hardware video decoding
+  libva2 libva-drm2 libva-x11-2
   # Qt text-to-speech: speech-dispatcher with the espeak-ng voice
   libspeechd2 speech-dispatcher espeak-ng
   # the stock age tool: council staff decrypt bundles with it, and the tests prove they can
