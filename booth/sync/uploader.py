@@ -19,7 +19,7 @@ import random
 import shutil
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
@@ -48,6 +48,7 @@ BACKOFF_BASE = 2.0
 BACKOFF_CAP = 600.0
 RETRY_AFTER_CAP = 3600.0
 CHECKSUM_RETRIES = 3
+SEND_SLICE = 1024 * 1024
 
 ProgressFn = Callable[[str, int, int], None]
 BundleFn = Callable[[str], None]
@@ -147,7 +148,8 @@ class _Prepared:
 
 class _ChunkReader:
     """Reads a blob's chunks on one helper thread: the bytes, their tus sha1 checksum,
-    and the running SHA-256 of the whole blob (``intact`` once the end is reached)."""
+    and the running SHA-256 of the whole blob (``intact`` once the end is reached).
+    The SHA-1 runs on a second thread beside the SHA-256 (hashlib releases the GIL)."""
 
     def __init__(
         self, path: Path, sha256: str, size: int, chunk_size: int, checksums: bool = True
@@ -159,12 +161,14 @@ class _ChunkReader:
         self._chunk_size = chunk_size
         self._sha256 = sha256
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="booth-read")
+        self._sha1_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="booth-sha1")
 
     def __enter__(self) -> _ChunkReader:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._pool.shutdown(wait=True)
+        self._sha1_pool.shutdown(wait=True)
         self._source.close()
 
     def prepare(self, offset: int) -> _Prepared:
@@ -177,13 +181,20 @@ class _ChunkReader:
         chunk = self._source.read(want)
         if len(chunk) != want:
             raise _Quarantine(f"blob {self._sha256[:12]} became shorter while sending")
+        sha1 = self._sha1_pool.submit(hashlib.sha1, chunk) if self._checksums else None
         self._local.add(offset, chunk)
         checksum = (
-            base64.b64encode(hashlib.sha1(chunk).digest()).decode("ascii")
-            if self._checksums
-            else ""
+            base64.b64encode(sha1.result().digest()).decode("ascii") if sha1 is not None else ""
         )
         return chunk, checksum, self._local.matches()
+
+
+def _slices(chunk: bytes, size: int = SEND_SLICE) -> Iterator[bytes]:
+    """A chunk in slices for sending: the HTTP stack copies what is left of a buffer
+    after each partial socket send, which costs quadratic time on one large buffer."""
+    with memoryview(chunk) as view:
+        for start in range(0, len(chunk), size):
+            yield bytes(view[start : start + size])
 
 
 @dataclass
@@ -388,7 +399,11 @@ class Uploader:
     # ------------------------------------------------------------------ HTTP
 
     def _request(
-        self, method: str, url: str, headers: dict[str, str], content: bytes | None = None
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        content: bytes | Iterator[bytes] | None = None,
     ) -> httpx.Response:
         try:
             answer = self.client.request(method, url, headers=headers, content=content)
@@ -481,7 +496,9 @@ class Uploader:
                 }
                 if checksum:
                     headers["Upload-Checksum"] = f"sha1 {checksum}"
-                answer = self._request("PATCH", location, content=chunk, headers=headers)
+                headers["Content-Length"] = str(len(chunk))
+                answer = self._request("PATCH", location, content=_slices(chunk),
+                                       headers=headers)
                 status = answer.status_code
                 if status == 204:
                     new_offset = answer.headers.get("Upload-Offset", "")
