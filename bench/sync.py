@@ -4,6 +4,10 @@ Run from the repository root: ``.venv/bin/python -m bench.sync --mb 500``. Print
 Targets (issue 5): encryption >= 200 MB/s with <= 64 MB peak memory on a 500 MB take;
 upload throughput >= 0.8 of a plain HTTP PUT of the same bytes to the same server;
 bytes re-sent per interruption <= one chunk.
+
+The tus upload is timed from the start of the sync to the receipt verified and kept (the
+purge of the local copy afterwards is reported apart); each round times a plain PUT and
+a tus upload back to back, and the headline ratio is the median over the rounds.
 """
 
 from __future__ import annotations
@@ -13,12 +17,14 @@ import json
 import os
 import random
 import resource
+import statistics
 import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import httpx
 
@@ -34,7 +40,7 @@ from booth.sync.council import enrol, keygen, server_config  # noqa: E402
 from booth.sync.keys import Credential, DeviceKeys, install_credential  # noqa: E402
 from booth.sync.server import ServerThread, create_app  # noqa: E402
 from booth.sync.storage import CouncilStorage  # noqa: E402
-from booth.sync.uploader import Uploader, UploaderOptions  # noqa: E402
+from booth.sync.uploader import SEND_SLICE, Uploader, UploaderOptions  # noqa: E402
 
 MB = 1024 * 1024
 
@@ -90,8 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chunk-mb", type=int, default=8, help="tus PATCH chunk size")
     parser.add_argument("--cuts", type=int, default=5, help="interruptions to measure")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--rounds", type=int, default=3,
-                        help="upload rounds per variant; the best of each is compared, "
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="upload rounds per variant; the median ratio is reported, "
                         "since a shared machine is noisy")
     args = parser.parse_args(argv)
     chunk = args.chunk_mb * MB
@@ -131,16 +137,27 @@ def main(argv: list[str] | None = None) -> int:
                     rounds.append(compare_upload(paths, credential, device, server, take,
                                                  chunk, checksums))
                 suffix = "" if checksums else "_no_checksum"
-                best_plain = min(r["tus_breakdown_s"]["plain_put"] for r in rounds)
-                best_tus = min(r["tus_s"] for r in rounds)
+                plain_times = [r["tus_breakdown_s"]["plain_put"] for r in rounds]
+                tus_times = [r["tus_s"] for r in rounds]
                 size_mb = args.mb
-                result[f"plain_put_mb_s{suffix}"] = round(size_mb / best_plain, 1)
-                result[f"tus_upload_mb_s{suffix}"] = round(size_mb / best_tus, 1)
-                result[f"tus_vs_plain_put{suffix}"] = round(best_plain / best_tus, 3)
+                # Each round's PUT and tus upload run back to back, so the median of the
+                # per-round ratios is the figure least swayed by a busy shared machine.
+                result[f"tus_vs_plain_put{suffix}"] = round(
+                    statistics.median(r["tus_vs_plain_put"] for r in rounds), 3)
                 result[f"tus_vs_plain_put_per_round{suffix}"] = [
                     r["tus_vs_plain_put"] for r in rounds]
-                result[f"tus_breakdown_s{suffix}"] = min(
-                    (r["tus_breakdown_s"] for r in rounds), key=lambda b: b["blobs"])
+                result[f"tus_vs_plain_put_best_of_each{suffix}"] = round(
+                    min(plain_times) / min(tus_times), 3)
+                result[f"tus_vs_plain_put_with_purge{suffix}"] = round(
+                    statistics.median(r["tus_breakdown_s"]["plain_put"] / r["tus_with_purge_s"]
+                                      for r in rounds), 3)
+                result[f"plain_put_mb_s{suffix}"] = round(
+                    size_mb / statistics.median(plain_times), 1)
+                result[f"tus_upload_mb_s{suffix}"] = round(
+                    size_mb / statistics.median(tus_times), 1)
+                result[f"tus_breakdown_s{suffix}"] = sorted(
+                    (r["tus_breakdown_s"] for r in rounds), key=lambda b: b["blobs"]
+                )[len(rounds) // 2]
 
             result.update(measure_resends(root, keys, storage, server, args, chunk, rng))
         finally:
@@ -161,6 +178,11 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _file_slices(source: BinaryIO) -> Iterator[bytes]:
+    while block := source.read(SEND_SLICE):
+        yield block
+
+
 def compare_upload(paths: Paths, credential: Credential, device: DeviceKeys, server: ServerThread,
                    take: dict[str, Any], chunk: int, checksums: bool) -> dict[str, Any]:
     """Seal the take into a bundle; time a plain PUT of its bytes, then the tus upload."""
@@ -174,12 +196,14 @@ def compare_upload(paths: Paths, credential: Credential, device: DeviceKeys, ser
         bundle_id = seal.seal_session(store, paths, device, credential, session_id)
         blob = paths.bundles / bundle_id / "blobs" / f"{take['sha256']}.age"
 
-        # A plain PUT of the same bytes to the same server, streamed from the file.
-        headers = {"Authorization": f"Bearer {credential.token}"}
+        # A plain PUT of the same bytes to the same server, streamed from the file in the
+        # slices the uploader sends (httpx would read a file object 64 KiB at a time).
+        headers = {"Authorization": f"Bearer {credential.token}",
+                   "Content-Length": str(blob.stat().st_size)}
         with httpx.Client(base_url=server.url, timeout=120) as client:
             started = time.perf_counter()
             with open(blob, "rb") as body:
-                answer = client.put("/bench/raw", content=body, headers=headers)
+                answer = client.put("/bench/raw", content=_file_slices(body), headers=headers)
             plain_s = time.perf_counter() - started
         answer.raise_for_status()
         assert answer.json()["sha256"] == take["sha256"]
@@ -195,15 +219,20 @@ def compare_upload(paths: Paths, credential: Credential, device: DeviceKeys, ser
             report = up.run()
             tus_s = time.perf_counter() - started
         assert report.committed == [bundle_id], report
+    # The upload is done when the receipt is verified and kept; deleting the local copy
+    # afterwards is housekeeping a plain PUT does not do, so it is reported, not counted.
+    upload_s = marks["committed"] - started
     return {
-        "tus_s": tus_s,
-        "tus_vs_plain_put": round(plain_s / tus_s, 3),
+        "tus_s": upload_s,
+        "tus_with_purge_s": tus_s,
+        "tus_vs_plain_put": round(plain_s / upload_s, 3),
         "tus_breakdown_s": {
             "plain_put": round(plain_s, 3),
             "hello_and_local_checks": round(marks["uploading"] - started, 3),
             "blobs": round(marks["blob"] - marks["uploading"], 3),
             "commit_put_and_receipt": round(marks["receipt"] - marks["blob"], 3),
-            "purge": round(marks["done"] - marks["receipt"], 3),
+            "keep_receipt": round(marks["committed"] - marks["receipt"], 3),
+            "purge_not_counted": round(marks["done"] - marks["committed"], 3),
         },
     }
 
