@@ -6,7 +6,6 @@ import base64
 import hashlib
 import hmac
 import io
-import os
 import secrets
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -17,6 +16,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from booth.store import durable_replace
 
 # The age spec (https://age-encryption.org/v1): a text header with one stanza per
 # recipient, an HMAC over it, a 16-byte nonce, then the payload in ChaCha20-Poly1305
@@ -515,28 +516,6 @@ def open_take_writer(
         part_path.unlink(missing_ok=True)
         raise
     return cast(BinaryIO, writer), review
-
-
-def fsync_dir(folder: Path) -> None:
-    """Make a rename inside ``folder`` durable (POSIX; a no-op where folders cannot be opened)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def durable_replace(source: Path, target: Path) -> None:
-    """fsync ``source``, rename it over ``target``, fsync the folder."""
-    with open(source, "rb+") as handle:
-        os.fsync(handle.fileno())
-    os.replace(source, target)
-    fsync_dir(target.parent)
 
 
 def file_sha256(path: Path) -> tuple[int, str]:

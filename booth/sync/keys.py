@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from booth.settings import Paths
+from booth.store import durable_replace
 from booth.sync.bundle import (
     ID_PATTERN,
     BundleError,
@@ -20,7 +21,7 @@ from booth.sync.bundle import (
     private_key_b64,
     public_key_b64,
 )
-from booth.sync.crypto import AgeError, durable_replace, parse_recipient
+from booth.sync.crypto import AgeError, parse_recipient
 
 DEVICE_KEY_FILE = "device.key"
 DEVICE_PUB_FILE = "device.pub"
