@@ -363,19 +363,17 @@ class Journey:
         self._run("choose_look", lambda: self._do_choose_look(look))
 
     def give_consent(self, adult_confirmed: bool = False) -> None:
-        if not self._allowed("give_consent", State.CONSENT):
-            return
-        self._run("give_consent", lambda: self._do_give_consent(adult_confirmed))
+        self._run_in("give_consent", lambda: self._do_give_consent(adult_confirmed), State.CONSENT)
 
     def decline_consent(self) -> None:
-        if not self._allowed("decline_consent", State.CONSENT):
-            return
-        self._run("decline_consent", lambda: self._end_to_attract("consent declined"))
+        self._run_in(
+            "decline_consent", lambda: self._end_to_attract("consent declined"), State.CONSENT
+        )
 
     def choose_prompt(self, prompt_id: str) -> None:
-        if not self._allowed("choose_prompt", State.CHOOSE_PROMPT):
-            return
-        self._run("choose_prompt", lambda: self._do_choose_prompt(prompt_id))
+        self._run_in(
+            "choose_prompt", lambda: self._do_choose_prompt(prompt_id), State.CHOOSE_PROMPT
+        )
 
     def countdown_done(self) -> None:
         if self._state is not State.GET_READY or self._countdown_until is None:
@@ -385,9 +383,7 @@ class Journey:
 
     def start_recording(self) -> None:
         """The "start" button (the older look has no countdown; others may skip it)."""
-        if not self._allowed("start_recording", State.GET_READY):
-            return
-        self._run("start_recording", self._begin_take)
+        self._run_in("start_recording", self._begin_take, State.GET_READY)
 
     def recording_started(self, take_id: str) -> None:
         """The recorder confirms a take has begun."""
@@ -445,52 +441,42 @@ class Journey:
         self._run("recording_failed", lambda: self._do_recording_failed(reason))
 
     def keep(self) -> None:
-        if not self._allowed("keep", State.REVIEW):
-            return
-        self._run("keep", self._do_keep)
+        self._run_in("keep", self._do_keep, State.REVIEW)
 
     def retake(self) -> None:
-        if not self._allowed("retake", State.REVIEW):
-            return
-        self._run("retake", self._do_retake)
+        self._run_in("retake", self._do_retake, State.REVIEW)
 
     def skip_video(self) -> None:
         """Carry on without a video (discarding the take under review, if any)."""
-        if not self._allowed("skip_video", State.CHOOSE_PROMPT, State.GET_READY, State.REVIEW):
-            return
-        self._run("skip_video", self._do_skip_video)
+        self._run_in(
+            "skip_video", self._do_skip_video, State.CHOOSE_PROMPT, State.GET_READY, State.REVIEW
+        )
 
     def toggle_priority(self, item_id: str) -> None:
         """Tick or untick one priority (refused past the list's maximum)."""
-        if not self._allowed("toggle_priority", State.PRIORITIES):
-            return
-        self._run("toggle_priority", lambda: self._do_toggle(item_id))
+        self._run_in("toggle_priority", lambda: self._do_toggle(item_id), State.PRIORITIES)
 
     def submit_priorities(self, item_ids: Sequence[str]) -> None:
-        if not self._allowed("submit_priorities", State.PRIORITIES):
-            return
-        self._run("submit_priorities", lambda: self._do_submit_priorities(item_ids))
+        self._run_in(
+            "submit_priorities", lambda: self._do_submit_priorities(item_ids), State.PRIORITIES
+        )
 
     def continue_after_tally(self) -> None:
-        if not self._allowed("continue_after_tally", State.TALLY):
-            return
-        self._run("continue_after_tally", self._after_tally)
+        self._run_in("continue_after_tally", self._after_tally, State.TALLY)
 
     def submit_about_you(self, answers: dict[str, str]) -> None:
-        if not self._allowed("submit_about_you", State.ABOUT_YOU):
-            return
-        self._run("submit_about_you", lambda: self._do_submit_about_you(answers))
+        self._run_in(
+            "submit_about_you", lambda: self._do_submit_about_you(answers), State.ABOUT_YOU
+        )
 
     def skip_about_you(self) -> None:
-        if not self._allowed("skip_about_you", State.ABOUT_YOU):
-            return
-        self._run("skip_about_you", self._finish)
+        self._run_in("skip_about_you", self._finish, State.ABOUT_YOU)
 
     def finish(self) -> None:
         """The "done" button on the thank-you screen (or "OK" on the failsafe screen)."""
-        if not self._allowed("finish", State.THANK_YOU, State.FAILSAFE):
-            return
-        self._run("finish", lambda: self._end_to_attract("finished"))
+        self._run_in(
+            "finish", lambda: self._end_to_attract("finished"), State.THANK_YOU, State.FAILSAFE
+        )
 
     def read_aloud(self, text: str) -> None:
         """The screen asks for ``text`` to be said (a picture tapped, "say it again"),
@@ -500,9 +486,7 @@ class Journey:
             self._guard("speak", lambda: self._effects.speak(text))
 
     def still_here(self) -> None:
-        if not self._allowed("still_here", State.STILL_THERE):
-            return
-        self._run("still_here", self._resume)
+        self._run_in("still_here", self._resume, State.STILL_THERE)
 
     def back(self) -> None:
         """One step back, where that makes sense; elsewhere ignored."""
@@ -558,6 +542,11 @@ class Journey:
             return True
         self._stray(name)
         return False
+
+    def _run_in(self, name: str, action: Callable[[], None], *states: State) -> None:
+        """Run event ``name`` if the journey is in one of ``states``; else it is a stray."""
+        if self._allowed(name, *states):
+            self._run(name, action)
 
     def _stray(self, name: str, detail: str = "") -> None:
         """An event the screens should not have sent now: logged, ignored (raised if strict)."""
