@@ -160,23 +160,22 @@ def identity_file_text(identity: str, recipient: str, created: str) -> str:
 
 def read_identities(path: Path) -> list[str]:
     """The identity lines of an age identity file (comments and blank lines skipped)."""
-    lines = path.read_text(encoding="utf-8").splitlines()
-    found = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
-    for line in found:
-        parse_identity(line)
-    if not found:
-        raise AgeError(f"{path.name} holds no age identity")
-    return found
+    return _read_key_lines(path, parse_identity, "identity")
 
 
 def read_recipients(path: Path) -> list[str]:
     """The ``age1...`` lines of a recipients file (comments and blank lines skipped)."""
+    return _read_key_lines(path, parse_recipient, "recipient")
+
+
+def _read_key_lines(path: Path, parse: Callable[[str], object], kind: str) -> list[str]:
+    """The non-comment, non-blank lines of a key file, each checked by ``parse``."""
     lines = path.read_text(encoding="utf-8").splitlines()
     found = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
     for line in found:
-        parse_recipient(line)
+        parse(line)
     if not found:
-        raise AgeError(f"{path.name} holds no age recipient")
+        raise AgeError(f"{path.name} holds no age {kind}")
     return found
 
 
