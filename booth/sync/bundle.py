@@ -46,6 +46,25 @@ def canonical_json(obj: Any) -> bytes:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+def _json_object(data: bytes | str | dict[str, Any], what: str) -> dict[str, Any]:
+    """``data`` as a JSON object, or BundleError("<what> is not ...")."""
+    if isinstance(data, bytes | str):
+        try:
+            data = json.loads(data)
+        except (ValueError, UnicodeDecodeError):
+            raise BundleError(f"{what} is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise BundleError(f"{what} is not a JSON object")
+    return data
+
+
+def field_problem(exc: ValidationError, what: str) -> str:
+    """The first thing pydantic found wrong, as "<what> field <where>: <message>"."""
+    first = exc.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or what
+    return f"{what} field {where}: {first['msg']}"
+
+
 def is_valid_id(text: str) -> bool:
     return bool(ID_RE.fullmatch(text))
 
@@ -144,24 +163,16 @@ class Manifest(BaseModel):
     @classmethod
     def parse(cls, data: bytes | str | dict[str, Any]) -> Manifest:
         """Parse and check the shape (not the signature); BundleError says what is wrong."""
-        if isinstance(data, bytes | str):
-            if len(data) > MAX_MANIFEST_BYTES:
-                raise BundleError("manifest is too large")
-            try:
-                data = json.loads(data)
-            except (ValueError, UnicodeDecodeError):
-                raise BundleError("manifest is not valid JSON") from None
-        if not isinstance(data, dict):
-            raise BundleError("manifest is not a JSON object")
+        if isinstance(data, bytes | str) and len(data) > MAX_MANIFEST_BYTES:
+            raise BundleError("manifest is too large")
+        data = _json_object(data, "manifest")
         # JSON arrays arrive as lists; strict mode wants the tuple the model holds.
         if isinstance(data.get("blobs"), list):
             data = {**data, "blobs": tuple(data["blobs"])}
         try:
             manifest = cls.model_validate(data)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(part) for part in first["loc"]) or "manifest"
-            raise BundleError(f"manifest field {where}: {first['msg']}") from None
+            raise BundleError(field_problem(exc, "manifest")) from None
         kinds = [blob.kind for blob in manifest.blobs]
         if kinds.count("payload") != 1:
             raise BundleError("manifest must list exactly one payload blob")
@@ -294,19 +305,10 @@ class Receipt(BaseModel):
 
     @classmethod
     def parse(cls, data: bytes | str | dict[str, Any]) -> Receipt:
-        if isinstance(data, bytes | str):
-            try:
-                data = json.loads(data)
-            except (ValueError, UnicodeDecodeError):
-                raise BundleError("receipt is not valid JSON") from None
-        if not isinstance(data, dict):
-            raise BundleError("receipt is not a JSON object")
         try:
-            return cls.model_validate(data)
+            return cls.model_validate(_json_object(data, "receipt"))
         except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(part) for part in first["loc"]) or "receipt"
-            raise BundleError(f"receipt field {where}: {first['msg']}") from None
+            raise BundleError(field_problem(exc, "receipt")) from None
 
 
 def sign_receipt(

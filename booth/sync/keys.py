@@ -16,6 +16,7 @@ from booth.store import durable_replace
 from booth.sync.bundle import (
     ID_PATTERN,
     BundleError,
+    field_problem,
     load_private_key,
     load_public_key,
     private_key_b64,
@@ -95,9 +96,7 @@ class Credential(BaseModel):
         try:
             credential = cls.model_validate(raw)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(part) for part in first["loc"]) or "credential"
-            raise CredentialError(f"credential field {where}: {first['msg']}") from None
+            raise CredentialError(field_problem(exc, "credential")) from None
         for recipient in credential.recipients:
             try:
                 parse_recipient(recipient)
