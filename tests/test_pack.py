@@ -502,6 +502,12 @@ def set_at(data: Any, path: tuple[str | int, ...], value: Any) -> None:
     data[path[-1]] = value
 
 
+def delete_at(data: Any, path: tuple[str | int, ...]) -> None:
+    for part in path[:-1]:
+        data = data[part]
+    del data[path[-1]]
+
+
 def check_only_pack_errors(data: dict[str, Any]) -> None:
     path = Path("/event/pack.toml")
     try:
@@ -531,10 +537,7 @@ def test_mutating_a_valid_pack_only_ever_raises_pack_error(
                 data = value
                 continue
             if action == "delete":
-                parent: Any = data
-                for part in path[:-1]:
-                    parent = parent[part]
-                del parent[path[-1]]
+                delete_at(data, path)
             else:
                 set_at(data, path, value)
         except (KeyError, IndexError, TypeError):
@@ -591,10 +594,7 @@ def test_every_place_with_every_kind_of_wrong_value_gives_a_pack_error() -> None
         for value in [*WRONG_VALUES, "delete"]:
             data = raw_default()
             if value == "delete":
-                parent: Any = data
-                for part in path[:-1]:
-                    parent = parent[part]
-                del parent[path[-1]]
+                delete_at(data, path)
             else:
                 set_at(data, path, copy.deepcopy(value))
             check_only_pack_errors(data)
