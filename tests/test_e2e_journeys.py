@@ -44,6 +44,7 @@ def kiosk(qtbot: QtBot, settings: Settings, tmp_path: Path) -> Iterator[Kiosk]:
     clock = FakeClock()
     built = build_kiosk(settings, clock=clock, speaker=QtSpeaker(engine="mock"))
     qtbot.addWidget(built.window)
+    built.window.settle_ms = 0  # tests click as fast as they like
     built.window.resize(1366, 768)
     built.window.show()
     built.window.start()
@@ -266,6 +267,7 @@ def test_a_missing_camera_is_said_plainly_and_the_person_carries_on(
     kiosk = build_kiosk(unplugged, clock=FakeClock(), speaker=QtSpeaker(engine="mock"))
     try:
         qtbot.addWidget(kiosk.window)
+        kiosk.window.settle_ms = 0
         kiosk.window.resize(1366, 768)
         kiosk.window.show()
         kiosk.window.start()

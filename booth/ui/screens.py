@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt, QUrl, Signal
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QImage, QKeyEvent, QMouseEvent
 from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer, QVideoFrame, QVideoSink
 from PySide6.QtWidgets import (
@@ -555,11 +555,11 @@ class ReviewScreen(Screen):
         if player is not None:
             player.stop()
             player.setSource(QUrl())
-        if self._buffer is not None:
-            self._buffer.close()
-            self._buffer.setData(QByteArray())
-            self._buffer.deleteLater()
-            self._buffer = None
+        buffer, self._buffer = self._buffer, None
+        if buffer is not None:
+            # The player's demuxer thread may still be reading this buffer for a moment
+            # after the source is cleared; wipe and free it once that thread has let go.
+            QTimer.singleShot(RELEASE_BUFFER_MS, buffer, lambda b=buffer: _wipe(b))
         self.video_frame.clear()
 
     def reset(self) -> None:
@@ -567,6 +567,15 @@ class ReviewScreen(Screen):
 
     def first_focus(self) -> QWidget | None:
         return self.keep
+
+
+RELEASE_BUFFER_MS = 1500
+
+
+def _wipe(buffer: QBuffer) -> None:
+    buffer.close()
+    buffer.setData(QByteArray())
+    buffer.deleteLater()
 
 
 class PrioritiesScreen(Screen):

@@ -7,6 +7,7 @@ to the journey's event methods and draws the views the journey publishes."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, Protocol
@@ -49,6 +50,9 @@ log = logging.getLogger(__name__)
 LONG_PRESS_MS = 3000
 CORNER_PX = 120
 TICK_MS = 250
+# After a new screen appears, touches are ignored this long: a child's double tap on
+# "Keep" must not tick the priority that appears under their finger.
+SETTLE_MS = 400
 
 
 class JourneyPort(Protocol):
@@ -115,6 +119,7 @@ class _KioskFilter(QObject):
         self._press_timer = QTimer(self)
         self._press_timer.setSingleShot(True)
         self._press_timer.timeout.connect(window.open_pin_pad)
+        self._swallowing = False
 
     def _blocked(self, event: QKeyEvent) -> bool:
         key = event.key()
@@ -153,8 +158,15 @@ class _KioskFilter(QObject):
                     watched.click()
                     return True
             return False
-        if kind == QEvent.Type.MouseButtonPress and isinstance(event, QMouseEvent):
+        if kind in (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonDblClick) and \
+                isinstance(event, QMouseEvent):
             if isinstance(watched, QWidget) and watched.window() is self._window:
+                if self._window.settling() and not self._window.officer_open():
+                    # The second tap of a double tap, landing on the screen that the
+                    # first tap opened: ignored, so it cannot choose something by accident.
+                    self._swallowing = True
+                    return True
+                self._swallowing = False
                 self._window.activity()
                 local = self._window.mapFromGlobal(event.globalPosition().toPoint())
                 if 0 <= local.x() < CORNER_PX and 0 <= local.y() < CORNER_PX:
@@ -162,6 +174,10 @@ class _KioskFilter(QObject):
             return False
         if kind == QEvent.Type.MouseButtonRelease:
             self._press_timer.stop()
+            if (self._swallowing and isinstance(watched, QWidget)
+                    and watched.window() is self._window):
+                self._swallowing = False
+                return True
         elif (kind == QEvent.Type.MouseMove and isinstance(event, QMouseEvent)
               and self._press_timer.isActive()):
             local = self._window.mapFromGlobal(event.globalPosition().toPoint())
@@ -203,6 +219,8 @@ class KioskWindow(QWidget):
         self.windowed = windowed
         self.resting_look: LookName = resting_look
         self.long_press_ms = LONG_PRESS_MS
+        self.settle_ms = SETTLE_MS
+        self._screen_changed_at = 0.0
         self._allow_close = False
         self._state: State | None = None
         self._look: LookName | None = None
@@ -380,6 +398,7 @@ class KioskWindow(QWidget):
         if entering:
             self._enter(shown, view)
             self.stack.setCurrentWidget(screen)
+            self._screen_changed_at = time.monotonic()
             self._state = shown
             focus = screen.first_focus()
             if focus is not None:
@@ -540,6 +559,10 @@ class KioskWindow(QWidget):
             self.recording.set_level(value)
 
     # ---------------------------------------------------------------- people
+
+    def settling(self) -> bool:
+        """True just after a new screen appeared (touches then are ignored)."""
+        return time.monotonic() - self._screen_changed_at < self.settle_ms / 1000
 
     def activity(self) -> None:
         """Somebody touched or typed: the journey's idle timer starts again."""

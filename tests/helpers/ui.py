@@ -128,6 +128,7 @@ def build_window(qtbot: QtBot, data_dir: Path, pack: CampaignPack | None = None,
         officer_panel_factory=lambda parent: OfficerPanel(panel, demo=True, parent=parent),
         windowed=windowed, with_player=False,
     )
+    window.settle_ms = 0  # tests click as fast as they like; the guard has its own test
     journey.subscribe(window.show_view)
     qtbot.addWidget(window)
     window.resize(*size)

@@ -35,6 +35,7 @@ def kiosk(qtbot: QtBot, settings: Settings, tmp_path: Path) -> Iterator[Kiosk]:
     install_credential(settings.paths, credential_file)
     built = build_kiosk(settings, speaker=SilentSpeaker())
     qtbot.addWidget(built.window)
+    built.window.settle_ms = 0  # tests click as fast as they like
     built.window.resize(1366, 768)
     built.window.show()
     qtbot.waitExposed(built.window)

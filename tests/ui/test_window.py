@@ -131,3 +131,21 @@ def test_only_the_officer_can_quit(qtbot: QtBot, data_dir: Path) -> None:
         click(qtbot, window.officer.quit)
     assert not window.isVisible()
     rig.store.close()
+
+
+def test_a_double_tap_does_not_choose_on_the_next_screen(qtbot: QtBot, data_dir: Path) -> None:
+    rig = build_window(qtbot, data_dir)
+    window = rig.window
+    window.settle_ms = 400
+    rig.journey.touch()
+    welcome_tile = window.welcome.tiles["adult"]
+    qtbot.wait(450)
+    click(qtbot, welcome_tile)
+    assert rig.journey.state is State.CONSENT
+    # The second tap lands at once on the consent screen's "Yes": it is ignored.
+    click(qtbot, window.consent.yes)
+    assert rig.journey.state is State.CONSENT
+    qtbot.wait(450)
+    click(qtbot, window.consent.yes)
+    assert rig.journey.state is State.CHOOSE_PROMPT
+    close_rig(rig)
