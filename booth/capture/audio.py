@@ -66,6 +66,20 @@ def level_of(samples: Samples) -> float:
     return min(1.0, max(0.0, (20.0 * math.log10(rms) + 60.0) / 60.0))
 
 
+def open_sources(
+    frame_source: sources.FrameSource, audio_source: AudioSource | None
+) -> tuple[sources.StreamInfo, AudioInfo | None]:
+    """Open the camera, then start the microphone (if any); the camera is closed again
+    when the microphone fails to start."""
+    info = frame_source.open()
+    try:
+        audio_info = audio_source.start() if audio_source else None
+    except BaseException:
+        frame_source.close()
+        raise
+    return info, audio_info
+
+
 class ToneSource:
     """A quiet hum with a loud beep at every :data:`SYNC_PERIOD_S` of the shared clock,
     the instants :class:`SyntheticFrameSource` flashes white (a demo microphone).

@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from booth.capture.audio import AudioChunk, AudioInfo, AudioSource, level_of
+from booth.capture.audio import AudioChunk, AudioInfo, AudioSource, level_of, open_sources
 from booth.capture.sources import CAMERA_LOST, CaptureError, Frame, FrameSource, StreamInfo
 
 log = logging.getLogger(__name__)
@@ -119,12 +119,7 @@ class LiveFeed:
 
     def start(self) -> StreamInfo:
         """Open the devices (this can take a second: call it off the GUI thread)."""
-        info = self.frame_source.open()
-        try:
-            self.audio_info = self.audio_source.start() if self.audio_source else None
-        except BaseException:
-            self.frame_source.close()
-            raise
+        info, self.audio_info = open_sources(self.frame_source, self.audio_source)
         self.info = info
         self._threads = [threading.Thread(target=self._video_loop, name="feed-video",
                                           daemon=True)]

@@ -16,7 +16,7 @@ from typing import Any, BinaryIO, Literal
 
 import numpy as np
 
-from booth.capture.audio import AudioChunk, AudioInfo, AudioSource, level_of
+from booth.capture.audio import AudioChunk, AudioInfo, AudioSource, level_of, open_sources
 from booth.capture.sources import CAMERA_LOST, CaptureError, Frame, FrameSource, StreamInfo
 
 log = logging.getLogger(__name__)
@@ -159,12 +159,7 @@ class Recorder:
             raise RuntimeError("a Recorder records one take; make a new one")
         if self.space_folder is not None:
             check_free_space(self.space_folder, self.max_seconds, self.free_bytes)
-        info = self.frame_source.open()
-        try:
-            self.audio_info = self.audio_source.start() if self.audio_source else None
-        except BaseException:
-            self.frame_source.close()
-            raise
+        info, self.audio_info = open_sources(self.frame_source, self.audio_source)
         self.info = info
         self._started = True
         # Live: room to ride out an encoder stall. Unpaced: the capture thread just
