@@ -329,10 +329,7 @@ def export_main(settings: Settings, folder: str | Path) -> int:
     try:
         receipts = accept_receipts_in(store, settings, credential, target)
         _print_receipts(console, receipts)
-        device = DeviceKeys.load_or_create(settings.paths)
-        store.reconcile()
-        reconcile_bundles(store, settings.paths)
-        seal_pending(store, settings.paths, device, credential)
+        _prepare(store, settings, credential)
         try:
             report = export_bundles(store, settings, target)
         except OSError as exc:
