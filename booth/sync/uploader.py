@@ -135,14 +135,26 @@ class _LocalHash:
         return self.hashed == self.size and self.digest.hexdigest() == self.expected
 
 
+@dataclass(frozen=True)
+class _Chunk:
+    """One PATCH worth of a blob, read as ``SEND_SLICE`` blocks: the HTTP stack sends
+    each block as it is (it re-copies the unsent rest of one large buffer after every
+    partial socket write), and nothing is copied to cut the chunk up."""
+
+    blocks: tuple[bytes, ...]
+    size: int
+    checksum: str  # base64 SHA-1 for Upload-Checksum, or "" without checksums
+    intact: bool  # the blob's bytes so far hash to its name (meaningful at the end)
+
+
 class _Prepared:
     """A chunk being read and hashed on the reader's thread."""
 
-    def __init__(self, offset: int, future: Future[tuple[bytes, str, bool]]) -> None:
+    def __init__(self, offset: int, future: Future[_Chunk]) -> None:
         self.offset = offset
         self._future = future
 
-    def result(self) -> tuple[bytes, str, bool]:
+    def result(self) -> _Chunk:
         return self._future.result()
 
 
@@ -174,27 +186,32 @@ class _ChunkReader:
     def prepare(self, offset: int) -> _Prepared:
         return _Prepared(offset, self._pool.submit(self._read, offset))
 
-    def _read(self, offset: int) -> tuple[bytes, str, bool]:
+    def _read(self, offset: int) -> _Chunk:
         self._local.read_upto(self._source, offset)
         want = min(self._chunk_size, self._size - offset)
         self._source.seek(offset)
-        chunk = self._source.read(want)
-        if len(chunk) != want:
-            raise _Quarantine(f"blob {self._sha256[:12]} became shorter while sending")
-        sha1 = self._sha1_pool.submit(hashlib.sha1, chunk) if self._checksums else None
-        self._local.add(offset, chunk)
-        checksum = (
-            base64.b64encode(sha1.result().digest()).decode("ascii") if sha1 is not None else ""
-        )
-        return chunk, checksum, self._local.matches()
+        blocks: list[bytes] = []
+        size = 0
+        while size < want:
+            block = self._source.read(min(SEND_SLICE, want - size))
+            if not block:
+                raise _Quarantine(f"blob {self._sha256[:12]} became shorter while sending")
+            blocks.append(block)
+            size += len(block)
+        sha1 = self._sha1_pool.submit(_sha1_of, blocks) if self._checksums else None
+        at = offset
+        for block in blocks:
+            self._local.add(at, block)
+            at += len(block)
+        checksum = base64.b64encode(sha1.result()).decode("ascii") if sha1 is not None else ""
+        return _Chunk(tuple(blocks), size, checksum, self._local.matches())
 
 
-def _slices(chunk: bytes, size: int = SEND_SLICE) -> Iterator[bytes]:
-    """A chunk in slices for sending: the HTTP stack copies what is left of a buffer
-    after each partial socket send, which costs quadratic time on one large buffer."""
-    with memoryview(chunk) as view:
-        for start in range(0, len(chunk), size):
-            yield bytes(view[start : start + size])
+def _sha1_of(blocks: list[bytes]) -> bytes:
+    digest = hashlib.sha1()
+    for block in blocks:
+        digest.update(block)
+    return digest.digest()
 
 
 @dataclass
@@ -480,31 +497,31 @@ class Uploader:
                     raise SyncStopped("asked to stop")
                 if ahead.offset != offset:
                     ahead = reader.prepare(offset)
-                chunk, checksum, intact = ahead.result()
-                end = offset + len(chunk)
-                if end == size and not intact:
+                chunk = ahead.result()
+                end = offset + chunk.size
+                if end == size and not chunk.intact:
                     self._abandon(location)
                     raise _Quarantine(f"blob {sha256[:12]} was altered on this disk "
                                       "(hash differs); not sent")
                 if end < size:
                     ahead = reader.prepare(end)
-                self.report.bytes_attempted += len(chunk)
+                self.report.bytes_attempted += chunk.size
                 headers = {
                     **self._headers,
                     "Upload-Offset": str(offset),
                     "Content-Type": "application/offset+octet-stream",
                 }
-                if checksum:
-                    headers["Upload-Checksum"] = f"sha1 {checksum}"
-                headers["Content-Length"] = str(len(chunk))
-                answer = self._request("PATCH", location, content=_slices(chunk),
+                if chunk.checksum:
+                    headers["Upload-Checksum"] = f"sha1 {chunk.checksum}"
+                headers["Content-Length"] = str(chunk.size)
+                answer = self._request("PATCH", location, content=iter(chunk.blocks),
                                        headers=headers)
                 status = answer.status_code
                 if status == 204:
                     new_offset = answer.headers.get("Upload-Offset", "")
                     if not new_offset.isdigit() or int(new_offset) <= offset:
                         raise Transient("unexpected answer to PATCH (no progress)")
-                    self.report.bytes_sent += len(chunk)
+                    self.report.bytes_sent += chunk.size
                     offset = int(new_offset)
                     bad_checksums = 0
                     conflicts = 0
