@@ -165,7 +165,16 @@ class KioskServices:
         self.paths.takes.mkdir(parents=True, exist_ok=True)
         final = self.paths.takes / f"{take_id}{TAKE_SUFFIX}"
         part = final.with_name(final.name + PART_SUFFIX)
-        stream, review = self.take_writer(part)
+        try:
+            stream, review = self.take_writer(part)
+        except Exception as error:
+            # No council key yet (not enrolled), or the disk refused: no video this time,
+            # the person carries on without one.
+            log.error("cannot start an encrypted take: %s", error)
+            part.unlink(missing_ok=True)
+            if self.journey is not None:
+                self.journey.recording_failed(f"cannot record: {error}")
+            return
         take = _Take(take_id, session.session_id, str(getattr(prompt, "id", "")), part, final,
                      stream, review)
         take.duration_s = float(getattr(prompt, "max_seconds", 60))

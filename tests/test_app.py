@@ -91,3 +91,26 @@ def test_the_demo_booth_starts_syncs_and_quits_cleanly(settings: Settings) -> No
         settings.paths.keys.iterdir())
     again = Store.open(settings.paths)
     again.close()
+
+
+def test_a_booth_not_yet_enrolled_records_no_video_but_carries_on(
+    qtbot: QtBot, settings: Settings
+) -> None:
+    kiosk = build_kiosk(settings, speaker=SilentSpeaker())
+    qtbot.addWidget(kiosk.window)
+    try:
+        assert kiosk.sync is None
+        j = kiosk.journey
+        j.touch()
+        j.choose_look("adult")
+        j.give_consent()
+        j.choose_prompt(kiosk.pack.prompts_for("adult")[0].id)
+        j.start_recording()
+        assert j.state is State.CHOOSE_PROMPT
+        assert "did not work" in (j.view().notice or "")
+        assert list(settings.paths.takes.iterdir()) == []
+        j.skip_video()
+        assert j.state is State.PRIORITIES
+    finally:
+        kiosk.window.allow_close()
+        kiosk.close()
