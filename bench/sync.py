@@ -102,7 +102,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     chunk = args.chunk_mb * MB
     rng = random.Random(args.seed)
-    result: dict[str, Any] = {"take_mb": args.mb, "chunk_mb": args.chunk_mb}
+    result: dict[str, Any] = {"take_mb": args.mb, "chunk_mb": args.chunk_mb,
+                              "load_average_at_start": round(os.getloadavg()[0], 2),
+                              "cpus": os.cpu_count()}
 
     with tempfile.TemporaryDirectory(prefix="booth-bench-") as tmp:
         root = Path(tmp)
@@ -151,6 +153,8 @@ def main(argv: list[str] | None = None) -> int:
                 result[f"tus_vs_plain_put_with_purge{suffix}"] = round(
                     statistics.median(r["tus_breakdown_s"]["plain_put"] / r["tus_with_purge_s"]
                                       for r in rounds), 3)
+                result[f"cpu_plain_over_tus{suffix}"] = round(
+                    statistics.median(r["cpu_plain_over_tus"] for r in rounds), 3)
                 result[f"plain_put_mb_s{suffix}"] = round(
                     size_mb / statistics.median(plain_times), 1)
                 result[f"tus_upload_mb_s{suffix}"] = round(
@@ -163,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             server.stop()
             storage.close()
+    result["load_average_at_end"] = round(os.getloadavg()[0], 2)
     result["targets"] = {
         "encrypt_mb_s": ">= 200", "encrypt_peak_memory_mb": "<= 64",
         "tus_vs_plain_put": ">= 0.8", "resent_per_interruption": "<= 1 chunk",
@@ -201,20 +206,26 @@ def compare_upload(paths: Paths, credential: Credential, device: DeviceKeys, ser
         headers = {"Authorization": f"Bearer {credential.token}",
                    "Content-Length": str(blob.stat().st_size)}
         with httpx.Client(base_url=server.url, timeout=120) as client:
+            cpu_started = time.process_time()
             started = time.perf_counter()
             with open(blob, "rb") as body:
                 answer = client.put("/bench/raw", content=_file_slices(body), headers=headers)
             plain_s = time.perf_counter() - started
+            plain_cpu_s = time.process_time() - cpu_started
         answer.raise_for_status()
         assert answer.json()["sha256"] == take["sha256"]
 
         options = UploaderOptions(chunk_size=chunk, timeout=120, checksums=checksums)
         marks: dict[str, float] = {}
 
+        cpu: dict[str, float] = {}
+
         def mark(step: str) -> None:
             marks[step] = time.perf_counter()
+            cpu[step] = time.process_time()
 
         with Uploader(store, credential, device, options=options, hook=mark) as up:
+            cpu_started = time.process_time()
             started = time.perf_counter()
             report = up.run()
             tus_s = time.perf_counter() - started
@@ -226,6 +237,9 @@ def compare_upload(paths: Paths, credential: Credential, device: DeviceKeys, ser
         "tus_s": upload_s,
         "tus_with_purge_s": tus_s,
         "tus_vs_plain_put": round(plain_s / upload_s, 3),
+        # Client and server share this process, so CPU seconds are the work both ends
+        # did; on a busy shared machine the wall-clock ratio tends towards this one.
+        "cpu_plain_over_tus": round(plain_cpu_s / (cpu["committed"] - cpu_started), 3),
         "tus_breakdown_s": {
             "plain_put": round(plain_s, 3),
             "hello_and_local_checks": round(marks["uploading"] - started, 3),
