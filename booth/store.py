@@ -261,12 +261,19 @@ def durable_replace(part_path: Path, final_path: Path) -> None:
     fsync_dir(final_path.parent)
 
 
-def sha256_file(path: Path) -> str:
+def file_sha256(path: Path) -> tuple[int, str]:
+    """(size, sha256 hex) of a file, read in 1 MiB blocks."""
     digest = hashlib.sha256()
+    size = 0
     with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+        while block := handle.read(1 << 20):
+            digest.update(block)
+            size += len(block)
+    return size, digest.hexdigest()
+
+
+def sha256_file(path: Path) -> str:
+    return file_sha256(path)[1]
 
 
 # --------------------------------------------------------------------------- lock

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from booth.store import durable_replace
+from booth.store import durable_replace, file_sha256
 
 # The age spec (https://age-encryption.org/v1): a text header with one stanza per
 # recipient, an HMAC over it, a 16-byte nonce, then the payload in ChaCha20-Poly1305
@@ -515,17 +515,6 @@ def open_take_writer(
         part_path.unlink(missing_ok=True)
         raise
     return cast(BinaryIO, writer), review
-
-
-def file_sha256(path: Path) -> tuple[int, str]:
-    """(size, sha256 hex) of a file, read in blocks."""
-    digest = hashlib.sha256()
-    size = 0
-    with open(path, "rb") as handle:
-        while block := handle.read(_COPY_BLOCK):
-            digest.update(block)
-            size += len(block)
-    return size, digest.hexdigest()
 
 
 def finalize_take(part_path: Path, final_path: Path) -> tuple[int, str]:

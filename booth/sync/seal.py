@@ -38,7 +38,7 @@ from typing import Any, BinaryIO
 
 from booth import __version__
 from booth.settings import Paths
-from booth.store import Store, Take, durable_replace, fsync_dir
+from booth.store import Store, Take, durable_replace, file_sha256, fsync_dir
 from booth.sync.bundle import (
     BLOB_SUFFIX,
     BLOBS_DIR,
@@ -48,7 +48,7 @@ from booth.sync.bundle import (
     canonical_json,
     sign_manifest,
 )
-from booth.sync.crypto import Opener, encrypt_bytes, file_sha256
+from booth.sync.crypto import Opener, encrypt_bytes
 from booth.sync.keys import Credential, DeviceKeys
 
 log = logging.getLogger(__name__)

@@ -13,6 +13,7 @@ from typing import BinaryIO, cast
 import pyrage
 import pytest
 
+from booth.store import file_sha256
 from booth.sync import crypto
 from tests.helpers.sync import (
     FullDisk,
@@ -89,7 +90,7 @@ def test_take_is_encrypted_from_the_first_byte_and_reviewable(tmp_path: Path) ->
     size, sha = crypto.finalize_take(part, final)
     assert not part.exists()
     assert size == final.stat().st_size
-    assert crypto.file_sha256(final) == (size, sha)
+    assert file_sha256(final) == (size, sha)
     plain = review.decrypt(final)
     assert plain[4:8] == b"ftyp"
     assert count_video_frames(plain) == 12

@@ -11,7 +11,7 @@ from typing import BinaryIO, cast
 import pytest
 
 from booth.settings import Settings
-from booth.store import Store
+from booth.store import Store, file_sha256
 from booth.sync import bundle, crypto, seal
 from booth.sync.keys import Credential, DeviceKeys
 from tests.helpers.sync import (
@@ -179,7 +179,7 @@ def test_a_full_disk_while_sealing_is_a_clear_error_and_loses_nothing(
     assert store.sessions_to_seal() == [session_id]
     [take] = store.takes_for_session(session_id)
     assert take.state == "kept"
-    assert crypto.file_sha256(settings.paths.takes / take.file_name) == (take.size, take.sha256)
+    assert file_sha256(settings.paths.takes / take.file_name) == (take.size, take.sha256)
     # Once there is room again, sealing works and the council reads the same video.
     bundle_id = seal.seal_session(store, settings.paths, device, credential, session_id)
     manifest = bundle.read_manifest(settings.paths.bundles / bundle_id)
