@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import shutil
@@ -20,7 +19,7 @@ from rich.progress import (
 )
 
 from booth.settings import Settings
-from booth.store import Store, StoreError, fsync_dir
+from booth.store import Store, StoreError, durable_replace, fsync_dir, sha256_file
 from booth.sync.bundle import (
     BLOBS_DIR,
     MANIFEST_NAME,
@@ -162,21 +161,13 @@ def sync_main(settings: Settings, give_up_after: int = 5) -> int:
 # --- sneakernet ------------------------------------------------------------------------
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(1024 * 1024):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _copy_verified(source: Path, target: Path, expected: str) -> None:
     """Copy durably and read the copy back: a USB stick can fail silently."""
     part = target.with_name(target.name + ".part")
     shutil.copyfile(source, part)
     with open(part, "rb+") as handle:
         os.fsync(handle.fileno())
-    if _sha256(part) != expected:
+    if sha256_file(part) != expected:
         part.unlink(missing_ok=True)
         raise OSError(f"the copy of {source.name} on the export folder reads back wrong")
     os.replace(part, target)
@@ -206,7 +197,7 @@ def _export_one(source: Path, target: Path, bundle_id: str) -> dict[str, str]:
         name = f"{blob.sha256}.age"
         _copy_verified(source / BLOBS_DIR / name, target / BLOBS_DIR / name, blob.sha256)
         sums[f"{bundle_id}/{BLOBS_DIR}/{name}"] = blob.sha256
-    manifest_sha = _sha256(source / MANIFEST_NAME)
+    manifest_sha = sha256_file(source / MANIFEST_NAME)
     _copy_verified(source / MANIFEST_NAME, target / MANIFEST_NAME, manifest_sha)
     sums[f"{bundle_id}/{MANIFEST_NAME}"] = manifest_sha
     fsync_dir(target / BLOBS_DIR)
@@ -242,10 +233,7 @@ def export_bundles(store: Store, settings: Settings, folder: Path) -> ExportRepo
         report.exported.append(found.id)
     part = sums_path.with_name(SUMS_FILE + ".part")
     part.write_text("".join(f"{d}  {n}\n" for n, d in sorted(sums.items())), encoding="utf-8")
-    with open(part, "rb+") as handle:
-        os.fsync(handle.fileno())
-    os.replace(part, sums_path)
-    fsync_dir(folder)
+    durable_replace(part, sums_path)
     return report
 
 
