@@ -425,6 +425,10 @@ class KioskWindow(QWidget):
             self.consent.show_consent(_text(consent, "text"), view.needs_adult_confirmation,
                                       _text(consent, "adult_confirmation"))
         elif state is State.CHOOSE_PROMPT:
+            if self._look == "child" and self.look_style().read_aloud and view.prompts:
+                # Many children cannot read yet: the choices are read out too.
+                self.speaker.say("Pick a question. " + " Or: ".join(
+                    _text(p, "text") for p in view.prompts))
             self.choose.show_prompts([
                 Choice(str(_get(p, "id")), _text(p, "text"),
                        _get(p, "icon") or DEFAULT_ICONS[i % len(DEFAULT_ICONS)])

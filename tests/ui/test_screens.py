@@ -213,6 +213,9 @@ def test_child_look_reads_controls_aloud_on_focus(qtbot: QtBot, data_dir: Path) 
     rig.journey.choose_look("child")
     rig.journey.give_consent(adult_confirmed=True)
     assert rig.journey.state is State.CHOOSE_PROMPT
+    prompts = rig.pack.prompts_for("child")
+    assert rig.speaker.said[-1].startswith("Pick a question.")
+    assert all(p.text in rig.speaker.said[-1] for p in prompts)  # the choices, read out
     said_before = len(rig.speaker.said)
     tiles = list(rig.window.choose.tiles.values())
     rig.window.activateWindow()
