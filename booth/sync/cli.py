@@ -29,8 +29,13 @@ from booth.sync.bundle import (
     verify_bundle_dir,
     verify_receipt,
 )
-from booth.sync.keys import Credential, CredentialError, DeviceKeys, install_credential
-from booth.sync.keys import load_credential as _load_credential
+from booth.sync.keys import (
+    Credential,
+    CredentialError,
+    DeviceKeys,
+    install_credential,
+    load_credential_for,
+)
 from booth.sync.online import make_client, say_hello
 from booth.sync.seal import reconcile_bundles, seal_pending
 from booth.sync.uploader import GaveUp, NeedsOfficer, SyncStopped, Uploader, UploaderOptions
@@ -51,7 +56,7 @@ def _console() -> Console:
 
 def _credential(settings: Settings, console: Console) -> Credential | None:
     try:
-        credential = _load_credential(settings.paths)
+        credential = load_credential_for(settings)
     except CredentialError as exc:
         console.print(f"The booth's credential is damaged: {exc}. Enrol the booth again.")
         return None
@@ -59,8 +64,6 @@ def _credential(settings: Settings, console: Console) -> Credential | None:
         console.print("This booth is not enrolled yet. Run `booth enrol FILE` with the "
                       "credential file the council gave you.")
         return None
-    if settings.server_url:
-        credential = credential.model_copy(update={"server_url": settings.server_url})
     return credential
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from booth.settings import Paths
+from booth.settings import Paths, Settings
 from booth.store import durable_replace
 from booth.sync.bundle import (
     ID_PATTERN,
@@ -131,6 +131,14 @@ def load_credential(paths: Paths) -> Credential | None:
     if not file.exists():
         return None
     return Credential.parse(file.read_bytes())
+
+
+def load_credential_for(settings: Settings) -> Credential | None:
+    """:func:`load_credential`, sending to ``settings.server_url`` instead when that is set."""
+    credential = load_credential(settings.paths)
+    if credential is not None and settings.server_url:
+        credential = credential.model_copy(update={"server_url": settings.server_url})
+    return credential
 
 
 def council_recipients(paths: Paths) -> list[str]:

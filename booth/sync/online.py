@@ -11,7 +11,7 @@ from cryptography.exceptions import InvalidSignature
 from booth.probe import Probe
 from booth.settings import Settings
 from booth.sync.bundle import BundleError, b64decode, load_public_key
-from booth.sync.keys import Credential, CredentialError, load_credential
+from booth.sync.keys import Credential, CredentialError, load_credential_for
 
 HELLO_PATH = "/api/v1/hello"
 SERVICE_NAME = "booth-council"
@@ -80,17 +80,10 @@ def make_client(credential: Credential, timeout: float = DEFAULT_TIMEOUT) -> htt
     )
 
 
-def _credential_for(settings: Settings) -> Credential | None:
-    credential = load_credential(settings.paths)
-    if credential is not None and settings.server_url:
-        credential = credential.model_copy(update={"server_url": settings.server_url})
-    return credential
-
-
 def is_online(settings: Settings, timeout: float = DEFAULT_TIMEOUT) -> bool:
     """True only when the enrolled council server signed a fresh nonce just now."""
     try:
-        credential = _credential_for(settings)
+        credential = load_credential_for(settings)
     except CredentialError:
         return False
     if credential is None:
@@ -102,7 +95,7 @@ def is_online(settings: Settings, timeout: float = DEFAULT_TIMEOUT) -> bool:
 def probe_server(settings: Settings, timeout: float = 5.0) -> Probe:
     """The council-server check for ``booth doctor`` (not required: the booth works offline)."""
     try:
-        credential = _credential_for(settings)
+        credential = load_credential_for(settings)
     except CredentialError as exc:
         return Probe("council server", False, f"the booth's credential is damaged: {exc}",
                      required=False)

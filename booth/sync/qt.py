@@ -12,7 +12,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from booth.settings import Settings
 from booth.store import Store
-from booth.sync.keys import CredentialError, DeviceKeys, load_credential
+from booth.sync.keys import CredentialError, DeviceKeys, load_credential_for
 from booth.sync.seal import seal_pending
 from booth.sync.uploader import NeedsOfficer, SyncStopped, Uploader, UploaderOptions
 
@@ -150,15 +150,13 @@ class SyncController(QObject):
 
     def _sync_once(self) -> None:
         try:
-            credential = load_credential(self._settings.paths)
+            credential = load_credential_for(self._settings)
         except CredentialError as exc:
             self._post("state", f"{NEEDS_OFFICER}: the booth's credential is damaged ({exc})")
             return
         if credential is None:
             self._post("state", f"{NEEDS_OFFICER}: this booth is not enrolled yet")
             return
-        if self._settings.server_url:
-            credential = credential.model_copy(update={"server_url": self._settings.server_url})
         seal_pending(self._store, self._settings.paths, self._device, credential)
         if not self._store.bundles_in_state("sealed", "uploading", "committed"):
             self._post("state", UP_TO_DATE)
