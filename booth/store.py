@@ -733,11 +733,6 @@ class Store:
             )
         return session
 
-    def set_session_prompt(self, session_id: str, prompt_id: str | None) -> None:
-        with self._write() as db:
-            self._require_open(db, session_id)
-            db.execute("UPDATE sessions SET prompt_id = ? WHERE id = ?", [prompt_id, session_id])
-
     def get_session(self, session_id: str) -> Session | None:
         row = self._one("SELECT * FROM sessions WHERE id = ?", [session_id])
         return _row_session(row) if row else None
