@@ -7,6 +7,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from contextlib import closing
 from pathlib import Path
 
 from booth.sync.council import (
@@ -103,34 +104,25 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if command == "enrol":
         keys = CouncilKeys.load(Path(args.keys))
-        storage = open_storage(Path(args.store))
-        try:
+        with closing(open_storage(Path(args.store))) as storage:
             out = Path(args.out)
             if out.exists():
                 raise CouncilError(f"{out} already exists; choose another file name")
             credential = enrol(keys, storage, args.name, args.server)
             write_credential(credential, out)
-        finally:
-            storage.close()
         _say(f"Enrolled {args.name!r} as {credential['device_id']}; credential in {out}")
         _say("Install it on the kiosk with `booth enrol FILE`, then delete this file.")
         return 0
     if command == "revoke":
-        storage = open_storage(Path(args.store), create=False)
-        try:
+        with closing(open_storage(Path(args.store), create=False)) as storage:
             revoke(storage, args.device_id)
-        finally:
-            storage.close()
         _say(f"Device {args.device_id} can no longer send anything.")
         return 0
     if command == "devices":
-        storage = open_storage(Path(args.store), create=False)
-        try:
+        with closing(open_storage(Path(args.store), create=False)) as storage:
             for device in storage.catalogue.list_devices():
                 state = f"withdrawn {device.revoked_at}" if device.revoked_at else "active"
                 _say(f"{device.device_id}  {device.name}  enrolled {device.enrolled_at}  {state}")
-        finally:
-            storage.close()
         return 0
     if command == "serve":
         from booth.sync.server import serve
@@ -158,11 +150,8 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if command == "import":
         keys = CouncilKeys.load(Path(args.keys))
-        storage = open_storage(Path(args.store))
-        try:
+        with closing(open_storage(Path(args.store))) as storage:
             report = import_folder(Path(args.dir), keys, storage)
-        finally:
-            storage.close()
         for bundle_id in report.received:
             _say(f"received {bundle_id}")
         for bundle_id in report.already_had:
@@ -174,20 +163,14 @@ def _run(args: argparse.Namespace) -> int:
         return 0 if report.ok else 1
     if command == "decrypt":
         keys = CouncilKeys.load(Path(args.keys))
-        storage = open_storage(Path(args.store), create=False)
-        try:
+        with closing(open_storage(Path(args.store), create=False)) as storage:
             folders = decrypt_all(keys, storage, Path(args.out))
-        finally:
-            storage.close()
         _say(f"{len(folders)} new bundle(s) decrypted into {args.out}")
         return 0
     if command == "verify":
         keys = CouncilKeys.load(Path(args.keys))
-        storage = open_storage(Path(args.store), create=False)
-        try:
+        with closing(open_storage(Path(args.store), create=False)) as storage:
             audit = verify_store(keys, storage)
-        finally:
-            storage.close()
         for problem in audit.problems:
             print(f"PROBLEM {problem}", file=sys.stderr, flush=True)
         _say(f"{audit.bundles} bundle(s), {audit.blobs_checked} blob(s) checked, "
@@ -195,21 +178,15 @@ def _run(args: argparse.Namespace) -> int:
              "no received bundle yet")
         return 0 if audit.ok else 1
     if command == "gc":
-        storage = open_storage(Path(args.store), create=False)
-        try:
+        with closing(open_storage(Path(args.store), create=False)) as storage:
             blobs, parts = collect_garbage(storage, args.older_than_days)
-        finally:
-            storage.close()
         _say(f"removed {blobs} unclaimed blob(s) and {parts} expired unfinished upload(s)")
         return 0
     if command == "report":
         keys = CouncilKeys.load(Path(args.keys))
-        storage = open_storage(Path(args.store), create=False)
-        try:
+        with closing(open_storage(Path(args.store), create=False)) as storage:
             files = write_report(keys, storage, Path(args.out),
                                  Path(args.pack) if args.pack else None)
-        finally:
-            storage.close()
         _say(json.dumps({"written": [str(path) for path in files]}, indent=2))
         return 0
     raise CouncilError(f"unknown command {command}")
