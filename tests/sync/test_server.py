@@ -153,6 +153,32 @@ def test_checksum_mismatch_is_460_and_chunk_discarded(
     assert right.status_code == 204
 
 
+def test_multi_mebibyte_chunks_are_checked_and_stored_exactly(
+    client: httpx.Client, council_server: CouncilServer, device: dict[str, Any]  # noqa: F811
+) -> None:
+    # Chunks of several MiB go through the server's batching, its two hashing threads
+    # and early disk writeback; a wrong checksum must still leave nothing behind.
+    data = os.urandom(7 * 1024 * 1024 + 12345)
+    cut = 3 * 1024 * 1024 + 7
+    location = _create(client, device, data).headers["Location"]
+    first = data[:cut]
+    damaged = bytearray(first)
+    damaged[-1] ^= 0x01
+    wrong = _patch(client, device, location, 0, bytes(damaged), Upload_Checksum=_sha1(first))
+    assert wrong.status_code == 460
+    assert client.head(location, headers=tus_headers(device)).headers["Upload-Offset"] == "0"
+    assert [p.stat().st_size for p in council_server.partial_uploads()] == [0]
+    offset = 0
+    for end in (cut, 2 * cut, len(data)):
+        answer = _patch(client, device, location, offset, data[offset:end],
+                        Upload_Checksum=_sha1(data[offset:end]))
+        assert answer.status_code == 204, answer.text
+        assert answer.headers["Upload-Offset"] == str(end)
+        offset = end
+    assert council_server.blob_path(hashlib.sha256(data).hexdigest()).read_bytes() == data
+    assert council_server.partial_uploads() == []
+
+
 def test_bytes_that_do_not_hash_to_the_name_are_rejected_and_removed(
     client: httpx.Client, council_server: CouncilServer, device: dict[str, Any]  # noqa: F811
 ) -> None:
