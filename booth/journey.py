@@ -665,12 +665,15 @@ class Journey:
             self._effects.session_started(draft)
 
     def _enter_choose_prompt(self) -> None:
+        self._clear_prompt()
+        self._set_state(State.CHOOSE_PROMPT)
+
+    def _clear_prompt(self) -> None:
         assert self._draft is not None
         self._draft.prompt_id = None
         self._prompt = None
         self._countdown_until = None
         self._take_limit = None
-        self._set_state(State.CHOOSE_PROMPT)
 
     def _do_choose_prompt(self, prompt_id: str) -> None:
         draft = self._draft
@@ -821,10 +824,7 @@ class Journey:
         assert draft is not None
         take_id = draft.take_id
         self._clear_take()
-        draft.prompt_id = None
-        self._prompt = None
-        self._countdown_until = None
-        self._take_limit = None
+        self._clear_prompt()
         if take_id is not None:
             self._effects.discard_take(take_id)
         self._enter_priorities()
