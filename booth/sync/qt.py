@@ -12,7 +12,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from booth.settings import Settings
 from booth.store import Store
-from booth.sync.keys import CredentialError, DeviceKeys, load_credential_for
+from booth.sync.keys import Credential, CredentialError, DeviceKeys, load_credential_for
 from booth.sync.seal import seal_pending
 from booth.sync.uploader import NeedsOfficer, SyncStopped, Uploader, UploaderOptions
 
@@ -62,6 +62,7 @@ class SyncController(QObject):
         self._news: queue.SimpleQueue[_Event] = queue.SimpleQueue()
         self._stop = threading.Event()
         self._wake = threading.Event()
+        self._credential: Credential | None = None  # worker thread only
         self._interval: float | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -129,9 +130,23 @@ class SyncController(QObject):
         self._news.put((kind, args))
 
     def _sleep(self, seconds: float) -> None:
-        """Backoff waits end early when the officer asks to sync now, or at shutdown."""
+        """Backoff waits end early when the officer asks to sync now, or at shutdown.
+        Each wake also seals sessions finished meanwhile: while the server is away the
+        uploader retries for ever, and a finished session should not wait that long to
+        be sealed."""
         self._wake.wait(seconds)
         self._wake.clear()
+        if not self._stop.is_set():
+            self._seal_pending()
+
+    def _seal_pending(self) -> None:
+        credential = self._credential
+        if credential is None:
+            return
+        try:
+            seal_pending(self._store, self._settings.paths, self._device, credential)
+        except Exception:  # sealing is retried on the next wake and at start-up
+            log.exception("sealing finished sessions failed")
 
     def _work(self) -> None:
         while not self._stop.is_set():
@@ -157,6 +172,7 @@ class SyncController(QObject):
         if credential is None:
             self._post("state", f"{NEEDS_OFFICER}: this booth is not enrolled yet")
             return
+        self._credential = credential
         seal_pending(self._store, self._settings.paths, self._device, credential)
         if not self._store.bundles_in_state("sealed", "uploading", "committed"):
             self._post("state", UP_TO_DATE)
