@@ -322,8 +322,14 @@ class KioskWindow(QWidget):
             self.resize(1366, 768)
             self.show()
         else:
+            # Kiosk laptops often run X with no window manager, which ignores a bare
+            # full-screen request: cover the screen ourselves as well.
+            screen = self.screen() or QGuiApplication.primaryScreen()
+            if screen is not None:
+                self.setGeometry(screen.geometry())
             self.showFullScreen()
             QGuiApplication.setOverrideCursor(QCursor(Qt.CursorShape.BlankCursor))
+            log.info("kiosk window covers %dx%d", self.width(), self.height())
         self._ticker.start()
 
     def stop(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -149,3 +150,20 @@ def test_a_double_tap_does_not_choose_on_the_next_screen(qtbot: QtBot, data_dir:
     click(qtbot, window.consent.yes)
     assert rig.journey.state is State.CHOOSE_PROMPT
     close_rig(rig)
+
+
+def test_the_kiosk_covers_the_screen_on_x_without_a_window_manager(tmp_path: Path) -> None:
+    """Kiosk laptops often run bare X: the window must still cover the whole screen."""
+    import subprocess
+    import sys
+
+    booth = Path(sys.executable).parent / "booth"
+    result = subprocess.run(
+        ["xvfb-run", "-a", "-s", "-screen 0 1366x768x24",
+         str(booth), "run", "--demo", "--data-dir", str(tmp_path / "data"), "--quit-after", "4"],
+        capture_output=True, text=True, timeout=120,
+        env={**os.environ, "QT_QPA_PLATFORM": "xcb"},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    log_text = (tmp_path / "data" / "logs" / "booth.log").read_text(encoding="utf-8")
+    assert "kiosk window covers 1366x768" in log_text
