@@ -6,6 +6,7 @@ import base64
 import errno
 import hashlib
 import os
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -93,7 +94,7 @@ def test_options_advertises_version_extensions_limits(
         "creation", "checksum", "termination", "expiration"
     }
     assert int(answer.headers["Tus-Max-Size"]) == council_server.config.max_blob_size
-    assert answer.headers["Tus-Checksum-Algorithm"] == "sha1"
+    assert answer.headers["Tus-Checksum-Algorithm"].split(",") == ["sha1", "crc32"]
 
 
 def test_upload_in_chunks_resumes_from_head_and_stores_blob(
@@ -151,6 +152,27 @@ def test_checksum_mismatch_is_460_and_chunk_discarded(
     assert unknown.status_code == 400
     right = _patch(client, device, location, 0, data[:4000], Upload_Checksum=_sha1(data[:4000]))
     assert right.status_code == 204
+
+
+def _crc32(data: bytes) -> str:
+    return "crc32 " + base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode()
+
+
+def test_crc32_checksums_are_checked_like_sha1(
+    client: httpx.Client, council_server: CouncilServer, device: dict[str, Any]  # noqa: F811
+) -> None:
+    data = os.urandom(3 * 1024 * 1024 + 5)
+    location = _create(client, device, data).headers["Location"]
+    damaged = bytearray(data)
+    damaged[1234567] ^= 0x80
+    wrong = _patch(client, device, location, 0, bytes(damaged), Upload_Checksum=_crc32(data))
+    assert wrong.status_code == 460
+    assert client.head(location, headers=tus_headers(device)).headers["Upload-Offset"] == "0"
+    short = _patch(client, device, location, 0, data, Upload_Checksum="crc32 AAAA")
+    assert short.status_code == 400
+    right = _patch(client, device, location, 0, data, Upload_Checksum=_crc32(data))
+    assert right.status_code == 204
+    assert council_server.blob_path(hashlib.sha256(data).hexdigest()).read_bytes() == data
 
 
 def test_multi_mebibyte_chunks_are_checked_and_stored_exactly(

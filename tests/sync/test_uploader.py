@@ -237,3 +237,25 @@ def test_probe_server_reports_enrolment_and_a_verified_hello(
     assert is_online(settings)
     elsewhere = probe_server(settings.with_changes(server_url="http://127.0.0.1:9"))
     assert not elsewhere.ok and "cannot reach" in elsewhere.detail
+
+
+def test_crc32_chunk_checksums_are_sent_and_the_bundle_arrives_intact(
+    kiosk: Kiosk, council_server: CouncilServer
+) -> None:
+    bundle_id, videos = kiosk.seal_one(videos=1)
+    manifest = bundle.read_manifest(kiosk.paths.bundles / bundle_id)
+    sent: list[str] = []
+
+    def record(request: httpx.Request) -> None:
+        if request.method == "PATCH":
+            sent.append(request.headers.get("Upload-Checksum", ""))
+
+    options = uploader.UploaderOptions(chunk_size=4096, timeout=5, checksum_algorithm="crc32")
+    with httpx.Client(base_url=kiosk.credential.server_url,
+                      event_hooks={"request": [record]}) as client:
+        report = kiosk.uploader(options=options, client=client).run()
+    assert report.committed == [bundle_id]
+    assert report.checksum_retries == 0
+    assert len(sent) >= 2 and all(h.startswith("crc32 ") for h in sent)
+    video = next(b for b in manifest.blobs if b.kind == "video")
+    assert [council_reads_video(council_server, video.sha256)] == videos
