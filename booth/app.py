@@ -180,7 +180,10 @@ class Kiosk:
             self.window.stop()
         except Exception:
             log.exception("stopping the window failed")
-        for step in (self.capture.shutdown, self.services.shutdown, *reversed(self.cleanups)):
+        closing = [self.capture.shutdown, self.services.shutdown, *reversed(self.cleanups)]
+        if hasattr(self.speaker, "close"):
+            closing.append(self.speaker.close)
+        for step in closing:
             try:
                 step()
             except Exception:
@@ -321,7 +324,9 @@ def build_kiosk(
         pack, pack_error = load_pack_or_default(settings.pack_path, default_pack_path())
         if pack_error is not None:
             log.error("campaign pack not used: %s", pack_error)
-        speaker = speaker if speaker is not None else QtSpeaker()
+        if speaker is None:
+            speaker = QtSpeaker()
+            speaker.warm_up()
         capture = CaptureController()
         device_keys = DeviceKeys.load_or_create(paths)
 

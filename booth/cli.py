@@ -78,6 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
                             help="write sealed bundles to a folder (a USB stick)")
     export.add_argument("dir")
 
+    probe = sub.add_parser("speech-probe", help=argparse.SUPPRESS)
+    probe.add_argument("--engine")
+
     enrol = sub.add_parser("enrol", parents=[common],
                            help="install the device credential the council issued")
     enrol.add_argument("credential", help="credential file from `booth-council enrol`")
@@ -107,6 +110,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(list(argv) if argv is not None else None)
     if args.command is None:
         args = parser.parse_args(["run", *(argv or sys.argv[1:])])
+    if args.command == "speech-probe":
+        from booth.ui.speech import probe_main
+
+        return probe_main(args.engine)
     settings = settings_from_args(args)
     settings.paths.create()
     setup_logging(settings.paths.logs, to_console=bool(args.verbose))

@@ -161,6 +161,44 @@ def test_speech_without_a_voice_is_silent_and_harmless(qtbot: QtBot) -> None:
     missing.stop()
     assert missing.available is False and missing.said == ["Hello"]
     mock = QtSpeaker(engine="mock")
+    assert mock.wait_ready(30) is True
     assert mock.available is True
     mock.say("What do you love about Stockport?")
-    mock.stop()
+    mock.close()
+
+
+def test_an_engine_that_hangs_never_freezes_the_window(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+    import time
+
+    from booth.ui import speech
+
+    hanging = [sys.executable, "-c", "import time; time.sleep(60)"]
+    monkeypatch.setattr(speech, "probe_command", lambda engine: hanging)
+    speaker = QtSpeaker(probe_timeout=1.0)
+    started = time.monotonic()
+    speaker.warm_up()
+    speaker.say("Hello! Who is taking part?")
+    assert time.monotonic() - started < 0.5
+    assert speaker.wait_ready(10) is False
+    assert speaker.said == ["Hello! Who is taking part?"]
+    process = speaker._probe_process
+    assert process is not None and process.poll() is not None  # the probe was ended
+    speaker.close()
+
+
+def test_the_default_engine_is_probed_without_blocking(qtbot: QtBot) -> None:
+    """Whatever this machine's speech engine does (here speech-dispatcher with no sound
+    server blocks for ever), saying something returns at once."""
+    import time
+
+    speaker = QtSpeaker(probe_timeout=3.0)
+    started = time.monotonic()
+    speaker.say("What do you love about Stockport?")
+    assert time.monotonic() - started < 0.5
+    speaker.wait_ready(15)
+    speaker.say("Thank you!")
+    speaker.close()
+    assert speaker.said == ["What do you love about Stockport?", "Thank you!"]
