@@ -49,9 +49,16 @@ def probe_main(engine: str | None) -> int:
     """`booth speech-probe`: start the engine, print what it offers; 0 if it has a voice.
     Run in its own process because some engines (speech-dispatcher with no sound
     server) block for ever while starting, and the kiosk window must never freeze."""
+    import signal
+
     from PySide6.QtCore import QCoreApplication
     from PySide6.QtTextToSpeech import QTextToSpeech
 
+    if hasattr(signal, "alarm"):
+        # If the booth that asked is gone, a hung probe must not linger: SIGALRM's
+        # default action ends the process even inside a blocked C call.
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
+        signal.alarm(int(PROBE_TIMEOUT_S * 3))
     app = QCoreApplication.instance() or QCoreApplication([])
     tts = QTextToSpeech(engine, app) if engine else QTextToSpeech(app)
     if tts.state() == QTextToSpeech.State.Error:
