@@ -52,7 +52,7 @@ log = logging.getLogger(__name__)
 
 TUS_VERSION = "1.0.0"
 TUS_EXTENSIONS = "creation,checksum,termination,expiration"
-# sha1 is the one tus requires; crc32 (zlib's, 4 bytes big-endian, as tusd has it) is
+# sha1 is the one tus requires; crc32 (zlib's CRC-32, sent as 4 bytes big-endian) is
 # several times cheaper and enough to catch a chunk damaged in transit: the blob's
 # SHA-256 is what proves the bytes, and it is checked whichever the kiosk picks.
 CHECKSUM_ALGORITHMS = "sha1,crc32"
@@ -624,7 +624,8 @@ class CouncilApp:
         digest = hashlib.sha256()
         size = 0
         # The same writer, worker threads, hashing and fsync as a PATCH (a PATCH also
-        # checks a SHA-1, which is tus's cost), so the comparison measures the protocol.
+        # checks its chunk checksum: that is tus's cost), so the comparison measures the
+        # protocol, not two implementations.
         writer = FilePartWriter.new(path)
         sink = _ChunkSink(writer, digest)
         try:
