@@ -164,8 +164,7 @@ QPushButton[role="plain"] {{ background: {s.surface}; color: {s.text}; }}
 QPushButton[role="toggle"], QPushButton[role="option"] {{ background: {s.surface};
     color: {s.text}; font-weight: normal; }}
 QPushButton[role="toggle"]:checked, QPushButton[role="option"]:checked {{
-    background: {s.accent}; color: {s.accent_text}; border-color: {s.accent};
-    font-weight: bold; }}
+    background: {s.accent}; color: {s.accent_text}; border-color: {s.accent}; }}
 QPushButton[role="stop"] {{ background: {s.danger}; color: #FFFFFF; border-color: {s.danger};
     font-weight: bold; }}
 QPushButton[role="link"] {{ background: transparent; border: none; text-decoration: underline;

@@ -249,7 +249,9 @@ class ConsentScreen(Screen):
         self.notice.setVisible(bool(text))
 
     def _update(self) -> None:
-        mark = "☑" if self.adult.isChecked() else "☐"
+        # The colour emoji font draws a ballot box with a check as a grey tile that
+        # vanishes on the accent colour: a heavy check mark reads on both.
+        mark = "✔" if self.adult.isChecked() else "☐"
         self.adult.setText(f"{mark}  {self._adult_text}")
         self.yes.setEnabled(not self._needs_adult or self.adult.isChecked())
 
