@@ -222,7 +222,7 @@ def test_an_older_person_starts_when_ready_and_does_without_a_video(
     detail = kiosk.store.session_detail(session_id)
     assert detail.session.state == "finished"
     assert detail.priorities == {plist.id: [plist.items[1].id]}
-    assert detail.about_you == {"age_band": "prefer_not_to_say"}
+    assert detail.about_you == {"older_age": "prefer_not_to_say"}
 
 
 def test_a_passer_by_walks_away_mid_take_and_leaves_nothing(qtbot: QtBot, kiosk: Kiosk) -> None:

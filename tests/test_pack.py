@@ -191,7 +191,11 @@ def test_default_age_bands(pack: CampaignPack) -> None:
     (adult_age,) = [q for q in pack.about_you_for("adult") if "age" in q.id]
     assert adult_age.options[0].label == "16 to 24"
     assert adult_age.options[-2].label == "75 or over"
-    assert adult_age in pack.about_you_for("older")
+    # "I'm 65 or over" is only offered the bands that fit
+    (older_age,) = [q for q in pack.about_you_for("older") if "age" in q.id]
+    assert [o.label for o in older_age.options] == [
+        "65 to 69", "70 to 74", "75 to 79", "80 to 84", "85 or over", "Prefer not to say"
+    ]
 
 
 def test_default_consent_per_look(pack: CampaignPack) -> None:
@@ -322,7 +326,7 @@ BAD_PACKS: dict[str, tuple[str, str, str]] = {
     ),
     "question without answers": (
         re.sub(r"^areas = \[.*?^\]", "areas = []", DEFAULT_TEXT, flags=re.S | re.M),
-        "about_you[2].options",
+        "about_you[3].options",
         "no answers to choose from",
     ),
     "same picture twice in a list": (

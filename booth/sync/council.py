@@ -454,7 +454,7 @@ class PriorityRow:
 
 
 def _age_band(about_you: dict[str, Any]) -> str:
-    for key in ("age_band", "child_age"):
+    for key in ("age_band", "older_age", "child_age"):
         value = about_you.get(key)
         if isinstance(value, str) and value:
             return value
