@@ -76,6 +76,19 @@ def _open_store(settings: Settings, console: Console) -> Store | None:
         return None
 
 
+def _credential_and_store(
+    settings: Settings, console: Console
+) -> tuple[Credential, Store] | None:
+    """What every sending command needs first; None (and a plain message) when it cannot."""
+    credential = _credential(settings, console)
+    if credential is None:
+        return None
+    store = _open_store(settings, console)
+    if store is None:
+        return None
+    return credential, store
+
+
 def enrol_main(settings: Settings, file: str | Path) -> int:
     """Install the council's credential, make the device key, and say whether the server
     answers (being offline now is fine)."""
@@ -109,12 +122,10 @@ def _prepare(store: Store, settings: Settings, credential: Credential) -> Device
 def sync_main(settings: Settings, give_up_after: int = 5) -> int:
     """Seal what is waiting and send every sealed bundle now, with a progress bar."""
     console = _console()
-    credential = _credential(settings, console)
-    if credential is None:
+    opened = _credential_and_store(settings, console)
+    if opened is None:
         return EXIT_SETUP
-    store = _open_store(settings, console)
-    if store is None:
-        return EXIT_SETUP
+    credential, store = opened
     try:
         device = _prepare(store, settings, credential)
         pending = store.bundles_in_state("sealed", "uploading")
@@ -285,12 +296,10 @@ def accept_receipts_in(store: Store, settings: Settings, credential: Credential,
 def accept_receipts(settings: Settings, folder: str | Path) -> int:
     """``booth export DIR`` runs this first; also usable on its own. Returns an exit code."""
     console = _console()
-    credential = _credential(settings, console)
-    if credential is None:
+    opened = _credential_and_store(settings, console)
+    if opened is None:
         return EXIT_SETUP
-    store = _open_store(settings, console)
-    if store is None:
-        return EXIT_SETUP
+    credential, store = opened
     try:
         report = accept_receipts_in(store, settings, credential, Path(folder))
     finally:
@@ -310,12 +319,10 @@ def _print_receipts(console: Console, report: ReceiptReport) -> None:
 def export_main(settings: Settings, folder: str | Path) -> int:
     """Accept any receipts already on the stick, then export every sealed bundle to it."""
     console = _console()
-    credential = _credential(settings, console)
-    if credential is None:
+    opened = _credential_and_store(settings, console)
+    if opened is None:
         return EXIT_SETUP
-    store = _open_store(settings, console)
-    if store is None:
-        return EXIT_SETUP
+    credential, store = opened
     target = Path(folder).expanduser()
     try:
         receipts = accept_receipts_in(store, settings, credential, target)
