@@ -12,7 +12,6 @@ ask for an officer. No Qt here: ``booth.sync.qt`` runs this on a worker thread.
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import logging
 import random
@@ -25,11 +24,11 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import NoReturn
 
 import httpx
 
-from booth.store import Bundle, Store, fsync_dir
+from booth.store import Bundle, Store, file_sha256, fsync_dir
 from booth.sync.bundle import (
     BundleError,
     Manifest,
@@ -104,38 +103,6 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     return max(0.0, min(when - (now if now is not None else time.time()), RETRY_AFTER_CAP))
 
 
-class _LocalHash:
-    """SHA-256 of a blob's bytes [0, hashed), fed by the chunks read for sending."""
-
-    def __init__(self, sha256: str, size: int) -> None:
-        self.expected = sha256
-        self.size = size
-        self.digest = hashlib.sha256()
-        self.hashed = 0
-
-    def read_upto(self, source: BinaryIO, offset: int) -> None:
-        """Hash the bytes before ``offset`` not yet seen (a resumed upload's prefix)."""
-        if offset <= self.hashed:
-            return
-        source.seek(self.hashed)
-        while self.hashed < offset:
-            block = source.read(min(1024 * 1024, offset - self.hashed))
-            if not block:
-                raise _Quarantine(f"blob {self.expected[:12]} is shorter than its manifest says")
-            self.digest.update(block)
-            self.hashed += len(block)
-
-    def add(self, offset: int, chunk: bytes) -> None:
-        end = offset + len(chunk)
-        if end > self.hashed >= offset:
-            with memoryview(chunk) as view:
-                self.digest.update(view[self.hashed - offset :])
-            self.hashed = end
-
-    def matches(self) -> bool:
-        return self.hashed == self.size and self.digest.hexdigest() == self.expected
-
-
 @dataclass(frozen=True)
 class _Chunk:
     """One PATCH worth of a blob, read as ``SEND_SLICE`` blocks: the HTTP stack sends
@@ -145,11 +112,10 @@ class _Chunk:
     blocks: tuple[bytes, ...]
     size: int
     checksum: str  # the Upload-Checksum header's value, or "" without checksums
-    intact: bool  # the blob's bytes so far hash to its name (meaningful at the end)
 
 
 class _Prepared:
-    """A chunk being read and hashed on the reader's thread."""
+    """A chunk being read and checksummed on the reader's thread."""
 
     def __init__(self, offset: int, future: Future[_Chunk]) -> None:
         self.offset = offset
@@ -160,37 +126,36 @@ class _Prepared:
 
 
 class _ChunkReader:
-    """Reads a blob's chunks on one helper thread: the bytes, their tus checksum, and
-    the running SHA-256 of the whole blob (``intact`` once the end is reached). The
-    checksum runs on a second thread beside the SHA-256 (both release the GIL)."""
+    """Reads a blob's chunks, and their tus checksum, on a helper thread, so the next
+    chunk is ready when the one on the wire is acknowledged (the checksum releases the
+    GIL). The blob's SHA-256 is not recomputed here: the council server hashes every
+    blob it completes and refuses one that differs from its name (422), and only then
+    does the kiosk hash its own copy to learn which side damaged it. That keeps a
+    second full hash off a kiosk that may be recording the next person meanwhile."""
 
     def __init__(
-        self, path: Path, sha256: str, size: int, chunk_size: int, checksum: str | None = "sha1"
+        self, path: Path, sha256: str, size: int, chunk_size: int, checksum: str | None = "crc32"
     ) -> None:
         if checksum is not None and checksum not in CHECKSUMS:
             raise ValueError(f"unknown checksum algorithm {checksum!r}")
         self._checksum = checksum
         self._source = open(path, "rb")  # noqa: SIM115 - closed in __exit__
-        self._local = _LocalHash(sha256, size)
         self._size = size
         self._chunk_size = chunk_size
         self._sha256 = sha256
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="booth-read")
-        self._sha1_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="booth-sha1")
 
     def __enter__(self) -> _ChunkReader:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._pool.shutdown(wait=True)
-        self._sha1_pool.shutdown(wait=True)
         self._source.close()
 
     def prepare(self, offset: int) -> _Prepared:
         return _Prepared(offset, self._pool.submit(self._read, offset))
 
     def _read(self, offset: int) -> _Chunk:
-        self._local.read_upto(self._source, offset)
         want = min(self._chunk_size, self._size - offset)
         self._source.seek(offset)
         blocks: list[bytes] = []
@@ -202,19 +167,12 @@ class _ChunkReader:
             blocks.append(block)
             size += len(block)
         algorithm = self._checksum
-        summing = (
-            self._sha1_pool.submit(CHECKSUMS[algorithm], blocks) if algorithm is not None else None
-        )
-        at = offset
-        for block in blocks:
-            self._local.add(at, block)
-            at += len(block)
         checksum = (
-            f"{algorithm} {base64.b64encode(summing.result()).decode('ascii')}"
-            if summing is not None
+            f"{algorithm} {base64.b64encode(CHECKSUMS[algorithm](blocks)).decode('ascii')}"
+            if algorithm is not None
             else ""
         )
-        return _Chunk(tuple(blocks), size, checksum, self._local.matches())
+        return _Chunk(tuple(blocks), size, checksum)
 
 
 def _sha1_of(blocks: list[bytes]) -> bytes:
@@ -259,12 +217,13 @@ class UploaderOptions:
     backoff_cap: float = BACKOFF_CAP
     timeout: float = 30.0
     give_up_after: int | None = None  # consecutive transient failures; None = forever
-    # tus Upload-Checksum on every PATCH: a damaged chunk is resent alone (460) instead
-    # of the whole blob failing its hash at the end. Costs a hash of each chunk on both
-    # ends: "sha1" (what every tus server has) or "crc32" (several times cheaper; the
-    # blob's SHA-256 still proves the bytes, on both ends).
+    # tus Upload-Checksum on every PATCH: a chunk damaged on the way is resent alone
+    # (460) instead of the whole blob failing its hash at the end. CRC-32 is made for
+    # catching transmission damage and costs a fraction of SHA-1 on both ends; the
+    # blob's SHA-256, checked by the server, is what proves the bytes. "sha1" (the one
+    # every tus server must accept) is there for a server that has nothing else.
     checksums: bool = True
-    checksum_algorithm: str = "sha1"
+    checksum_algorithm: str = "crc32"
 
 
 class Uploader:
@@ -303,6 +262,7 @@ class Uploader:
         self._hook = hook or (lambda _s: None)
         self._headers = {**auth_headers(credential), "Tus-Resumable": TUS_VERSION}
         self.report = SyncReport()
+        self._refused: dict[str, int] = {}  # blobs the server refused as damaged (422)
 
     def close(self) -> None:
         if self._owns_client:
@@ -525,10 +485,6 @@ class Uploader:
                     ahead = reader.prepare(offset)
                 chunk = ahead.result()
                 end = offset + chunk.size
-                if end == size and not chunk.intact:
-                    self._abandon(location)
-                    raise _Quarantine(f"blob {sha256[:12]} was altered on this disk "
-                                      "(hash differs); not sent")
                 if end < size:
                     ahead = reader.prepare(end)
                 self.report.bytes_attempted += chunk.size
@@ -574,15 +530,32 @@ class Uploader:
                         self._reason(answer, "the council server refuses this"), stop=True
                     )
                 elif status == 422:
-                    # The server hashed the finished blob and it is not what we named it.
-                    raise _Quarantine(f"blob {sha256[:12]} does not match its name")
+                    # The server hashed the finished blob, found it is not what it is
+                    # named, and dropped the upload. Damaged here, or on the way?
+                    self._refused_as_damaged(path, sha256)
                 else:
                     raise Transient(f"unexpected answer to PATCH ({status})")
 
-    def _abandon(self, location: str) -> None:
-        """Best effort: drop our unfinished upload of a blob found damaged here."""
-        with contextlib.suppress(httpx.HTTPError):
-            self.client.request("DELETE", location, headers=self._headers)
+    def _refused_as_damaged(self, path: Path, sha256: str) -> NoReturn:
+        """The server refused a finished blob because its bytes do not hash to its name.
+        Hash the kiosk's own copy: if that is damaged too, the disk altered it and the
+        bundle is set aside; if it is intact the bytes were damaged on the way, and the
+        next attempt sends the blob again (an officer is asked after a few)."""
+        try:
+            _size, actual = file_sha256(path)
+        except OSError as exc:
+            raise _Quarantine(f"blob {sha256[:12]} cannot be read on this disk: {exc}") from None
+        if actual != sha256:
+            raise _Quarantine(f"blob {sha256[:12]} was altered on this disk (its hash "
+                              "differs from its name); the council server refused it")
+        refused = self._refused.get(sha256, 0) + 1
+        self._refused[sha256] = refused
+        if refused >= CHECKSUM_RETRIES:
+            raise NeedsOfficer(
+                f"the council server keeps refusing blob {sha256[:12]} as damaged although "
+                "this kiosk's copy is intact; ask the council's data team to check the server"
+            )
+        raise Transient("a blob arrived damaged at the council server; sending it again")
 
     def _commit(self, bundle_id: str, manifest: Manifest) -> Receipt:
         answer = self._request(

@@ -22,7 +22,7 @@ from booth.store import Store
 from booth.sync import bundle, seal
 from booth.sync.keys import DeviceKeys
 from booth.sync.online import is_online
-from booth.sync.uploader import GaveUp, NeedsOfficer
+from booth.sync.uploader import GaveUp, NeedsOfficer, UploaderOptions
 from tests.helpers.council import (
     CouncilServer,
     make_bundle,
@@ -185,6 +185,42 @@ def test_checksum_mismatch_460_resends_the_chunk(
     assert report.bytes_attempted == sum(b.size for b in blobs) + CHUNK
     _assert_delivered_once(kiosk, server, bundle_id, blobs)
     assert council_reads_video(server, video.sha256) == videos[0]
+
+
+def test_blob_damaged_on_the_way_is_refused_by_the_server_and_sent_again(
+    kiosk: Kiosk, server: CouncilServer, faults: list[Fault]
+) -> None:
+    # Without chunk checksums a damaged chunk is only caught when the server hashes the
+    # finished blob (422). The kiosk's own copy hashes right, so it sends the blob again.
+    bundle_id, videos = kiosk.seal_one()
+    blobs = _blobs(kiosk, bundle_id)
+    video = next(b for b in blobs if b.kind == "video")
+    faults.append(Fault("PATCH", f"/files/{video.sha256}", "corrupt", skip=1))
+    slept: list[float] = []
+    options = UploaderOptions(chunk_size=CHUNK, timeout=5.0, checksums=False)
+    report = kiosk.uploader(options=options, sleep=slept.append).run()
+    assert faults[0].fired == 1
+    assert report.retries == 1 and len(slept) == 1
+    assert report.quarantined == []
+    assert report.bytes_attempted == sum(b.size for b in blobs) + video.size
+    _assert_delivered_once(kiosk, server, bundle_id, blobs)
+    assert council_reads_video(server, video.sha256) == videos[0]
+
+
+def test_server_that_keeps_refusing_an_intact_blob_asks_for_an_officer(
+    kiosk: Kiosk, server: CouncilServer, faults: list[Fault]
+) -> None:
+    bundle_id, _ = kiosk.seal_one()
+    video = next(b for b in _blobs(kiosk, bundle_id) if b.kind == "video")
+    faults.append(Fault("PATCH", f"/files/{video.sha256}", "corrupt", times=1000))
+    options = UploaderOptions(chunk_size=CHUNK, timeout=5.0, checksums=False)
+    with pytest.raises(NeedsOfficer, match="keeps refusing .* intact"):
+        kiosk.uploader(options=options).run()
+    # Nothing is set aside or lost: the bundle waits, whole, for the next try.
+    assert kiosk.state(bundle_id) == "uploading"
+    assert bundle.verify_bundle_dir(kiosk.paths.bundles / bundle_id, kiosk.device.public_b64) == []
+    assert server.bundles() == []
+    assert not server.has_blob(video.sha256)
 
 
 def test_expired_upload_starts_again_from_zero(kiosk: Kiosk, server: CouncilServer) -> None:
