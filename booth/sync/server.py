@@ -15,7 +15,6 @@ import re
 import secrets
 import threading
 import time
-import zlib
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -33,6 +32,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from booth.sync import bundle as bundle_format
+from booth.sync import checksums
+from booth.sync.checksums import Checksum
 from booth.sync.storage import (
     BlobStore,
     Catalogue,
@@ -52,10 +53,6 @@ log = logging.getLogger(__name__)
 
 TUS_VERSION = "1.0.0"
 TUS_EXTENSIONS = "creation,checksum,termination,expiration"
-# sha1 is the one tus requires; crc32 (zlib's CRC-32, sent as 4 bytes big-endian) is
-# several times cheaper and enough to catch a chunk damaged in transit: the blob's
-# SHA-256 is what proves the bytes, and it is checked whichever the kiosk picks.
-CHECKSUM_ALGORITHMS = "sha1,crc32"
 SERVICE_NAME = "booth-council"
 
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
@@ -98,6 +95,10 @@ class ServerConfig:
     # acknowledged bytes (the upload resumes from what is on disk) but never a blob: a
     # blob is fsynced and hash-checked when complete, before any receipt names it.
     fsync_each_chunk: bool = True
+    # A HEAD that finds a PATCH still writing the upload (the one a dropped connection
+    # left behind, most often) waits this long for it to finish, so the offset it reports
+    # is settled and the resumed PATCH is not refused as busy after its bytes were sent.
+    head_waits_for_writer_seconds: float = 5.0
     bench_raw: bool = False
     bench_dir: Path | None = None  # where PUT /bench/raw writes (and deletes) its file
     clock: Callable[[], float] = time.time
@@ -321,7 +322,7 @@ class CouncilApp:
                 "Tus-Version": TUS_VERSION,
                 "Tus-Extension": TUS_EXTENSIONS,
                 "Tus-Max-Size": str(self.config.max_blob_size),
-                "Tus-Checksum-Algorithm": CHECKSUM_ALGORITHMS,
+                "Tus-Checksum-Algorithm": checksums.ADVERTISED,
             }),
         )
 
@@ -390,6 +391,13 @@ class CouncilApp:
         self._require_tus(request)
         device = self.authenticate(request)
         sha256 = self._blob_name(request)
+        if self._busy(sha256):
+            # Past the wait, answer with the offset as it stands (a writer stuck on a
+            # half-open connection must not hold every HEAD up with it).
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.config.head_waits_for_writer_seconds):
+                    async with self._upload_lock(sha256):
+                        pass
         size = self.config.blobs.blob_size(sha256)
         if size is not None:
             return Response(
@@ -455,14 +463,14 @@ class CouncilApp:
             return None
         algorithm, _, value = raw.strip().partition(" ")
         algorithm = algorithm.lower()
-        if algorithm not in _CHECKSUM_SIZES:
+        if algorithm not in checksums.DIGEST_SIZES:
             raise ApiError(400, "checksum_algorithm",
-                           f"Upload-Checksum must use one of: {CHECKSUM_ALGORITHMS}")
+                           f"Upload-Checksum must use one of: {checksums.ADVERTISED}")
         try:
             digest = base64.b64decode(value.strip(), validate=True)
         except binascii.Error:
             raise ApiError(400, "bad_checksum", "Upload-Checksum is not base64") from None
-        if len(digest) != _CHECKSUM_SIZES[algorithm]:
+        if len(digest) != checksums.DIGEST_SIZES[algorithm]:
             raise ApiError(400, "bad_checksum", f"Upload-Checksum is not a {algorithm} digest")
         return algorithm, digest
 
@@ -476,8 +484,11 @@ class CouncilApp:
     ) -> Response:
         writer = self.config.blobs.open_part(upload.sha256, upload.offset)
         running = self.hashes.get(upload.sha256, upload.offset)
-        check = _new_checksum(checksum[0]) if checksum is not None else None
-        sink = _ChunkSink(writer, running, check)
+        check = checksums.new(checksum[0]) if checksum is not None else None
+        # CRC-32 costs little beside the write; SHA-1 gets a thread of its own.
+        cheap = check is not None and checksum is not None and checksum[0] == "crc32"
+        sink = _ChunkSink(writer, [running, check] if cheap else [running],
+                          [] if cheap or check is None else [check])
         received = 0
         disconnected = False
         try:
@@ -627,7 +638,7 @@ class CouncilApp:
         # checks its chunk checksum: that is tus's cost), so the comparison measures the
         # protocol, not two implementations.
         writer = FilePartWriter.new(path)
-        sink = _ChunkSink(writer, digest)
+        sink = _ChunkSink(writer, [digest])
         try:
             try:
                 async for data in request.stream():
@@ -646,45 +657,30 @@ class CouncilApp:
         return JSONResponse({"size": size, "sha256": digest.hexdigest()})
 
 
-_CHECKSUM_SIZES = {"sha1": 20, "crc32": 4}
-
-
-class Crc32:
-    """zlib's CRC-32 with a hashlib-like face (update/digest), for tus Upload-Checksum."""
-
-    def __init__(self) -> None:
-        self.value = 0
-
-    def update(self, data: bytes) -> None:
-        self.value = zlib.crc32(data, self.value)  # releases the GIL on large buffers
-
-    def digest(self) -> bytes:
-        return self.value.to_bytes(4, "big")
-
-
-def _new_checksum(algorithm: str) -> HashState | Crc32:
-    return Crc32() if algorithm == "crc32" else hashlib.sha1()
-
-
 class _ChunkSink:
     """Writes and hashes a request body off the event loop while the loop keeps reading
     the socket. Bytes go to the workers about a MiB at a time (one hand-off per MiB, not
-    per socket read); one thread writes and feeds the first digest, and each further
-    digest gets a thread of its own, so SHA-256 and the tus SHA-1 run side by side
-    (hashlib and file writes release the GIL on buffers this large)."""
+    per socket read); one thread writes and feeds the ``inline`` digests, and each of the
+    ``parallel`` ones gets a thread of its own, so SHA-256 and a tus SHA-1 run side by
+    side (hashlib and file writes release the GIL on buffers this large). A cheap digest
+    is better inline: another thread costs a hand-off per MiB and a wake-up each."""
 
     _BATCH = 1024 * 1024
     _QUEUE_BATCHES = 4  # per worker: a slow disk holds the sender back, not our memory
 
-    def __init__(self, writer: PartWriter, *digests: HashState | Crc32 | None) -> None:
+    def __init__(
+        self,
+        writer: PartWriter,
+        inline: Sequence[HashState | Checksum | None],
+        parallel: Sequence[HashState | Checksum] = (),
+    ) -> None:
         self._writer = writer
-        found = [d for d in digests if d is not None]
         self._pending: list[bytes] = []
         self._pending_size = 0
         self._error: BaseException | None = None
         self._done = False
-        jobs: list[Callable[[list[bytes]], None]] = [self._writing_job(found[:1])]
-        jobs += [self._hashing_job(digest) for digest in found[1:]]
+        jobs = [self._writing_job([d for d in inline if d is not None])]
+        jobs += [self._hashing_job(digest) for digest in parallel]
         self._lanes: list[tuple[queue.Queue[list[bytes] | None], threading.Thread]] = []
         for number, job in enumerate(jobs):
             lane: queue.Queue[list[bytes] | None] = queue.Queue(self._QUEUE_BATCHES)
@@ -693,7 +689,7 @@ class _ChunkSink:
             thread.start()
             self._lanes.append((lane, thread))
 
-    def _writing_job(self, digests: list[HashState | Crc32]) -> Callable[[list[bytes]], None]:
+    def _writing_job(self, digests: list[HashState | Checksum]) -> Callable[[list[bytes]], None]:
         def job(batch: list[bytes]) -> None:
             for piece in batch:
                 self._writer.write(piece)
@@ -702,7 +698,7 @@ class _ChunkSink:
         return job
 
     @staticmethod
-    def _hashing_job(digest: HashState | Crc32) -> Callable[[list[bytes]], None]:
+    def _hashing_job(digest: HashState | Checksum) -> Callable[[list[bytes]], None]:
         def job(batch: list[bytes]) -> None:
             for piece in batch:
                 digest.update(piece)

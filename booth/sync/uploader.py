@@ -12,13 +12,11 @@ ask for an officer. No Qt here: ``booth.sync.qt`` runs this on a worker thread.
 from __future__ import annotations
 
 import base64
-import hashlib
 import logging
 import random
 import shutil
 import threading
 import time
-import zlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -29,6 +27,7 @@ from typing import NoReturn
 import httpx
 
 from booth.store import Bundle, Store, file_sha256, fsync_dir
+from booth.sync import checksums
 from booth.sync.bundle import (
     BundleError,
     Manifest,
@@ -136,7 +135,7 @@ class _ChunkReader:
     def __init__(
         self, path: Path, sha256: str, size: int, chunk_size: int, checksum: str | None = "crc32"
     ) -> None:
-        if checksum is not None and checksum not in CHECKSUMS:
+        if checksum is not None and checksum not in checksums.DIGEST_SIZES:
             raise ValueError(f"unknown checksum algorithm {checksum!r}")
         self._checksum = checksum
         self._source = open(path, "rb")  # noqa: SIM115 - closed in __exit__
@@ -168,31 +167,11 @@ class _ChunkReader:
             size += len(block)
         algorithm = self._checksum
         checksum = (
-            f"{algorithm} {base64.b64encode(CHECKSUMS[algorithm](blocks)).decode('ascii')}"
+            f"{algorithm} {base64.b64encode(checksums.digest_of(algorithm, blocks)).decode()}"
             if algorithm is not None
             else ""
         )
         return _Chunk(tuple(blocks), size, checksum)
-
-
-def _sha1_of(blocks: list[bytes]) -> bytes:
-    digest = hashlib.sha1()
-    for block in blocks:
-        digest.update(block)
-    return digest.digest()
-
-
-def _crc32_of(blocks: list[bytes]) -> bytes:
-    value = 0
-    for block in blocks:
-        value = zlib.crc32(block, value)
-    return value.to_bytes(4, "big")
-
-
-# tus Upload-Checksum algorithms the council server accepts, and how to compute each.
-CHECKSUMS: dict[str, Callable[[list[bytes]], bytes]] = {
-    "sha1": _sha1_of, "crc32": _crc32_of,
-}
 
 
 @dataclass

@@ -6,6 +6,8 @@ import base64
 import errno
 import hashlib
 import os
+import threading
+import time
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -138,6 +140,66 @@ def test_stale_offset_is_409_and_bytes_are_not_written(
     ahead = _patch(client, device, location, 6000, data[6000:])
     assert ahead.status_code == 409
     assert client.head(location, headers=tus_headers(device)).headers["Upload-Offset"] == "4000"
+
+
+def _slow_patch(
+    url: str, credential: dict[str, Any], location: str, data: bytes, release: threading.Event
+) -> tuple[threading.Thread, list[httpx.Response]]:
+    """PATCH ``data`` from offset 0, sending its second half only once ``release`` is set."""
+    answers: list[httpx.Response] = []
+    started = threading.Event()
+
+    def body() -> Iterator[bytes]:
+        yield data[: len(data) // 2]
+        started.set()
+        release.wait(10)
+        yield data[len(data) // 2 :]
+
+    def send() -> None:
+        headers = {**tus_headers(credential), "Upload-Offset": "0", "Content-Type": OCTETS,
+                   "Content-Length": str(len(data))}
+        with httpx.Client(base_url=url, timeout=20) as other:
+            answers.append(other.patch(location, content=body(), headers=headers))
+
+    thread = threading.Thread(target=send)
+    thread.start()
+    assert started.wait(10)
+    return thread, answers
+
+
+@pytest.mark.parametrize("finishes", [True, False])
+def test_head_waits_for_a_patch_in_flight_so_its_offset_is_settled(
+    tmp_path: Path, finishes: bool
+) -> None:
+    # A kiosk whose connection dropped asks HEAD where to resume while the server may
+    # still be finishing the old PATCH: HEAD waits for it (up to a bound) rather than
+    # report an offset that the next PATCH would be refused for (409 busy).
+    data = os.urandom(200_000)
+    with running_council(tmp_path, head_waits_for_writer_seconds=0.5) as server, \
+            httpx.Client(base_url=server.url, timeout=10) as client:
+        device = server.enrol("hall kiosk")
+        location = _create(client, device, data).headers["Location"]
+        release = threading.Event()
+        thread, answers = _slow_patch(server.url, device, location, data, release)
+        time.sleep(0.2)  # the first half is on its way to the disk
+        if finishes:
+            threading.Timer(0.2, release.set).start()
+        began = time.monotonic()
+        head = client.head(location, headers=tus_headers(device))
+        waited = time.monotonic() - began
+        release.set()
+        thread.join(20)
+        assert head.status_code == 200
+        assert answers[0].status_code == 204
+        if finishes:
+            # It answered once the PATCH was done, with the offset that PATCH reached.
+            assert head.headers["Upload-Offset"] == str(len(data))
+            assert waited < 0.5
+        else:
+            # A writer that does not finish holds HEAD up only for the bound.
+            assert head.headers["Upload-Offset"] == "0"
+            assert waited >= 0.5
+        assert server.blob_path(hashlib.sha256(data).hexdigest()).read_bytes() == data
 
 
 def test_checksum_mismatch_is_460_and_chunk_discarded(
