@@ -132,15 +132,12 @@ class _ChunkReader:
     does the kiosk hash its own copy to learn which side damaged it. That keeps a
     second full hash off a kiosk that may be recording the next person meanwhile."""
 
-    def __init__(
-        self, path: Path, sha256: str, size: int, chunk_size: int, checksum: str | None = "crc32"
-    ) -> None:
+    def __init__(self, path: Path, sha256: str, size: int, checksum: str | None = "crc32") -> None:
         if checksum is not None and checksum not in checksums.DIGEST_SIZES:
             raise ValueError(f"unknown checksum algorithm {checksum!r}")
         self._checksum = checksum
         self._source = open(path, "rb")  # noqa: SIM115 - closed in __exit__
         self._size = size
-        self._chunk_size = chunk_size
         self._sha256 = sha256
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="booth-read")
 
@@ -151,11 +148,11 @@ class _ChunkReader:
         self._pool.shutdown(wait=True)
         self._source.close()
 
-    def prepare(self, offset: int) -> _Prepared:
-        return _Prepared(offset, self._pool.submit(self._read, offset))
+    def prepare(self, offset: int, chunk_size: int) -> _Prepared:
+        return _Prepared(offset, self._pool.submit(self._read, offset, chunk_size))
 
-    def _read(self, offset: int) -> _Chunk:
-        want = min(self._chunk_size, self._size - offset)
+    def _read(self, offset: int, chunk_size: int) -> _Chunk:
+        want = min(chunk_size, self._size - offset)
         self._source.seek(offset)
         blocks: list[bytes] = []
         size = 0
@@ -172,6 +169,46 @@ class _ChunkReader:
             else ""
         )
         return _Chunk(tuple(blocks), size, checksum)
+
+
+class ChunkSizer:
+    """How many bytes the next PATCH carries: about ``target_seconds`` of the link's speed.
+
+    A chunk is the unit a cut costs (a half-sent chunk is sent again whole) and the unit
+    each request's fixed cost is paid on (the server checks, writes and fsyncs it before
+    answering). A fixed size is wrong at one end or the other: venue Wi-Fi at 2 Mbit/s
+    takes half a minute over 8 MiB, while on a fast link 8 MiB chunks spend a quarter of
+    the time between requests. So the size doubles while full chunks go through in under
+    half the target, halves when one takes over twice the target or the link drops, and
+    stays within [smallest, largest]: a cut costs about ``target_seconds`` of sending on
+    any link."""
+
+    def __init__(self, start: int, smallest: int, largest: int, target_seconds: float) -> None:
+        self.smallest = min(smallest, start)
+        self.largest = max(largest, start)
+        self.size = start
+        self.target = target_seconds
+
+    def sent(self, nbytes: int, seconds: float) -> None:
+        """A PATCH of ``nbytes`` was acknowledged ``seconds`` after it began."""
+        if nbytes < self.size:
+            return  # a blob's short last chunk says little about the link
+        if seconds < self.target / 2:
+            self.size = min(self.size * 2, self.largest)
+        elif seconds > self.target * 2:
+            self.shrink()
+
+    def too_large(self) -> bool:
+        """The server refused this size: never try it again. False at the floor."""
+        self.largest = max(self.smallest, min(self.largest, self.size // 2))
+        return self.shrink()
+
+    def shrink(self) -> bool:
+        """Halve (a cut, a slow chunk, a server that wants smaller); False at the floor."""
+        if self.size <= self.smallest:
+            return False
+        self.size = max(self.size // 2, self.smallest)
+        return True
 
 
 @dataclass
@@ -191,7 +228,16 @@ class SyncReport:
 
 @dataclass
 class UploaderOptions:
+    # PATCH sizes (see ChunkSizer): start at chunk_size, then follow the link's speed
+    # between min_chunk_size and max_chunk_size. A chunk is held in memory while it is
+    # sent, and the next one is read meanwhile: 32 MiB keeps that to 64 MiB on a kiosk
+    # that may be recording too (the council server takes up to 64 MiB; a server that
+    # takes less says so with 413 and gets smaller chunks). All three the same keeps
+    # every chunk one size.
     chunk_size: int = DEFAULT_CHUNK
+    min_chunk_size: int = 1024 * 1024
+    max_chunk_size: int = 32 * 1024 * 1024
+    chunk_seconds: float = 2.0
     backoff_base: float = BACKOFF_BASE
     backoff_cap: float = BACKOFF_CAP
     timeout: float = 30.0
@@ -242,6 +288,9 @@ class Uploader:
         self._headers = {**auth_headers(credential), "Tus-Resumable": TUS_VERSION}
         self.report = SyncReport()
         self._refused: dict[str, int] = {}  # blobs the server refused as damaged (422)
+        options = self.options
+        self.chunks = ChunkSizer(options.chunk_size, options.min_chunk_size,
+                                 options.max_chunk_size, options.chunk_seconds)
 
     def close(self) -> None:
         if self._owns_client:
@@ -415,6 +464,15 @@ class Uploader:
             return f"{fallback}: {body['detail']}"
         return fallback
 
+    @staticmethod
+    def _error_code(answer: httpx.Response) -> str | None:
+        try:
+            body = answer.json()
+        except ValueError:
+            return None
+        code = body.get("error") if isinstance(body, dict) else None
+        return code if isinstance(code, str) else None
+
     def _server_offset(self, location: str) -> int | None:
         """The server's offset for this blob, or None when it has no upload of it."""
         answer = self._request("HEAD", location, headers=self._headers)
@@ -455,17 +513,18 @@ class Uploader:
         conflicts = 0
         # Reading, hashing and checksumming the next chunk overlaps with sending this one.
         algorithm = self.options.checksum_algorithm if self.options.checksums else None
-        with _ChunkReader(path, sha256, size, self.options.chunk_size, algorithm) as reader:
-            ahead = reader.prepare(offset)
+        sizer = self.chunks
+        with _ChunkReader(path, sha256, size, algorithm) as reader:
+            ahead = reader.prepare(offset, sizer.size)
             while offset < size:
                 if self._stop.is_set():
                     raise SyncStopped("asked to stop")
                 if ahead.offset != offset:
-                    ahead = reader.prepare(offset)
+                    ahead = reader.prepare(offset, sizer.size)
                 chunk = ahead.result()
                 end = offset + chunk.size
                 if end < size:
-                    ahead = reader.prepare(end)
+                    ahead = reader.prepare(end, sizer.size)
                 self.report.bytes_attempted += chunk.size
                 headers = {
                     **self._headers,
@@ -475,13 +534,19 @@ class Uploader:
                 if chunk.checksum:
                     headers["Upload-Checksum"] = chunk.checksum
                 headers["Content-Length"] = str(chunk.size)
-                answer = self._request("PATCH", location, content=iter(chunk.blocks),
-                                       headers=headers)
+                started = time.monotonic()
+                try:
+                    answer = self._request("PATCH", location, content=iter(chunk.blocks),
+                                           headers=headers)
+                except Transient:
+                    sizer.shrink()  # the link dropped: a smaller chunk risks less next time
+                    raise
                 status = answer.status_code
                 if status == 204:
                     new_offset = answer.headers.get("Upload-Offset", "")
                     if not new_offset.isdigit() or int(new_offset) <= offset:
                         raise Transient("unexpected answer to PATCH (no progress)")
+                    sizer.sent(chunk.size, time.monotonic() - started)
                     self.report.bytes_sent += chunk.size
                     offset = int(new_offset)
                     bad_checksums = 0
@@ -505,6 +570,10 @@ class Uploader:
                 elif status in (404, 410):
                     raise Transient("the server's upload expired; starting it again")
                 elif status == 413:
+                    # A server whose PATCH limit is below our chunk: send smaller ones.
+                    if self._error_code(answer) == "chunk_too_large" and sizer.too_large():
+                        ahead = reader.prepare(offset, sizer.size)
+                        continue
                     raise _Quarantine(
                         self._reason(answer, "the council server refuses this"), stop=True
                     )

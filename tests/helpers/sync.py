@@ -184,8 +184,10 @@ class Kiosk:
         credential = self.credential
         if server_url is not None:
             credential = credential.model_copy(update={"server_url": server_url})
+        chunk = kwargs.pop("chunk_size", 1024)
         options = kwargs.pop("options", None) or UploaderOptions(
-            chunk_size=kwargs.pop("chunk_size", 1024), timeout=5.0,
+            # One size, so tests can count bytes exactly.
+            chunk_size=chunk, min_chunk_size=chunk, max_chunk_size=chunk, timeout=5.0,
             give_up_after=kwargs.pop("give_up_after", 8),
         )
         kwargs.setdefault("sleep", lambda _s: None)

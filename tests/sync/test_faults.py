@@ -197,7 +197,8 @@ def test_blob_damaged_on_the_way_is_refused_by_the_server_and_sent_again(
     video = next(b for b in blobs if b.kind == "video")
     faults.append(Fault("PATCH", f"/files/{video.sha256}", "corrupt", skip=1))
     slept: list[float] = []
-    options = UploaderOptions(chunk_size=CHUNK, timeout=5.0, checksums=False)
+    options = UploaderOptions(chunk_size=CHUNK, max_chunk_size=CHUNK, timeout=5.0,
+                              checksums=False)
     report = kiosk.uploader(options=options, sleep=slept.append).run()
     assert faults[0].fired == 1
     assert report.retries == 1 and len(slept) == 1
@@ -213,8 +214,9 @@ def test_server_that_keeps_refusing_an_intact_blob_asks_for_an_officer(
     bundle_id, _ = kiosk.seal_one()
     video = next(b for b in _blobs(kiosk, bundle_id) if b.kind == "video")
     faults.append(Fault("PATCH", f"/files/{video.sha256}", "corrupt", times=1000))
-    options = UploaderOptions(chunk_size=CHUNK, timeout=5.0, checksums=False)
-    with pytest.raises(NeedsOfficer, match="keeps refusing .* intact"):
+    options = UploaderOptions(chunk_size=CHUNK, max_chunk_size=CHUNK, timeout=5.0,
+                              checksums=False)
+    with pytest.raises(NeedsOfficer, match=r"keeps refusing .* intact"):
         kiosk.uploader(options=options).run()
     # Nothing is set aside or lost: the bundle waits, whole, for the next try.
     assert kiosk.state(bundle_id) == "uploading"
@@ -420,8 +422,8 @@ if phase == "seal":
     for session_id in store.sessions_to_seal():
         seal.seal_session(store, paths, device, credential, session_id, hook=hook)
 else:
-    Uploader(store, credential, device, options=UploaderOptions(chunk_size=1024),
-             hook=hook).run()
+    options = UploaderOptions(chunk_size=1024, max_chunk_size=1024)
+    Uploader(store, credential, device, options=options, hook=hook).run()
 print("finished without reaching", step)
 """
 

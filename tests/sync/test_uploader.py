@@ -15,10 +15,23 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from booth.settings import Settings
-from booth.sync import bundle, uploader
+from booth.sync import bundle, seal, uploader
 from booth.sync.online import say_hello
-from tests.helpers.council import CouncilServer, council_server, sha256_metadata, tus_headers
-from tests.helpers.sync import Kiosk, council_reads_video, enrolled_kiosk, finished_session
+from tests.helpers.council import (
+    CouncilServer,
+    council_server,
+    running_council,
+    sha256_metadata,
+    tus_headers,
+)
+from tests.helpers.store import open_consented_session, start_event
+from tests.helpers.sync import (
+    Kiosk,
+    council_reads_video,
+    enrolled_kiosk,
+    finished_session,
+    record_encrypted_take,
+)
 
 __all__ = ["council_server"]
 
@@ -160,8 +173,8 @@ def test_sync_controller_sends_in_the_background_and_signals(
 
     credential = kiosk.credential
     finished_session(kiosk.store, credential.recipients)  # sealed by the controller itself
-    controller = SyncController(kiosk.store, settings, kiosk.device,
-                                options=uploader.UploaderOptions(chunk_size=1024, timeout=5))
+    options = uploader.UploaderOptions(chunk_size=1024, max_chunk_size=1024, timeout=5)
+    controller = SyncController(kiosk.store, settings, kiosk.device, options=options)
     states: list[str] = []
     progress: list[tuple[str, int, int]] = []
     controller.stateChanged.connect(states.append)
@@ -250,7 +263,8 @@ def test_crc32_chunk_checksums_are_sent_and_the_bundle_arrives_intact(
         if request.method == "PATCH":
             sent.append(request.headers.get("Upload-Checksum", ""))
 
-    options = uploader.UploaderOptions(chunk_size=4096, timeout=5, checksum_algorithm="crc32")
+    options = uploader.UploaderOptions(chunk_size=4096, max_chunk_size=4096, timeout=5,
+                                      checksum_algorithm="crc32")
     with httpx.Client(base_url=kiosk.credential.server_url,
                       event_hooks={"request": [record]}) as client:
         report = kiosk.uploader(options=options, client=client).run()
@@ -259,3 +273,74 @@ def test_crc32_chunk_checksums_are_sent_and_the_bundle_arrives_intact(
     assert len(sent) >= 2 and all(h.startswith("crc32 ") for h in sent)
     video = next(b for b in manifest.blobs if b.kind == "video")
     assert [council_reads_video(council_server, video.sha256)] == videos
+
+
+def test_chunk_sizer_aims_each_patch_at_the_target_time() -> None:
+    sizer = uploader.ChunkSizer(start=8, smallest=2, largest=32, target_seconds=2.0)
+    sizer.sent(8, 0.5)  # a full chunk in under half the target: twice as big next time
+    assert sizer.size == 16
+    sizer.sent(16, 0.1)
+    sizer.sent(32, 0.1)
+    assert sizer.size == 32  # never past the largest
+    sizer.sent(10, 0.01)  # a blob's short last chunk says nothing about the link
+    sizer.sent(32, 1.5)  # near the target: stays
+    assert sizer.size == 32
+    sizer.sent(32, 5.0)  # over twice the target: half
+    assert sizer.size == 16
+    assert sizer.shrink() and sizer.shrink() and sizer.shrink()
+    assert sizer.size == 2
+    assert not sizer.shrink()  # the floor holds
+    assert sizer.size == 2
+    # A start outside the bounds widens them rather than being overruled.
+    assert uploader.ChunkSizer(start=1024, smallest=4096, largest=8192,
+                               target_seconds=2.0).smallest == 1024
+    assert uploader.ChunkSizer(start=1 << 20, smallest=4096, largest=8192,
+                               target_seconds=2.0).largest == 1 << 20
+
+
+def test_a_refused_chunk_size_is_never_tried_again() -> None:
+    sizer = uploader.ChunkSizer(start=64, smallest=8, largest=256, target_seconds=2.0)
+    assert sizer.too_large()
+    assert (sizer.size, sizer.largest) == (32, 32)
+    sizer.sent(32, 0.01)
+    assert sizer.size == 32  # fast, but the server said 64 is too much
+    sizer.size = sizer.largest = sizer.smallest
+    assert not sizer.too_large()
+
+
+def test_chunks_grow_on_a_fast_link_and_fit_a_servers_smaller_limit(
+    tmp_path: Path, settings: Settings
+) -> None:
+    # A council server that takes at most 4 KiB per PATCH, a kiosk starting at 1 KiB that
+    # may grow to 16 KiB: the chunks double while they go through fast, one 8 KiB chunk
+    # is refused (413), and the rest go at 4 KiB; nothing is set aside.
+    with running_council(tmp_path / "council", max_chunk_size=4096) as server, \
+            enrolled_kiosk(settings.paths, server) as kiosk:
+        session_id = open_consented_session(kiosk.store, start_event(kiosk.store))
+        _take, video_plain = record_encrypted_take(kiosk.store, session_id,
+                                                   kiosk.credential.recipients, frames=150)
+        kiosk.store.finish_session(session_id)
+        bundle_id = seal.seal_session(kiosk.store, kiosk.paths, kiosk.device, kiosk.credential,
+                                      session_id)
+        manifest = bundle.read_manifest(kiosk.paths.bundles / bundle_id)
+        video = next(b for b in manifest.blobs if b.kind == "video")
+        assert video.size > 25_000
+        sent: list[int] = []
+
+        def record(request: httpx.Request) -> None:
+            if request.method == "PATCH" and request.url.path.endswith(video.sha256):
+                sent.append(int(request.headers["Content-Length"]))
+
+        options = uploader.UploaderOptions(chunk_size=1024, min_chunk_size=1024,
+                                           max_chunk_size=16384, timeout=5)
+        with httpx.Client(base_url=server.url, event_hooks={"request": [record]}) as client:
+            made = kiosk.uploader(options=options, client=client)
+            report = made.run()
+        assert report.committed == [bundle_id] and report.quarantined == []
+        # Growing (a chunk read ahead keeps the size it was read at), refused once at
+        # 8 KiB, then at the server's 4 KiB to the end.
+        refused = sent.index(8192)
+        assert sent[0] <= 2048 and sent[:refused] == sorted(sent[:refused])
+        assert sent.count(8192) == 1 and max(sent[refused + 1 :]) == 4096
+        assert made.chunks.largest == 4096
+        assert council_reads_video(server, video.sha256) == video_plain
