@@ -14,12 +14,10 @@ from booth.logs import add_error_listener, install_excepthook, remove_error_list
 from booth.settings import Settings
 from booth.store import Store
 from booth.ui.speech import SilentSpeaker
+from tests.helpers.ui import NO_MEDIA_HARDWARE
 
 pytestmark = [
-    pytest.mark.qt_log_ignore(
-        "No audio device", "No HW decoder", "RHI", "PulseAudio", "pa_context",
-        "Using Qt multimedia",
-    ),
+    pytest.mark.qt_log_ignore(*NO_MEDIA_HARDWARE),
     pytest.mark.timeout(120),
 ]
 

@@ -21,14 +21,11 @@ from booth.sync.keys import install_credential
 from booth.ui.speech import QtSpeaker
 from tests.helpers.clock import FakeClock
 from tests.helpers.sync import make_council_age_keys, make_credential
-from tests.helpers.ui import click
+from tests.helpers.ui import NO_MEDIA_HARDWARE, click
 
 # Qt Multimedia on a machine without a sound card or GPU says so; that is not a failure.
 pytestmark = [
-    pytest.mark.qt_log_ignore(
-        "No audio device", "No HW decoder", "RHI", "PulseAudio", "pa_context",
-        "Using Qt multimedia",
-    ),
+    pytest.mark.qt_log_ignore(*NO_MEDIA_HARDWARE),
     pytest.mark.slow,
     pytest.mark.timeout(120),
 ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QImage, QKeyEvent, QMouseEvent
 from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer, QVideoFrame, QVideoSink
 from PySide6.QtWidgets import (
@@ -491,6 +491,7 @@ class ReviewScreen(Screen):
         body.addLayout(side, 2)
         self.outer.addLayout(body, 1)
         self._buffer: QBuffer | None = None
+        self._commands = _PlayerCommands(self)
         self._player: QMediaPlayer | None = None
         self._audio: QAudioOutput | None = None
         self._sink: QVideoSink | None = None
@@ -509,6 +510,7 @@ class ReviewScreen(Screen):
         player.setAudioOutput(audio)
         player.setVideoOutput(sink)
         player.mediaStatusChanged.connect(self._status)
+        self._commands.connect_to(player)
         self._player = player
         self._audio = audio
         self._sink = sink
@@ -537,26 +539,23 @@ class ReviewScreen(Screen):
         self._buffer = buffer
         self.frames_shown = 0
         self.video_frame.set_message("")
-        player = self._media_player()
-        if player is not None:
-            player.setSourceDevice(buffer, QUrl("take.mp4"))
-            player.play()
+        if self._media_player() is not None:
+            self._commands.load.emit(buffer, QUrl("take.mp4"))
+            self._commands.play.emit()
 
     def _media_player(self) -> QMediaPlayer | None:
         return self._player
 
     def play_again(self) -> None:
-        player = self._media_player()
         self.video_frame.set_message("")
-        if player is not None and self._buffer is not None:
-            player.setPosition(0)
-            player.play()
+        if self._media_player() is not None and self._buffer is not None:
+            self._commands.stop.emit()  # back to the start
+            self._commands.play.emit()
 
     def clear_take(self) -> None:
-        player = self._media_player()
-        if player is not None:
-            player.stop()
-            player.setSource(QUrl())
+        if self._media_player() is not None:
+            self._commands.stop.emit()
+            self._commands.source.emit(QUrl())
         buffer, self._buffer = self._buffer, None
         if buffer is not None:
             # The player's demuxer thread may still be reading this buffer for a moment
@@ -572,6 +571,29 @@ class ReviewScreen(Screen):
 
 
 RELEASE_BUFFER_MS = 1500
+
+
+class _PlayerCommands(QObject):
+    """Tells the review player what to do through queued, native connections.
+
+    Called from Python, stop() and setSource() hold the GIL while the FFmpeg backend
+    tears its renderers down, and a renderer thread that is destroying an object tied
+    to our Python-made audio output or video sink wants the GIL too, under a Qt lock
+    the GUI thread is waiting for: the kiosk froze for good on "Keep it" (seen in the
+    test suite). Queued to the player's own slots, each command runs from the event
+    loop with no Python on the stack and the GIL free, in the order it was given."""
+
+    load = Signal(QIODevice, QUrl)
+    play = Signal()
+    stop = Signal()
+    source = Signal(QUrl)
+
+    def connect_to(self, player: QMediaPlayer) -> None:
+        queued = Qt.ConnectionType.QueuedConnection
+        self.load.connect(player.setSourceDevice, queued)
+        self.play.connect(player.play, queued)
+        self.stop.connect(player.stop, queued)
+        self.source.connect(player.setSource, queued)
 
 
 def _wipe(buffer: QBuffer) -> None:

@@ -22,6 +22,10 @@ from booth.ui.window import KioskWindow
 from tests.helpers.clock import FakeClock
 from tests.helpers.journey import RecordingEffects
 
+# What Qt Multimedia says on a machine without a sound card or GPU: not a failure.
+NO_MEDIA_HARDWARE = ("No audio device", "No HW decoder", "RHI", "PulseAudio", "pa_context",
+                     "Using Qt multimedia")
+
 
 @dataclass
 class TallyBackend:

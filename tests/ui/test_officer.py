@@ -16,13 +16,10 @@ from booth.sync.keys import install_credential
 from booth.ui.officer import PIN_META_KEY, verify_pin
 from booth.ui.speech import QtSpeaker, SilentSpeaker
 from tests.helpers.sync import make_council_age_keys, make_credential
-from tests.helpers.ui import click
+from tests.helpers.ui import NO_MEDIA_HARDWARE, click
 
 pytestmark = [
-    pytest.mark.qt_log_ignore(
-        "No audio device", "No HW decoder", "RHI", "PulseAudio", "pa_context",
-        "Using Qt multimedia",
-    ),
+    pytest.mark.qt_log_ignore(*NO_MEDIA_HARDWARE),
     pytest.mark.timeout(120),
 ]
 

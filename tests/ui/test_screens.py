@@ -5,14 +5,24 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from PySide6.QtMultimedia import QMediaPlayer
 from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
 from booth.journey import State
 from booth.ui.looks import look_style
-from booth.ui.screens import Choice, PrioritiesScreen
+from booth.ui.screens import Choice, PrioritiesScreen, ReviewScreen
 from booth.ui.window import LONG_PRESS_MS
-from tests.helpers.ui import WindowRig, build_window, camera_card, click, close_rig, visible_buttons
+from tests.helpers.sync import tiny_mp4_bytes
+from tests.helpers.ui import (
+    NO_MEDIA_HARDWARE,
+    WindowRig,
+    build_window,
+    camera_card,
+    click,
+    close_rig,
+    visible_buttons,
+)
 
 
 def _all_named(rig: WindowRig) -> None:
@@ -223,3 +233,28 @@ def test_child_look_reads_controls_aloud_on_focus(qtbot: QtBot, data_dir: Path) 
     qtbot.waitUntil(lambda: len(rig.speaker.said) > said_before, timeout=1000)
     assert rig.speaker.said[-1] == tiles[1].accessibleName()
     close_rig(rig)
+
+
+@pytest.mark.qt_log_ignore(*NO_MEDIA_HARDWARE)
+def test_review_plays_from_memory_plays_again_and_stops_when_cleared(qtbot: QtBot) -> None:
+    # The player is told what to do through queued native calls (a direct stop() from
+    # Python could deadlock with the backend's renderer threads): it must still play,
+    # play again from the start, stop when cleared, and play the next take after that.
+    screen = ReviewScreen(look_style("adult"))
+    qtbot.addWidget(screen)
+    screen.show()
+    player = screen._player
+    assert player is not None
+    for take in (tiny_mp4_bytes(20), tiny_mp4_bytes(15)):
+        screen.load_take(take)
+        assert screen.has_take()
+        qtbot.waitUntil(lambda: screen.frames_shown > 3, timeout=10_000)
+        qtbot.waitUntil(lambda: player.mediaStatus() == QMediaPlayer.MediaStatus.EndOfMedia,
+                        timeout=10_000)
+        shown = screen.frames_shown
+        click(qtbot, screen.replay)
+        qtbot.waitUntil(lambda n=shown: screen.frames_shown > n + 3, timeout=10_000)
+        screen.clear_take()
+        assert not screen.has_take()
+        qtbot.waitUntil(lambda: player.source().isEmpty(), timeout=5_000)
+        assert player.playbackState() == QMediaPlayer.PlaybackState.StoppedState

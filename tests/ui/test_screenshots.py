@@ -10,12 +10,10 @@ from pytestqt.qtbot import QtBot
 
 from booth.settings import Settings
 from booth.ui.screenshots import main
+from tests.helpers.ui import NO_MEDIA_HARDWARE
 
 pytestmark = [
-    pytest.mark.qt_log_ignore(
-        "No audio device", "No HW decoder", "RHI", "PulseAudio", "pa_context",
-        "Using Qt multimedia",
-    ),
+    pytest.mark.qt_log_ignore(*NO_MEDIA_HARDWARE),
     pytest.mark.slow,
     pytest.mark.timeout(120),
 ]

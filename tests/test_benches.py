@@ -1,0 +1,47 @@
+"""The benchmarks run from their documented commands and print the figures they promise.
+
+These check that the benchmarks work, on tiny inputs; the figures themselves come from
+full runs on a quiet machine (README, "Benchmarks") and are not asserted here.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _run(*command: str) -> dict[str, Any]:
+    result = subprocess.run([sys.executable, *command], cwd=ROOT, capture_output=True,
+                            text=True, timeout=240, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    figures: dict[str, Any] = json.loads(result.stdout)
+    return figures
+
+
+def test_sync_bench_prints_every_figure_of_issue_5() -> None:
+    figures = _run("-m", "bench.sync", "--mb", "24", "--rounds", "1", "--cuts", "1",
+                   "--chunk-mb", "4")
+    assert figures["server"] == "process"
+    assert figures["encrypt_mb_s"] > 0 and figures["encrypt_peak_rss_growth_mb"] >= 0
+    for suffix in ("", "_fixed_chunks", "_fixed_chunks_sha1", "_fixed_chunks_no_checksum"):
+        assert figures[f"tus_vs_plain_put{suffix}"] > 0
+        assert figures[f"plain_put_mb_s{suffix}"] > 0
+    for suffix in ("", "_fixed_chunks"):
+        assert figures[f"interruptions{suffix}"] == 1
+        assert figures[f"resent_within_the_chunk_in_flight{suffix}"] is True
+    assert figures["resent_bytes_per_interruption_fixed_chunks"] <= 4 * 1024 * 1024
+    assert set(figures["targets"]) == {"encrypt_mb_s", "encrypt_peak_memory_mb",
+                                       "tus_vs_plain_put", "resent_per_interruption"}
+    assert isinstance(figures["ok"], bool)
+
+
+def test_capture_bench_prints_its_figures() -> None:
+    figures = _run("bench/capture.py", "--seconds", "2")
+    assert figures["realtime_factor"] > 0 and figures["ffmpeg_over_booth"] > 0
+    assert figures["paced_frames"] > 0 and figures["peak_rss_mb"] > 0
+    assert "targets_met" in figures
