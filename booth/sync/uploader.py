@@ -49,6 +49,9 @@ RETRY_AFTER_CAP = 3600.0
 CHECKSUM_RETRIES = 3
 SEND_SLICE = 1024 * 1024
 
+# The council server's codes for a manifest it has read and refuses for good.
+REFUSED_MANIFEST = frozenset({"bad_json", "bad_manifest", "bad_signature", "id_mismatch"})
+
 ProgressFn = Callable[[str, int, int], None]
 BundleFn = Callable[[str], None]
 StateFn = Callable[[str], None]
@@ -622,6 +625,11 @@ class Uploader:
             )
         if status == 422:
             raise Transient("the council server is missing some blobs; sending them again")
+        if status == 400 and self._error_code(answer) in REFUSED_MANIFEST:
+            # The council read this manifest and will never take it as it is: set the
+            # bundle aside (whole, for an officer) and go on with the others. A 400 that
+            # is not the council's own answer (a proxy's page) is still worth retrying.
+            raise _Quarantine(self._reason(answer, "the council server refused this bundle"))
         if status not in (200, 201):
             raise Transient(f"unexpected answer to the commit ({status})")
         try:

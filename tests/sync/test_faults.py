@@ -370,6 +370,35 @@ def test_same_bundle_id_with_a_different_manifest_stops(
     assert bundle.verify_bundle_dir(kiosk.paths.bundles / bundle_id, kiosk.device.public_b64) == []
 
 
+def test_a_manifest_the_council_refuses_is_set_aside_and_the_rest_go(
+    kiosk: Kiosk, server: CouncilServer, faults: list[Fault]
+) -> None:
+    refused, _ = kiosk.seal_one()
+    healthy, _ = kiosk.seal_one()
+    body = b'{"error":"bad_signature","detail":"the manifest does not verify"}'
+    faults.append(Fault("PUT", f"/api/v1/bundles/{refused}", "body", status=400, body=body))
+    slept: list[float] = []
+    report = kiosk.uploader(sleep=slept.append).run()
+    assert report.quarantined == [refused] and report.committed == [healthy]
+    assert slept == []  # not retried: the council will never take it as it is
+    found = kiosk.store.get_bundle(refused)
+    assert found is not None and found.state == "quarantined"
+    assert found.error is not None and "does not verify" in found.error
+    assert bundle.verify_bundle_dir(kiosk.paths.bundles / refused, kiosk.device.public_b64) == []
+
+
+def test_a_400_that_is_not_the_councils_answer_is_retried(
+    kiosk: Kiosk, server: CouncilServer, faults: list[Fault]
+) -> None:
+    bundle_id, _ = kiosk.seal_one()
+    faults.append(Fault("PUT", f"/api/v1/bundles/{bundle_id}", "html", times=1))
+    faults.append(Fault("PUT", f"/api/v1/bundles/{bundle_id}", "status", status=400))
+    slept: list[float] = []
+    report = kiosk.uploader(sleep=slept.append).run()
+    assert report.committed == [bundle_id] and report.quarantined == []
+    assert len(slept) == 2
+
+
 @pytest.mark.parametrize("damage", ["bit_flip", "truncate", "missing"])
 def test_damage_on_the_kiosk_disk_is_quarantined_not_uploaded(
     kiosk: Kiosk, server: CouncilServer, damage: str
