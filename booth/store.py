@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import os
@@ -21,6 +20,7 @@ from typing import IO, Any, Final, Literal
 from sqlite_utils import Database, Migrations
 
 from booth.clock import Clock, SystemClock
+from booth.files import fsync_dir, sha256_file
 from booth.settings import Paths
 
 log = logging.getLogger(__name__)
@@ -238,42 +238,6 @@ class ReconcileReport:
 
 
 # --------------------------------------------------------------------------- durable files
-
-
-def fsync_dir(path: Path) -> None:
-    """Make a rename or a new file in ``path`` survive a power cut (no-op on Windows)."""
-    if sys.platform == "win32":
-        return
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def durable_replace(part_path: Path, final_path: Path) -> None:
-    """fsync ``part_path``, rename it to ``final_path``, then fsync the folder."""
-    # Windows refuses fsync on a read-only handle, so open for update.
-    with open(part_path, "r+b") as handle:
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(part_path, final_path)
-    fsync_dir(final_path.parent)
-
-
-def file_sha256(path: Path) -> tuple[int, str]:
-    """(size, sha256 hex) of a file, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    size = 0
-    with open(path, "rb") as handle:
-        while block := handle.read(1 << 20):
-            digest.update(block)
-            size += len(block)
-    return size, digest.hexdigest()
-
-
-def sha256_file(path: Path) -> str:
-    return file_sha256(path)[1]
 
 
 # --------------------------------------------------------------------------- lock

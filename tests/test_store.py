@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from booth.files import durable_replace
 from booth.settings import Paths, Settings
 from booth.store import (
     PART_SUFFIX,
@@ -24,7 +25,6 @@ from booth.store import (
     Store,
     StoreError,
     StoreLockedError,
-    durable_replace,
     lock_holder,
 )
 from tests.helpers.clock import FakeClock

@@ -15,6 +15,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from booth.files import file_sha256
+
 FORMAT_VERSION = 1
 MANIFEST_NAME = "manifest.json"
 BLOBS_DIR = "blobs"
@@ -234,16 +236,6 @@ def blob_path(bundle_dir: Path, sha256: str) -> Path:
     return bundle_dir / BLOBS_DIR / (sha256 + BLOB_SUFFIX)
 
 
-def _hash_file(path: Path) -> tuple[int, str]:
-    digest = hashlib.sha256()
-    size = 0
-    with open(path, "rb") as handle:
-        while block := handle.read(1024 * 1024):
-            digest.update(block)
-            size += len(block)
-    return size, digest.hexdigest()
-
-
 def verify_bundle_dir(
     path: Path, expected_device_key: str | None = None, check_hashes: bool = True
 ) -> list[str]:
@@ -269,7 +261,7 @@ def verify_bundle_dir(
             problems.append(f"{blob.kind} blob {blob.sha256[:12]} is missing")
             continue
         if check_hashes:
-            size, sha = _hash_file(file)
+            size, sha = file_sha256(file)
         else:
             size, sha = file.stat().st_size, blob.sha256
         if size < blob.size:

@@ -18,8 +18,9 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
+from booth.files import durable_replace, fsync_dir, sha256_file
 from booth.settings import Settings
-from booth.store import Store, StoreError, durable_replace, fsync_dir, sha256_file
+from booth.store import Store, StoreError
 from booth.sync.bundle import (
     BLOBS_DIR,
     MANIFEST_NAME,

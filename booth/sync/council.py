@@ -16,6 +16,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from booth.files import fsync_dir, sha256_file
 from booth.sync.bundle import (
     MANIFEST_NAME,
     SHA256_RE,
@@ -40,7 +41,7 @@ from booth.sync.crypto import (
     read_recipients,
 )
 from booth.sync.server import ApiError, ServerConfig, hash_token, ingest_manifest, new_token
-from booth.sync.storage import CouncilStorage, Device, StoredBundle, fsync_dir, sha256_file
+from booth.sync.storage import CouncilStorage, Device, StoredBundle
 
 INGEST_KEY = "ingest.key"
 INGEST_PUB = "ingest.pub"

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from booth.store import durable_replace, file_sha256
+from booth.files import durable_replace, file_sha256
 
 # The age spec (https://age-encryption.org/v1): a text header with one stanza per
 # recipient, an HMAC over it, a 16-byte nonce, then the payload in ChaCha20-Poly1305

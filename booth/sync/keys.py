@@ -11,8 +11,8 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from booth.files import durable_replace
 from booth.settings import Paths, Settings
-from booth.store import durable_replace
 from booth.sync.bundle import (
     ID_PATTERN,
     BundleError,

@@ -37,8 +37,9 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from booth import __version__
+from booth.files import durable_replace, file_sha256, fsync_dir
 from booth.settings import Paths
-from booth.store import Store, Take, durable_replace, file_sha256, fsync_dir
+from booth.store import Store, Take
 from booth.sync.bundle import (
     BLOB_SUFFIX,
     BLOBS_DIR,

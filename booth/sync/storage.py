@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ctypes
-import hashlib
 import os
 import sqlite3
 import sys
@@ -14,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-HASH_BLOCK = 1024 * 1024
+from booth.files import HASH_BLOCK, fsync_dir, sha256_file
 
 
 @dataclass(frozen=True)
@@ -137,25 +136,6 @@ class Catalogue(Protocol):
     def list_bundles(self) -> list[StoredBundle]: ...
 
     def blob_referenced(self, sha256: str) -> bool: ...
-
-
-def fsync_dir(path: Path) -> None:
-    """Make a rename or a new file in ``path`` durable (POSIX; a no-op elsewhere)."""
-    if os.name != "posix":
-        return
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(HASH_BLOCK):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _writeback_starter() -> Callable[[int, int, int], object] | None:

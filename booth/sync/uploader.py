@@ -26,7 +26,8 @@ from typing import NoReturn
 
 import httpx
 
-from booth.store import Bundle, Store, file_sha256, fsync_dir
+from booth.files import file_sha256, fsync_dir
+from booth.store import Bundle, Store
 from booth.sync import checksums
 from booth.sync.bundle import (
     BundleError,

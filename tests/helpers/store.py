@@ -7,8 +7,9 @@ import os
 import uuid
 from dataclasses import dataclass
 
+from booth.files import durable_replace
 from booth.settings import Paths
-from booth.store import PART_SUFFIX, TAKE_SUFFIX, Event, Store, durable_replace
+from booth.store import PART_SUFFIX, TAKE_SUFFIX, Event, Store
 
 
 @dataclass(frozen=True)

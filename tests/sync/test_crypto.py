@@ -13,7 +13,7 @@ from typing import BinaryIO, cast
 import pyrage
 import pytest
 
-from booth.store import file_sha256
+from booth.files import file_sha256
 from booth.sync import crypto
 from tests.helpers.sync import (
     FullDisk,

@@ -10,8 +10,9 @@ from typing import BinaryIO, cast
 
 import pytest
 
+from booth.files import file_sha256
 from booth.settings import Settings
-from booth.store import Store, file_sha256
+from booth.store import Store
 from booth.sync import bundle, crypto, seal
 from booth.sync.keys import Credential, DeviceKeys
 from tests.helpers.sync import (
