@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from booth.files import durable_replace
 from booth.settings import Paths, Settings
 from booth.store import (
     PART_SUFFIX,
@@ -438,15 +437,6 @@ def test_reconcile_clears_folders_of_purged_bundles(store: Store) -> None:
     store.purge_bundle(bundle_id, ["x"])
     assert store.reconcile().purged_bundle_folders_deleted == 1
     assert not (store.paths.bundles / bundle_id).exists()
-
-
-def test_durable_replace_moves_the_part_file_into_place(tmp_path: Path) -> None:
-    part = tmp_path / "a.mp4.age.part"
-    part.write_bytes(b"answer")
-    final = tmp_path / "a.mp4.age"
-    durable_replace(part, final)
-    assert not part.exists()
-    assert final.read_bytes() == b"answer"
 
 
 def test_a_kept_answer_survives_sigkill(paths: Paths) -> None:
