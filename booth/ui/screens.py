@@ -66,7 +66,13 @@ def _grid_columns(count: int) -> int:
 
 
 class Screen(QWidget):
-    """A full-window screen. ``reset()`` forgets everything a person gave or saw."""
+    """A full-window screen. ``reset()`` forgets everything a person gave or saw.
+
+    Signals:
+        hearAgainPressed: say again what this screen said aloud (looks that read aloud).
+    """
+
+    hearAgainPressed = Signal()
 
     def __init__(self, style: LookStyle, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -80,9 +86,21 @@ class Screen(QWidget):
         margin = max(16, style.button_height // 3)
         self.outer.setContentsMargins(margin * 2, margin, margin * 2, margin)
         self.outer.setSpacing(margin // 2 + 4)
+        self.hear_again: QPushButton | None = None
+
+    def _make_hear_again(self) -> QPushButton:
+        """A "hear it again" button, shown only in looks that read aloud: a child who
+        cannot read yet and missed the words can hear them again."""
+        self.hear_again = button("🔊  Hear it again", "secondary",
+                                 accessible="Hear it again")
+        self.hear_again.clicked.connect(self.hearAgainPressed)
+        self.hear_again.setVisible(self.style_.read_aloud)
+        return self.hear_again
 
     def apply_style(self, style: LookStyle) -> None:
         self.style_ = style
+        if self.hear_again is not None:
+            self.hear_again.setVisible(style.read_aloud)
         for tile in self.findChildren(PictureTile):
             tile.set_style(style)
         for bars in self.findChildren(TallyBars):
@@ -283,7 +301,10 @@ class ChoosePromptScreen(Screen):
         self.skip.clicked.connect(self.skipVideo)
         self.notice = label("", "muted")
         self.notice.hide()
-        self.outer.addWidget(self.title)
+        top = QHBoxLayout()
+        top.addWidget(self.title, 1)
+        top.addWidget(self._make_hear_again(), 0, Qt.AlignmentFlag.AlignVCenter)
+        self.outer.addLayout(top)
         self.outer.addWidget(self.notice)
         self.outer.addLayout(self.grid, 1)
         self.outer.addWidget(self.skip, 0, Qt.AlignmentFlag.AlignHCenter)

@@ -29,12 +29,14 @@ class SilentSpeaker:
 
     def __init__(self) -> None:
         self.said: list[str] = []
+        self.stops = 0
 
     def say(self, text: str) -> None:
         self.said.append(text)
 
     def stop(self) -> None:
-        """Nothing is playing."""
+        """Nothing is playing; counted, so tests can see when speech is cut short."""
+        self.stops += 1
 
 
 def probe_command(engine: str | None) -> list[str]:

@@ -227,6 +227,7 @@ class KioskWindow(QWidget):
         self._review_take: str | None = None
         self._priority_list_id: str | None = None
         self._spoken_items: dict[str, str] = {}
+        self._screen_words = ""  # what "Hear it again" repeats
         self.setWindowTitle("Have your say")
         self.setObjectName("kiosk")
         style = self.styles[resting_look]
@@ -295,6 +296,7 @@ class KioskWindow(QWidget):
         self.welcome.lookChosen.connect(j.choose_look)
         self.consent.agreed.connect(lambda adult: j.give_consent(adult_confirmed=adult))
         self.consent.declined.connect(j.decline_consent)
+        self.choose.hearAgainPressed.connect(self._say_again)
         self.choose.promptChosen.connect(j.choose_prompt)
         self.choose.skipVideo.connect(j.skip_video)
         self.ready.startPressed.connect(j.start_recording)
@@ -431,9 +433,9 @@ class KioskWindow(QWidget):
             self.consent.show_consent(_text(consent, "text"), view.needs_adult_confirmation,
                                       _text(consent, "adult_confirmation"))
         elif state is State.CHOOSE_PROMPT:
-            if self._look == "child" and self.look_style().read_aloud and view.prompts:
+            if self._reads_aloud() and view.prompts:
                 # Many children cannot read yet: the choices are read out too.
-                self.speaker.say("Pick a question. " + " Or: ".join(
+                self._say_for_screen("Pick a question. " + " Or: ".join(
                     _text(p, "text") for p in view.prompts))
             self.choose.show_prompts([
                 Choice(str(_get(p, "id")), _text(p, "text"),
@@ -443,8 +445,11 @@ class KioskWindow(QWidget):
         elif state is State.GET_READY:
             self.ready.preview.clear()
             self.choose.show_notice("")
+            # A choice is made: stop reading the list, which would run on into the take.
+            self.speaker.stop()
         elif state is State.RECORDING:
             self.recording.preview.clear()
+            self.speaker.stop()  # the booth's own voice never goes into an answer
         elif state is State.REVIEW:
             self._load_review(view)
         elif state is State.PRIORITIES:
@@ -520,6 +525,19 @@ class KioskWindow(QWidget):
         rows.sort(key=lambda row: -row[2])
         self.tally.show_tally(rows[:8], people)
 
+    def _reads_aloud(self) -> bool:
+        return self._look == "child" and self.look_style().read_aloud
+
+    def _say_for_screen(self, text: str) -> None:
+        """Say what this screen is about; "Hear it again" repeats it."""
+        self._screen_words = text
+        self.speaker.say(text)
+
+    def _say_again(self) -> None:
+        if self._screen_words:
+            self.speaker.stop()
+            self.speaker.say(self._screen_words)
+
     def _say_item(self, item_id: str) -> None:
         # Children who cannot read hear what they just ticked.
         if self._look == "child" and self.look_style().read_aloud:
@@ -534,6 +552,7 @@ class KioskWindow(QWidget):
         self._review_take = None
         self._priority_list_id = None
         self._spoken_items = {}
+        self._screen_words = ""
         self.still_there.hide()
         self.speaker.stop()
 

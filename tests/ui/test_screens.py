@@ -235,6 +235,47 @@ def test_child_look_reads_controls_aloud_on_focus(qtbot: QtBot, data_dir: Path) 
     close_rig(rig)
 
 
+def test_a_child_can_hear_the_questions_again_and_speech_stops_before_a_take(
+    qtbot: QtBot, data_dir: Path
+) -> None:
+    rig = build_window(qtbot, data_dir)
+    w = rig.window
+    rig.journey.touch()
+    rig.journey.choose_look("child")
+    rig.journey.give_consent(adult_confirmed=True)
+    assert w.choose.hear_again is not None and w.choose.hear_again.isVisible()
+    listed = rig.speaker.said[-1]
+    assert listed.startswith("Pick a question.")
+    stops = rig.speaker.stops
+    click(qtbot, w.choose.hear_again)
+    assert rig.speaker.said[-1] == listed and rig.speaker.said.count(listed) == 2
+    assert rig.speaker.stops == stops + 1  # said again from the start, not on top
+    # Picking a question stops the list being read, and so does the take starting:
+    # the booth's voice must not run on into the answer.
+    rig.journey.choose_prompt(rig.pack.prompts_for("child")[0].id)
+    assert rig.journey.state is State.GET_READY
+    assert rig.speaker.stops == stops + 2
+    _count_down(rig)
+    assert rig.journey.state is State.RECORDING
+    assert rig.speaker.stops == stops + 3
+    close_rig(rig)
+
+
+@pytest.mark.parametrize("look", ["adult", "older"])
+def test_grown_up_looks_have_no_hear_again_button(
+    qtbot: QtBot, data_dir: Path, look: str
+) -> None:
+    rig = build_window(qtbot, data_dir)
+    rig.journey.touch()
+    rig.journey.choose_look(look)  # type: ignore[arg-type]
+    rig.journey.give_consent()
+    assert rig.journey.state is State.CHOOSE_PROMPT
+    assert rig.window.choose.hear_again is not None
+    assert not rig.window.choose.hear_again.isVisible()
+    assert rig.speaker.said == []
+    close_rig(rig)
+
+
 @pytest.mark.qt_log_ignore(*NO_MEDIA_HARDWARE)
 def test_review_plays_from_memory_plays_again_and_stops_when_cleared(qtbot: QtBot) -> None:
     # The player is told what to do through queued native calls (a direct stop() from
