@@ -17,9 +17,12 @@ from booth.app import Kiosk, build_kiosk
 from booth.journey import State
 from booth.settings import Settings
 from booth.store import PART_SUFFIX
-from booth.sync.keys import install_credential
+from booth.sync.council_cli import main as council_main
+from booth.sync.keys import DeviceKeys, install_credential, load_credential
+from booth.sync.uploader import Uploader
 from booth.ui.speech import QtSpeaker
 from tests.helpers.clock import FakeClock
+from tests.helpers.council import council_serve_process, free_port
 from tests.helpers.sync import make_council_age_keys, make_credential
 from tests.helpers.ui import NO_MEDIA_HARDWARE, click
 
@@ -304,3 +307,68 @@ def test_a_failure_mid_take_shows_oops_and_leaves_no_file(qtbot: QtBot, kiosk: K
     _clock(kiosk).advance(60)  # the oops screen goes back to the start by itself
     qtbot.waitUntil(lambda: kiosk.journey.state is State.ATTRACT, timeout=2_000)
     qtbot.waitUntil(lambda: not kiosk.capture.previewing, timeout=5_000)
+
+
+def test_a_reviewed_answer_reaches_booth_council_serve_and_decrypts_to_what_was_reviewed(
+    qtbot: QtBot, settings: Settings, tmp_path: Path
+) -> None:
+    """Issue 5's "done": a take recorded by the kiosk reaches a council server started with
+    `booth-council serve`, decrypts there to the video the participant reviewed, and is
+    gone from the kiosk with a receipt kept."""
+    keys, store = tmp_path / "council-keys", tmp_path / "council-store"
+    url = f"http://127.0.0.1:{free_port()}"
+    enrolment = tmp_path / "kiosk.json"
+    assert council_main(["keygen", str(keys)]) == 0
+    assert council_main(["enrol", "--keys", str(keys), "--store", str(store), "--name",
+                         "Hall kiosk", "--server", url, "--out", str(enrolment)]) == 0
+    install_credential(settings.paths, enrolment)
+    credential = load_credential(settings.paths)
+    assert credential is not None
+    kiosk = build_kiosk(settings, clock=FakeClock(), speaker=QtSpeaker(engine="mock"))
+    qtbot.addWidget(kiosk.window)
+    kiosk.window.settle_ms = 0
+    kiosk.window.show()
+    kiosk.window.start()
+    try:
+        w = kiosk.window
+        click(qtbot, w.attract.invite)
+        click(qtbot, w.welcome.tiles["adult"])
+        click(qtbot, w.consent.yes)
+        click(qtbot, w.choose.tiles[kiosk.pack.prompts_for("adult")[0].id])
+        qtbot.waitUntil(w.ready.preview.has_frame, timeout=10_000)
+        _clock(kiosk).advance(3.1)
+        qtbot.waitUntil(lambda: kiosk.journey.state is State.RECORDING, timeout=2_000)
+        _record(qtbot, kiosk, 1.5)
+        take_id = kiosk.journey.view().take_id
+        assert take_id is not None
+        reviewed = kiosk.services.review_bytes(take_id)  # what the participant watched
+        assert reviewed is not None and b"ftyp" in reviewed[:64]
+        click(qtbot, w.review.keep)
+        kiosk.journey.submit_priorities([])
+        if kiosk.journey.state is State.TALLY:
+            kiosk.journey.continue_after_tally()
+        kiosk.journey.skip_about_you()
+        assert kiosk.journey.state is State.THANK_YOU
+        kiosk.journey.finish()
+        qtbot.waitUntil(lambda: bool(kiosk.store.bundles_in_state("sealed")), timeout=20_000)
+        bundle_id = kiosk.store.bundles_in_state("sealed")[0].id
+
+        with council_serve_process(keys, store, url, credential.token):
+            device = DeviceKeys.load_or_create(settings.paths)
+            with Uploader(kiosk.store, credential, device) as uploader:
+                report = uploader.run()
+            assert report.committed == [bundle_id]
+        # Gone from the kiosk, with the council's receipt kept.
+        assert kiosk.store.bundles_in_state("sealed", "uploading", "committed") == []
+        assert not (settings.paths.bundles / bundle_id).exists()
+        assert [t.bundle_id for t in kiosk.store.tombstones()] == [bundle_id]
+        assert list(settings.paths.takes.iterdir()) == []
+        # The council decrypts it to exactly the video that was reviewed.
+        out = tmp_path / "decrypted"
+        assert council_main(["decrypt", "--keys", str(keys), "--store", str(store),
+                             "--out", str(out)]) == 0
+        assert (out / bundle_id / "video-1.mp4").read_bytes() == reviewed
+    finally:
+        kiosk.window.allow_close()
+        kiosk.window.close()
+        kiosk.close()

@@ -198,3 +198,50 @@ def council_server(tmp_path: Path) -> Iterator[CouncilServer]:
     """A real council server on 127.0.0.1 with a free port, stopped after the test."""
     with running_council(tmp_path) as server:
         yield server
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def council_serve_process(
+    keys: Path, store: Path, url: str, token: str, extra: Sequence[str] = (),
+    verify: Any = True,
+) -> Iterator[None]:
+    """``booth-council serve`` in a process of its own, as a council runs it; yields once
+    it answers a signed hello, and stops it with Ctrl-C (SIGINT) after. The server must
+    exit cleanly, without a traceback."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    port = url.rsplit(":", 1)[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "booth.sync.council_cli", "serve", "--keys", str(keys),
+         "--store", str(store), "--port", port, *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        answer = None
+        with httpx.Client(verify=verify) as client:
+            while time.monotonic() < deadline and answer is None:
+                try:
+                    answer = client.get(f"{url}/api/v1/hello", params={"nonce": "ef" * 16},
+                                        headers={"Authorization": f"Bearer {token}"})
+                except httpx.TransportError:
+                    time.sleep(0.1)
+        assert answer is not None and answer.status_code == 200
+        assert answer.json()["service"] == "booth-council"
+        yield
+    finally:
+        process.send_signal(signal.SIGINT)
+        _out, err = process.communicate(timeout=20)
+    assert process.returncode == 0, err[-3000:]
+    assert "Traceback" not in err
