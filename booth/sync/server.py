@@ -485,10 +485,7 @@ class CouncilApp:
         writer = self.config.blobs.open_part(upload.sha256, upload.offset)
         running = self.hashes.get(upload.sha256, upload.offset)
         check = checksums.new(checksum[0]) if checksum is not None else None
-        # CRC-32 costs little beside the write; SHA-1 gets a thread of its own.
-        cheap = check is not None and checksum is not None and checksum[0] == "crc32"
-        sink = _ChunkSink(writer, [running, check] if cheap else [running],
-                          [] if cheap or check is None else [check])
+        sink = _ChunkSink(writer, running, check)
         received = 0
         disconnected = False
         try:
@@ -638,7 +635,7 @@ class CouncilApp:
         # checks its chunk checksum: that is tus's cost), so the comparison measures the
         # protocol, not two implementations.
         writer = FilePartWriter.new(path)
-        sink = _ChunkSink(writer, [digest])
+        sink = _ChunkSink(writer, digest)
         try:
             try:
                 async for data in request.stream():
@@ -660,27 +657,24 @@ class CouncilApp:
 class _ChunkSink:
     """Writes and hashes a request body off the event loop while the loop keeps reading
     the socket. Bytes go to the workers about a MiB at a time (one hand-off per MiB, not
-    per socket read); one thread writes and feeds the ``inline`` digests, and each of the
-    ``parallel`` ones gets a thread of its own, so SHA-256 and a tus SHA-1 run side by
-    side (hashlib and file writes release the GIL on buffers this large). A cheap digest
-    is better inline: another thread costs a hand-off per MiB and a wake-up each."""
+    per socket read); one thread writes and feeds the first digest and any CRC-32, and
+    each further digest gets a thread of its own, so SHA-256 and a tus SHA-1 run side by
+    side (hashlib and file writes release the GIL on buffers this large). A CRC-32 is
+    cheaper inline: another thread costs a hand-off per MiB and a wake-up each."""
 
     _BATCH = 1024 * 1024
     _QUEUE_BATCHES = 4  # per worker: a slow disk holds the sender back, not our memory
 
-    def __init__(
-        self,
-        writer: PartWriter,
-        inline: Sequence[HashState | Checksum | None],
-        parallel: Sequence[HashState | Checksum] = (),
-    ) -> None:
+    def __init__(self, writer: PartWriter, *digests: HashState | Checksum | None) -> None:
         self._writer = writer
         self._pending: list[bytes] = []
         self._pending_size = 0
         self._error: BaseException | None = None
         self._done = False
-        jobs = [self._writing_job([d for d in inline if d is not None])]
-        jobs += [self._hashing_job(digest) for digest in parallel]
+        found = [d for d in digests if d is not None]
+        inline = found[:1] + [d for d in found[1:] if isinstance(d, checksums.Crc32)]
+        jobs = [self._writing_job(inline)]
+        jobs += [self._hashing_job(d) for d in found[1:] if d not in inline]
         self._lanes: list[tuple[queue.Queue[list[bytes] | None], threading.Thread]] = []
         for number, job in enumerate(jobs):
             lane: queue.Queue[list[bytes] | None] = queue.Queue(self._QUEUE_BATCHES)
