@@ -460,22 +460,22 @@ class Uploader:
 
     @staticmethod
     def _reason(answer: httpx.Response, fallback: str) -> str:
-        try:
-            body = answer.json()
-        except ValueError:
-            return fallback
-        if isinstance(body, dict) and isinstance(body.get("detail"), str):
-            return f"{fallback}: {body['detail']}"
-        return fallback
+        detail = Uploader._error_field(answer, "detail")
+        return f"{fallback}: {detail}" if detail is not None else fallback
 
     @staticmethod
     def _error_code(answer: httpx.Response) -> str | None:
+        return Uploader._error_field(answer, "error")
+
+    @staticmethod
+    def _error_field(answer: httpx.Response, key: str) -> str | None:
+        """A text field of the council's JSON error (``{"error": .., "detail": ..}``)."""
         try:
             body = answer.json()
         except ValueError:
             return None
-        code = body.get("error") if isinstance(body, dict) else None
-        return code if isinstance(code, str) else None
+        value = body.get(key) if isinstance(body, dict) else None
+        return value if isinstance(value, str) else None
 
     def _server_offset(self, location: str) -> int | None:
         """The server's offset for this blob, or None when it has no upload of it."""
