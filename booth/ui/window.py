@@ -472,7 +472,7 @@ class KioskWindow(QWidget):
                  [Choice(str(_get(o, "id")), _text(o, "label")) for o in _get(q, "options", ())])
                 for q in view.about_you
             ])
-        if state is State.THANK_YOU and self._look == "child" and self.look_style().read_aloud:
+        if state is State.THANK_YOU and self._reads_aloud():
             code = view.reference_code or ""
             if code:
                 # Children who cannot read yet hear their code, letter by letter.
@@ -540,7 +540,7 @@ class KioskWindow(QWidget):
 
     def _say_item(self, item_id: str) -> None:
         # Children who cannot read hear what they just ticked.
-        if self._look == "child" and self.look_style().read_aloud:
+        if self._reads_aloud():
             tile = self.priorities.tiles.get(item_id)
             if tile is not None and tile.isChecked():
                 self.speaker.say(self._spoken_items.get(item_id) or tile.text())
@@ -601,7 +601,7 @@ class KioskWindow(QWidget):
 
     def _focus_changed(self, old: QWidget | None, new: QWidget | None) -> None:
         # The child look reads every control aloud when it is reached by keyboard.
-        if new is None or self._look != "child" or not self.look_style().read_aloud:
+        if new is None or not self._reads_aloud():
             return
         if new.window() is not self or self._state in (None, State.ATTRACT):
             return
