@@ -433,12 +433,11 @@ def measure_resends(root: Path, keys: Any, storage: CouncilStorage, server: Coun
             store.finish_session(session_id)
             seal.seal_session(store, paths, device, credential, session_id)
             armed = [0]
-            uploaders: list[Uploader] = []
 
             def arm(_bundle: str, sent: int, total: int) -> None:
                 if armed[0] < args.cuts and proxy.cuts == armed[0] and sent < total:
                     armed[0] += 1
-                    size = uploaders[0].chunks.size  # the chunk about to go out
+                    size = up.chunks.size  # the chunk about to go out
                     proxy.cut_after(rng.randrange(size // 4, size))
 
             via_proxy = credential.model_copy(update={"server_url": proxy.url})
@@ -447,7 +446,6 @@ def measure_resends(root: Path, keys: Any, storage: CouncilStorage, server: Coun
                               ) as client, Uploader(store, via_proxy, device, client=client,
                                                     sleep=lambda _s: None, on_progress=arm,
                                                     options=options) as up:
-                uploaders.append(up)
                 report = up.run()
             row = store.get_bundle(report.committed[0])
             assert row is not None

@@ -189,6 +189,7 @@ class Kiosk:
             # One size, so tests can count bytes exactly.
             chunk_size=chunk, min_chunk_size=chunk, max_chunk_size=chunk, timeout=5.0,
             give_up_after=kwargs.pop("give_up_after", 8),
+            checksums=kwargs.pop("checksums", True),
         )
         kwargs.setdefault("sleep", lambda _s: None)
         made = Uploader(self.store, credential, self.device, options=options, **kwargs)

@@ -22,7 +22,7 @@ from booth.store import Store
 from booth.sync import bundle, seal
 from booth.sync.keys import DeviceKeys
 from booth.sync.online import is_online
-from booth.sync.uploader import GaveUp, NeedsOfficer, UploaderOptions
+from booth.sync.uploader import GaveUp, NeedsOfficer
 from tests.helpers.council import (
     CouncilServer,
     make_bundle,
@@ -197,9 +197,7 @@ def test_blob_damaged_on_the_way_is_refused_by_the_server_and_sent_again(
     video = next(b for b in blobs if b.kind == "video")
     faults.append(Fault("PATCH", f"/files/{video.sha256}", "corrupt", skip=1))
     slept: list[float] = []
-    options = UploaderOptions(chunk_size=CHUNK, max_chunk_size=CHUNK, timeout=5.0,
-                              checksums=False)
-    report = kiosk.uploader(options=options, sleep=slept.append).run()
+    report = kiosk.uploader(chunk_size=CHUNK, checksums=False, sleep=slept.append).run()
     assert faults[0].fired == 1
     assert report.retries == 1 and len(slept) == 1
     assert report.quarantined == []
@@ -214,10 +212,8 @@ def test_server_that_keeps_refusing_an_intact_blob_asks_for_an_officer(
     bundle_id, _ = kiosk.seal_one()
     video = next(b for b in _blobs(kiosk, bundle_id) if b.kind == "video")
     faults.append(Fault("PATCH", f"/files/{video.sha256}", "corrupt", times=1000))
-    options = UploaderOptions(chunk_size=CHUNK, max_chunk_size=CHUNK, timeout=5.0,
-                              checksums=False)
     with pytest.raises(NeedsOfficer, match=r"keeps refusing .* intact"):
-        kiosk.uploader(options=options).run()
+        kiosk.uploader(chunk_size=CHUNK, checksums=False).run()
     # Nothing is set aside or lost: the bundle waits, whole, for the next try.
     assert kiosk.state(bundle_id) == "uploading"
     assert bundle.verify_bundle_dir(kiosk.paths.bundles / bundle_id, kiosk.device.public_b64) == []
