@@ -42,15 +42,16 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from booth import take  # noqa: E402
 from booth.settings import Paths  # noqa: E402
 from booth.store import PART_SUFFIX, TAKE_SUFFIX, Store  # noqa: E402
-from booth.sync import crypto, seal  # noqa: E402
-from booth.sync.bundle import Manifest  # noqa: E402
-from booth.sync.council import CouncilKeys, enrol, keygen, server_config  # noqa: E402
+from booth.sync import seal  # noqa: E402
 from booth.sync.keys import Credential, DeviceKeys, install_credential  # noqa: E402
-from booth.sync.server import ServerThread, create_app  # noqa: E402
-from booth.sync.storage import CouncilStorage  # noqa: E402
 from booth.sync.uploader import SEND_SLICE, Uploader, UploaderOptions  # noqa: E402
+from booth.wire.bundle import Manifest  # noqa: E402
+from council.admin import CouncilKeys, enrol, keygen, server_config  # noqa: E402
+from council.server import ServerThread, create_app  # noqa: E402
+from council.storage import CouncilStorage  # noqa: E402
 
 MB = 1024 * 1024
 
@@ -163,12 +164,12 @@ def record_take(paths: Paths, recipients: list[str], size_mb: int, write_kb: int
     rss_before = _rss_mb()
     peak_before = _peak_rss_mb()
     started = time.perf_counter()
-    stream, review = crypto.open_take_writer(part, recipients)
+    stream, review = take.open_take_writer(part, recipients)
     for _ in range(writes):
         stream.write(block)
     stream.close()
     encrypt_s = time.perf_counter() - started
-    size, sha = crypto.finalize_take(part, final)
+    size, sha = take.finalize_take(part, final)
     total_s = time.perf_counter() - started
     review.forget()
     plain = writes * len(block)

@@ -7,15 +7,19 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from booth.clock import Clock, SystemClock
+from booth.demo import DemoCouncil
 from booth.journey import EventSettings, Journey, JourneyView, State
-from booth.pack import CampaignPack, PackError, load_pack, load_pack_or_default
+from booth.pack import CampaignPack, PackError, default_pack_path, load_pack, load_pack_or_default
 from booth.services import KioskServices
-from booth.settings import Settings, default_pack_path
+from booth.settings import Settings
 from booth.store import Store, StoreError, StoreLockedError, reconcile
 from booth.ui.officer import OfficerStatus, PinGuard
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +153,7 @@ class Kiosk:
     speaker: Any
     pin_guard: PinGuard
     sync: Any = None
-    demo_council: Any = None
+    demo_council: DemoCouncil | None = None
     cleanups: list[Callable[[], None]] = field(default_factory=list)
     _closed: bool = False
 
@@ -255,7 +259,7 @@ class OfficerDesk:
 
     def export_to(self, folder: str) -> str:
         k = self._kiosk()
-        from booth.sync.cli import export_bundles
+        from booth.sync.export import export_bundles
 
         report = export_bundles(k.store, k.settings, Path(folder))
         k.store.audit("export", f"{len(report.exported)} bundles to a folder")
@@ -300,8 +304,9 @@ def build_kiosk(
     """Build the kiosk: store (reconciled), pack (falling back to the default), capture,
     journey, services, sync and window. A QApplication must exist. Raises
     ``StoreLockedError`` when another booth holds the data folder."""
+    from booth import take
     from booth.capture.qt import CaptureController
-    from booth.sync import crypto, seal
+    from booth.sync import seal
     from booth.sync.keys import DeviceKeys, load_credential
     from booth.sync.qt import SyncController
     from booth.ui.looks import LOOKS, LookName, look_style
@@ -335,7 +340,7 @@ def build_kiosk(
             return list(credential.recipients) if credential is not None else []
 
         def take_writer(part: Path) -> tuple[Any, Any]:
-            return crypto.open_take_writer(part, recipients())
+            return take.open_take_writer(part, recipients())
 
         def sealer(session_id: str) -> object:
             credential = load_credential(paths)
@@ -345,7 +350,7 @@ def build_kiosk(
             return seal.seal_session(store, paths, device_keys, credential, session_id)
 
         services = KioskServices(
-            store, paths, pack, clock, capture, take_writer, crypto.finalize_take,
+            store, paths, pack, clock, capture, take_writer, take.finalize_take,
             camera=settings.camera, audio=settings.audio, speak=speaker.say, sealer=sealer)
         event = store.current_event()
         event_settings = EventSettings(
@@ -426,25 +431,39 @@ def failsafe_listener(kiosk: Kiosk) -> Callable[[BaseException], None]:
     return listener
 
 
-def run_kiosk(settings: Settings, quit_after: float | None = None) -> int:
-    """Run the kiosk until the officer quits (or ``quit_after`` seconds, for smoke tests)."""
-    from PySide6.QtCore import QTimer
+def qt_application() -> QApplication:
+    """The process's QApplication, made on first use (one per process)."""
     from PySide6.QtWidgets import QApplication
-
-    from booth.logs import add_error_listener, install_qt_message_handler, remove_error_listener
 
     app = QApplication.instance()
     if not isinstance(app, QApplication):
         app = QApplication(sys.argv[:1])
     app.setApplicationName("booth")
-    install_qt_message_handler()
-    demo = None
-    if settings.demo:
-        try:
-            from booth.sync.demo_server import start_demo_council
+    return app
 
+
+def process_events() -> None:
+    """Let Qt deliver what is queued (for commands that drive the kiosk step by step)."""
+    qt_application().processEvents()
+
+
+def run_kiosk(settings: Settings, quit_after: float | None = None) -> int:
+    """Run the kiosk until the officer quits (or ``quit_after`` seconds, for smoke tests)."""
+    from PySide6.QtCore import QTimer
+
+    from booth.logs import add_error_listener, install_qt_message_handler, remove_error_listener
+
+    app = qt_application()
+    install_qt_message_handler()
+    demo: DemoCouncil | None = None
+    if settings.demo:
+        from booth.demo import NoDemoCouncil, start_demo_council
+
+        try:
             settings.paths.create()
             demo = start_demo_council(settings.paths)
+        except NoDemoCouncil as error:
+            log.warning("%s; answers stay on this laptop", error)
         except Exception:
             log.exception("the demo council server did not start; the booth runs without it")
     try:

@@ -133,7 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return record_main(settings, args)
     if args.command == "screenshots":
-        from booth.ui.screenshots import main as screenshots_main
+        from booth.screenshots import main as screenshots_main
 
         return screenshots_main(settings, args.out, args.size)
     if args.command == "sync":

@@ -28,7 +28,7 @@ CAMERA_STATES = frozenset({State.CHOOSE_PROMPT, State.GET_READY, State.RECORDING
 
 
 class ReviewKeyLike(Protocol):
-    """The per-take key that decrypts a take for playback (``booth.sync.crypto.ReviewKey``)."""
+    """The per-take key that decrypts a take for playback (``booth.wire.age.ReviewKey``)."""
 
     def decrypt(self, path: Path) -> bytes: ...
 

@@ -17,10 +17,10 @@ from booth.app import Kiosk, build_kiosk
 from booth.journey import State
 from booth.settings import Settings
 from booth.store import PART_SUFFIX
-from booth.sync.council_cli import main as council_main
 from booth.sync.keys import DeviceKeys, install_credential, load_credential
 from booth.sync.uploader import Uploader
 from booth.ui.speech import QtSpeaker
+from council.cli import main as council_main
 from tests.helpers.clock import FakeClock
 from tests.helpers.council import council_serve_process, free_port
 from tests.helpers.sync import make_council_age_keys, make_credential

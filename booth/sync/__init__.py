@@ -1,1 +1,2 @@
-"""Bundles, encryption, the uploader and the council ingest server."""
+"""The kiosk's side of sync: keys, the online check, sealing, the uploader, its Qt adapter
+and the USB export."""

@@ -13,7 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from booth.files import durable_replace
 from booth.settings import Paths, Settings
-from booth.sync.bundle import (
+from booth.wire.age import AgeError, parse_recipient
+from booth.wire.bundle import (
     ID_PATTERN,
     BundleError,
     field_problem,
@@ -22,7 +23,6 @@ from booth.sync.bundle import (
     private_key_b64,
     public_key_b64,
 )
-from booth.sync.crypto import AgeError, parse_recipient
 
 DEVICE_KEY_FILE = "device.key"
 DEVICE_PUB_FILE = "device.pub"

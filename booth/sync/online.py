@@ -10,11 +10,10 @@ from cryptography.exceptions import InvalidSignature
 
 from booth.probe import Probe
 from booth.settings import Settings
-from booth.sync.bundle import BundleError, b64decode, load_public_key
 from booth.sync.keys import Credential, CredentialError, load_credential_for
+from booth.wire.bundle import BundleError, b64decode, load_public_key
+from booth.wire.protocol import HELLO_PATH, SERVICE_NAME
 
-HELLO_PATH = "/api/v1/hello"
-SERVICE_NAME = "booth-council"
 DEFAULT_TIMEOUT = 10.0
 
 

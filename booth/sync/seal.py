@@ -37,10 +37,12 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from booth import __version__
-from booth.files import durable_replace, file_sha256, fsync_dir
+from booth.files import Opener, durable_replace, file_sha256, fsync_dir
 from booth.settings import Paths
 from booth.store import Store, Take
-from booth.sync.bundle import (
+from booth.sync.keys import Credential, DeviceKeys
+from booth.wire.age import encrypt_bytes
+from booth.wire.bundle import (
     BLOB_SUFFIX,
     BLOBS_DIR,
     MANIFEST_NAME,
@@ -49,8 +51,6 @@ from booth.sync.bundle import (
     canonical_json,
     sign_manifest,
 )
-from booth.sync.crypto import Opener, encrypt_bytes
-from booth.sync.keys import Credential, DeviceKeys
 
 log = logging.getLogger(__name__)
 

@@ -28,8 +28,10 @@ import httpx
 
 from booth.files import file_sha256, fsync_dir
 from booth.store import Bundle, Store
-from booth.sync import checksums
-from booth.sync.bundle import (
+from booth.sync.keys import Credential, DeviceKeys
+from booth.sync.online import auth_headers, make_client, say_hello
+from booth.wire import checksums
+from booth.wire.bundle import (
     BundleError,
     Manifest,
     Receipt,
@@ -37,12 +39,10 @@ from booth.sync.bundle import (
     verify_bundle_dir,
     verify_receipt,
 )
-from booth.sync.keys import Credential, DeviceKeys
-from booth.sync.online import auth_headers, make_client, say_hello
+from booth.wire.protocol import FILES, TUS_VERSION, blob_url, bundle_url
 
 log = logging.getLogger(__name__)
 
-TUS_VERSION = "1.0.0"
 DEFAULT_CHUNK = 8 * 1024 * 1024
 BACKOFF_BASE = 2.0
 BACKOFF_CAP = 600.0
@@ -490,7 +490,7 @@ class Uploader:
     def _create(self, sha256: str, size: int) -> None:
         metadata = "sha256 " + base64.b64encode(sha256.encode("ascii")).decode("ascii")
         answer = self._request(
-            "POST", "/files/",
+            "POST", FILES,
             headers={**self._headers, "Upload-Length": str(size), "Upload-Metadata": metadata},
         )
         if answer.status_code == 413:
@@ -506,7 +506,7 @@ class Uploader:
     def _send_blob(
         self, bundle_id: str, path: Path, sha256: str, size: int, before: int, total: int
     ) -> None:
-        location = f"/files/{sha256}"
+        location = blob_url(sha256)
         offset = self._server_offset(location)
         if offset is None:
             self._create(sha256, size)
@@ -611,7 +611,7 @@ class Uploader:
 
     def _commit(self, bundle_id: str, manifest: Manifest) -> Receipt:
         answer = self._request(
-            "PUT", f"/api/v1/bundles/{bundle_id}", content=manifest.to_bytes(),
+            "PUT", bundle_url(bundle_id), content=manifest.to_bytes(),
             headers={**auth_headers(self.credential), "Content-Type": "application/json"},
         )
         status = answer.status_code

@@ -18,10 +18,10 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from starlette.middleware import Middleware
 
-from booth.sync.bundle import BlobRef, Manifest, sign_manifest
-from booth.sync.council import CouncilKeys, enrol, keygen, revoke, server_config
-from booth.sync.server import CouncilApp, ServerConfig, ServerThread, create_app
-from booth.sync.storage import CouncilStorage, StoredBundle
+from booth.wire.bundle import BlobRef, Manifest, sign_manifest
+from council.admin import CouncilKeys, enrol, keygen, revoke, server_config
+from council.server import CouncilApp, ServerConfig, ServerThread, create_app
+from council.storage import CouncilStorage, StoredBundle
 
 
 @dataclass
@@ -223,7 +223,7 @@ def council_serve_process(
 
     port = url.rsplit(":", 1)[1]
     process = subprocess.Popen(
-        [sys.executable, "-m", "booth.sync.council_cli", "serve", "--keys", str(keys),
+        [sys.executable, "-m", "council.cli", "serve", "--keys", str(keys),
          "--store", str(store), "--port", port, *extra],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )

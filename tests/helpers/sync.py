@@ -18,12 +18,14 @@ import av
 import numpy as np
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from booth import take
 from booth.settings import Paths
 from booth.store import PART_SUFFIX, TAKE_SUFFIX, Store
-from booth.sync import crypto, seal
-from booth.sync.bundle import public_key_b64
+from booth.sync import seal
 from booth.sync.keys import Credential, DeviceKeys, install_credential
 from booth.sync.uploader import Uploader, UploaderOptions
+from booth.wire import age
+from booth.wire.bundle import public_key_b64
 from tests.helpers.council import CouncilServer
 from tests.helpers.store import open_consented_session, start_event
 
@@ -41,12 +43,12 @@ class CouncilAgeKeys:
 
 def make_council_age_keys(folder: Path) -> CouncilAgeKeys:
     folder.mkdir(parents=True, exist_ok=True)
-    ingest, ingest_pub = crypto.generate_identity()
-    escrow, escrow_pub = crypto.generate_identity()
+    ingest, ingest_pub = age.generate_identity()
+    escrow, escrow_pub = age.generate_identity()
     ingest_file = folder / "ingest.key"
     escrow_file = folder / "escrow.key"
-    ingest_file.write_text(crypto.identity_file_text(ingest, ingest_pub, "test"))
-    escrow_file.write_text(crypto.identity_file_text(escrow, escrow_pub, "test"))
+    ingest_file.write_text(age.identity_file_text(ingest, ingest_pub, "test"))
+    escrow_file.write_text(age.identity_file_text(escrow, escrow_pub, "test"))
     return CouncilAgeKeys(ingest_file, escrow_file, ingest, escrow, (ingest_pub, escrow_pub))
 
 
@@ -136,10 +138,10 @@ def record_encrypted_take(
     store.paths.takes.mkdir(parents=True, exist_ok=True)
     final = store.paths.takes / f"{take_id}{TAKE_SUFFIX}"
     part = final.with_name(final.name + PART_SUFFIX)
-    stream, review = crypto.open_take_writer(part, recipients)
+    stream, review = take.open_take_writer(part, recipients)
     write_tiny_mp4(stream, frames)
     stream.close()
-    size, sha = crypto.finalize_take(part, final)
+    size, sha = take.finalize_take(part, final)
     plain = review.decrypt(final)
     review.forget()
     store.keep_take(take_id, session_id, "love", final.name, size, sha, frames / 10)
@@ -220,8 +222,8 @@ def enrolled_kiosk(paths: Paths, server: CouncilServer) -> Iterator[Kiosk]:
 
 def council_reads_video(server: CouncilServer, sha256: str) -> bytes:
     """What the council's ingest key makes of a stored video blob."""
-    identity = crypto.read_identities(server.keys_dir / "ingest.key")
-    return crypto.decrypt_bytes(server.blob_path(sha256).read_bytes(), identity)
+    identity = age.read_identities(server.keys_dir / "ingest.key")
+    return age.decrypt_bytes(server.blob_path(sha256).read_bytes(), identity)
 
 
 # --- fault injection -----------------------------------------------------------------

@@ -12,8 +12,8 @@ from PySide6.QtWidgets import QAbstractButton, QWidget
 from pytestqt.qtbot import QtBot
 
 from booth.journey import EventSettings, Journey
-from booth.pack import CampaignPack, load_pack
-from booth.settings import Paths, default_pack_path
+from booth.pack import CampaignPack, default_pack_path, load_pack
+from booth.settings import Paths
 from booth.store import Store
 from booth.ui.looks import LOOKS, look_style
 from booth.ui.officer import OfficerPanel, OfficerStatus, PinGuard, PinPad

@@ -19,10 +19,11 @@ from starlette.middleware import Middleware
 
 from booth.settings import Paths, Settings
 from booth.store import Store
-from booth.sync import bundle, seal
+from booth.sync import seal
 from booth.sync.keys import DeviceKeys
 from booth.sync.online import is_online
 from booth.sync.uploader import GaveUp, NeedsOfficer
+from booth.wire import bundle
 from tests.helpers.council import (
     CouncilServer,
     make_bundle,

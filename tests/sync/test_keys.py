@@ -10,7 +10,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from booth.settings import Settings
-from booth.sync import bundle, crypto, keys
+from booth.sync import keys
+from booth.wire import age, bundle
 
 
 def _credential_file(tmp_path: Path, **changes: object) -> Path:
@@ -19,7 +20,7 @@ def _credential_file(tmp_path: Path, **changes: object) -> Path:
         "device_id": "device-0001",
         "token": "t" * 32,
         "server_url": "http://127.0.0.1:9",
-        "recipients": [crypto.generate_identity()[1], crypto.generate_identity()[1]],
+        "recipients": [age.generate_identity()[1], age.generate_identity()[1]],
         "server_signing_key": bundle.public_key_b64(Ed25519PrivateKey.generate()),
     }
     body.update(changes)
@@ -57,7 +58,7 @@ def test_install_credential_keeps_it_and_the_council_recipients(
     saved = settings.paths.keys / keys.CREDENTIAL_FILE
     assert stat.S_IMODE(saved.stat().st_mode) == 0o600
     recipients_file = settings.paths.keys / keys.RECIPIENTS_FILE
-    assert crypto.read_recipients(recipients_file) == list(installed.recipients)
+    assert age.read_recipients(recipients_file) == list(installed.recipients)
 
 
 @pytest.mark.parametrize(

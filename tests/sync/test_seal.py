@@ -13,8 +13,9 @@ import pytest
 from booth.files import file_sha256
 from booth.settings import Settings
 from booth.store import Store
-from booth.sync import bundle, crypto, seal
+from booth.sync import seal
 from booth.sync.keys import Credential, DeviceKeys
+from booth.wire import age, bundle
 from tests.helpers.sync import (
     CouncilAgeKeys,
     FullDisk,
@@ -64,7 +65,7 @@ def test_sealed_bundle_verifies_and_the_council_can_read_it(
     assert bundle.Manifest.parse(row.manifest_json) == manifest
 
     payload_blob = bundle.blob_path(folder, manifest.payload.sha256).read_bytes()
-    payload = json.loads(crypto.decrypt_bytes(payload_blob, [council.ingest_identity]))
+    payload = json.loads(age.decrypt_bytes(payload_blob, [council.ingest_identity]))
     assert payload["bundle_id"] == bundle_id
     assert payload["session"]["id"] == session_id
     assert payload["priorities"] == {"children": ["parks", "libraries"]}
@@ -73,7 +74,7 @@ def test_sealed_bundle_verifies_and_the_council_can_read_it(
     assert [t["blob_sha256"] for t in payload["takes"]] == [b.sha256 for b in manifest.blobs[1:]]
 
     videos = [bundle.blob_path(folder, b.sha256).read_bytes() for b in manifest.blobs[1:]]
-    assert [crypto.decrypt_bytes(v, [council.escrow_identity]) for v in videos] == plains
+    assert [age.decrypt_bytes(v, [council.escrow_identity]) for v in videos] == plains
     # The take files moved into the bundle: nothing is left behind in takes/.
     assert list(settings.paths.takes.iterdir()) == []
     # Sealing again is a no-op that names the same bundle.
@@ -159,7 +160,7 @@ def test_a_crash_at_any_step_leaves_no_bundle_or_a_complete_one(
         manifest = bundle.read_manifest(folder)
         [video] = [b for b in manifest.blobs if b.kind == "video"]
         data = bundle.blob_path(folder, video.sha256).read_bytes()
-        assert crypto.decrypt_bytes(data, [council.ingest_identity]) == plains[0]
+        assert age.decrypt_bytes(data, [council.ingest_identity]) == plains[0]
         assert list(paths.takes.iterdir()) == []
         assert store.integrity_check() == "ok"
 
@@ -186,7 +187,7 @@ def test_a_full_disk_while_sealing_is_a_clear_error_and_loses_nothing(
     manifest = bundle.read_manifest(settings.paths.bundles / bundle_id)
     [video] = [b for b in manifest.blobs if b.kind == "video"]
     data = bundle.blob_path(settings.paths.bundles / bundle_id, video.sha256).read_bytes()
-    assert crypto.decrypt_bytes(data, [council.ingest_identity]) == plains[0]
+    assert age.decrypt_bytes(data, [council.ingest_identity]) == plains[0]
 
 
 def test_sealing_the_same_session_from_two_threads_makes_one_bundle(

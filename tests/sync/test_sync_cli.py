@@ -10,9 +10,10 @@ import pytest
 
 from booth.settings import Settings
 from booth.store import Store
-from booth.sync import bundle, cli, seal
-from booth.sync.council import import_folder
+from booth.sync import cli, seal
 from booth.sync.keys import DeviceKeys, load_credential
+from booth.wire import bundle, usb
+from council.importer import import_folder
 from tests.helpers.council import CouncilServer, running_council
 from tests.helpers.sync import council_reads_video, finished_session
 
@@ -114,7 +115,7 @@ def test_usb_export_import_and_receipts_back(
     stick = tmp_path / "stick"
     assert cli.export_main(enrolled, stick) == cli.EXIT_OK
     assert "Exported 2 bundle(s)" in capsys.readouterr().out
-    sums = (stick / cli.SUMS_FILE).read_text().splitlines()
+    sums = (stick / usb.SUMS_FILE).read_text().splitlines()
     assert len(sums) == 2 * 3  # a manifest, a payload and a video each
     for line in sums:
         digest, name = line.split("  ")
@@ -155,8 +156,8 @@ def test_a_forged_receipt_on_the_stick_is_refused(
         [row] = store.bundles_in_state("sealed")
     forged = bundle.sign_receipt(bundle.Manifest.parse(row.manifest_json),
                                  Ed25519PrivateKey.generate(), "2026-11-25T20:00:00Z")
-    (stick / cli.RECEIPTS_DIR).mkdir()
-    (stick / cli.RECEIPTS_DIR / f"{row.id}.json").write_bytes(forged.to_bytes())
+    (stick / usb.RECEIPTS_DIR).mkdir()
+    (stick / usb.RECEIPTS_DIR / f"{row.id}.json").write_bytes(forged.to_bytes())
     assert cli.accept_receipts(enrolled, stick) == cli.EXIT_OFFICER
     assert "not accepted" in capsys.readouterr().out
     with Store.open(enrolled.paths) as store:

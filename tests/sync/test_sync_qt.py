@@ -8,8 +8,9 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from booth.settings import Settings
-from booth.sync import bundle, uploader
+from booth.sync import uploader
 from booth.sync.qt import OFFLINE, SyncController
+from booth.wire import bundle
 from tests.helpers.council import CouncilServer, council_server
 from tests.helpers.sync import Kiosk, enrolled_kiosk, finished_session
 

@@ -15,8 +15,9 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from booth.settings import Settings
-from booth.sync import bundle, seal, uploader
+from booth.sync import seal, uploader
 from booth.sync.online import say_hello
+from booth.wire import bundle
 from tests.helpers.council import (
     CouncilServer,
     council_server,

@@ -8,7 +8,7 @@ import zlib
 
 import pytest
 
-from booth.sync import checksums
+from booth.wire import checksums
 
 
 def test_crc32_is_zlibs_crc32_big_endian_across_block_boundaries() -> None:

@@ -10,21 +10,20 @@ from collections.abc import Sequence
 from contextlib import closing
 from pathlib import Path
 
-from booth.sync.council import (
+from council.admin import (
     CouncilError,
     CouncilKeys,
-    collect_garbage,
-    decrypt_all,
     enrol,
-    import_folder,
     keygen,
     open_storage,
     revoke,
     server_config,
-    verify_store,
     write_credential,
-    write_report,
 )
+from council.decrypt import decrypt_all
+from council.importer import import_folder
+from council.maintenance import collect_garbage, verify_store
+from council.report import write_report
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -125,7 +124,7 @@ def _run(args: argparse.Namespace) -> int:
                 _say(f"{device.device_id}  {device.name}  enrolled {device.enrolled_at}  {state}")
         return 0
     if command == "serve":
-        from booth.sync.server import serve
+        from council.server import serve
 
         keys = CouncilKeys.load(Path(args.keys))
         storage = open_storage(Path(args.store))

@@ -7,14 +7,15 @@ import json
 import httpx
 import pytest
 
+from booth.demo import start_demo_council
 from booth.settings import Settings
 from booth.store import Store
 from booth.sync import seal
-from booth.sync.council import decrypt_all
-from booth.sync.demo_server import DemoCouncilBusy, start_demo_council
 from booth.sync.keys import DeviceKeys, install_credential, load_credential
 from booth.sync.online import say_hello
 from booth.sync.uploader import Uploader, UploaderOptions
+from council.decrypt import decrypt_all
+from council.demo import DemoCouncilBusy
 from tests.helpers.sync import finished_session
 
 

@@ -31,10 +31,20 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from booth.sync import bundle as bundle_format
-from booth.sync import checksums
-from booth.sync.checksums import Checksum
-from booth.sync.storage import (
+from booth.wire import bundle as bundle_format
+from booth.wire import checksums
+from booth.wire.checksums import Checksum
+from booth.wire.protocol import (
+    BUNDLES,
+    FILES,
+    HELLO_PATH,
+    SERVICE_NAME,
+    SHA256_RE,
+    TUS_EXTENSIONS,
+    TUS_VERSION,
+    blob_url,
+)
+from council.storage import (
     BlobStore,
     Catalogue,
     Device,
@@ -51,11 +61,6 @@ else:
 
 log = logging.getLogger(__name__)
 
-TUS_VERSION = "1.0.0"
-TUS_EXTENSIONS = "creation,checksum,termination,expiration"
-SERVICE_NAME = "booth-council"
-
-SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 NONCE_RE = re.compile(r"^[0-9a-fA-F]{16,128}$")
 # ASCII digits only: str.isdigit() also accepts characters int() cannot read (e.g. "²").
 _DIGITS_RE = re.compile(r"[0-9]{1,20}")
@@ -343,7 +348,7 @@ class CouncilApp:
             raise ApiError(
                 400, "bad_metadata", "Upload-Metadata must name the blob: sha256 <hex>"
             )
-        location = f"{request.scope.get('root_path', '')}/files/{sha256}"
+        location = f"{request.scope.get('root_path', '')}{blob_url(sha256)}"
         async with self._upload_lock(sha256):
             await run_in_threadpool(self.sweep_expired)
             size = self.config.blobs.blob_size(sha256)
@@ -857,14 +862,14 @@ def create_app(config: ServerConfig) -> Starlette:
     """The ingest app. ``config.middleware`` lets tests put a fault injector in front."""
     handlers = CouncilApp(config)
     routes = [
-        Route("/files/", handlers.options, methods=["OPTIONS"]),
-        Route("/files/", handlers.create, methods=["POST"]),
-        Route("/files/{sha256}", handlers.options, methods=["OPTIONS"]),
-        Route("/files/{sha256}", handlers.head, methods=["HEAD"]),
-        Route("/files/{sha256}", handlers.patch, methods=["PATCH"]),
-        Route("/files/{sha256}", handlers.delete, methods=["DELETE"]),
-        Route("/api/v1/hello", handlers.hello, methods=["GET"]),
-        Route("/api/v1/bundles/{bundle_id}", handlers.commit, methods=["PUT"]),
+        Route(FILES, handlers.options, methods=["OPTIONS"]),
+        Route(FILES, handlers.create, methods=["POST"]),
+        Route(FILES + "{sha256}", handlers.options, methods=["OPTIONS"]),
+        Route(FILES + "{sha256}", handlers.head, methods=["HEAD"]),
+        Route(FILES + "{sha256}", handlers.patch, methods=["PATCH"]),
+        Route(FILES + "{sha256}", handlers.delete, methods=["DELETE"]),
+        Route(HELLO_PATH, handlers.hello, methods=["GET"]),
+        Route(BUNDLES + "{bundle_id}", handlers.commit, methods=["PUT"]),
     ]
     if config.bench_raw:
         routes.append(Route("/bench/raw", handlers.bench_raw, methods=["PUT"]))

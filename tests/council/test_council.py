@@ -16,9 +16,10 @@ import pytest
 
 from booth.settings import Settings
 from booth.store import Store
-from booth.sync import bundle, seal
-from booth.sync.council_cli import main as council_main
+from booth.sync import seal
 from booth.sync.keys import Credential, DeviceKeys, install_credential
+from booth.wire import bundle
+from council.cli import main as council_main
 from tests.helpers.council import (
     CouncilServer,
     council_serve_process,
@@ -408,7 +409,7 @@ def test_serve_command_runs_the_ingest_server_until_stopped(tmp_path: Path, tls:
 def test_usb_round_trip_with_the_kiosks_own_export_and_receipt_acceptance(
     kiosk: Kiosk, council_server: CouncilServer, tmp_path: Path  # noqa: F811
 ) -> None:
-    from booth.sync.cli import accept_receipts_in, export_bundles
+    from booth.sync.export import accept_receipts_in, export_bundles
 
     bundle_id, plains = _seal(kiosk)
     usb = tmp_path / "stick"

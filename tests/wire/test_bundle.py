@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from booth.sync import bundle
-from booth.sync.bundle import BlobRef, BundleError, Manifest
+from booth.wire import bundle
+from booth.wire.bundle import BlobRef, BundleError, Manifest
 
 
 def _write_bundle(root: Path, key: Ed25519PrivateKey, bundle_id: str = "bundle-0001") -> Path:

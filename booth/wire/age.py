@@ -17,8 +17,6 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from booth.files import durable_replace, file_sha256
-
 # The age spec (https://age-encryption.org/v1): a text header with one stanza per
 # recipient, an HMAC over it, a 16-byte nonce, then the payload in ChaCha20-Poly1305
 # chunks of 64 KiB whose 12-byte nonce is an 11-byte counter plus a "last chunk" flag.
@@ -454,71 +452,3 @@ def decrypt_bytes(data: bytes, identities: Sequence[str]) -> bytes:
     out = io.BytesIO()
     decrypt_stream(io.BytesIO(data), out, identities)
     return out.getvalue()
-
-
-# --- takes ---------------------------------------------------------------------------
-
-
-class ReviewKey:
-    """The per-take identity, held only in memory, for review playback.
-
-    After ``forget()`` nothing on this machine can decrypt the take any more."""
-
-    def __init__(self) -> None:
-        self._identity: X25519PrivateKey | None = X25519PrivateKey.generate()
-        self.recipient = recipient_text(self._identity.public_key())
-
-    @property
-    def forgotten(self) -> bool:
-        return self._identity is None
-
-    def decrypt(self, path: Path) -> bytes:
-        """The take's plaintext (for playback); raises AgeError once forgotten."""
-        if self._identity is None:
-            raise AgeError("the review key for this take has been forgotten")
-        out = io.BytesIO()
-        with open(path, "rb") as source:
-            decrypt_stream(source, out, [identity_text(self._identity)])
-        return out.getvalue()
-
-    def forget(self) -> None:
-        self._identity = None
-
-    def __repr__(self) -> str:
-        return f"ReviewKey({self.recipient[:12]}..., forgotten={self.forgotten})"
-
-
-Opener = Callable[[Path], BinaryIO]
-
-
-def _open_exclusive(path: Path) -> BinaryIO:
-    return open(path, "xb")
-
-
-def open_take_writer(
-    part_path: Path, council_recipients: Sequence[str], opener: Opener = _open_exclusive
-) -> tuple[BinaryIO, ReviewKey]:
-    """A stream that encrypts a take from its first byte, and the key to review it.
-
-    The take is encrypted to the council's recipients plus a per-take recipient whose
-    identity lives only in the returned ReviewKey. Close the stream, then call
-    ``finalize_take``. ``opener`` lets tests inject a failing disk."""
-    keys = [parse_recipient(r) for r in council_recipients]
-    if not keys:
-        raise AgeError("no council recipients: enrol the booth first")
-    review = ReviewKey()
-    sink = opener(part_path)
-    try:
-        writer = AgeWriter(sink, [*keys, parse_recipient(review.recipient)])
-    except BaseException:
-        sink.close()
-        part_path.unlink(missing_ok=True)
-        raise
-    return cast(BinaryIO, writer), review
-
-
-def finalize_take(part_path: Path, final_path: Path) -> tuple[int, str]:
-    """fsync a closed take, rename ``.part`` to its final name; returns (size, sha256)."""
-    size, sha = file_sha256(part_path)
-    durable_replace(part_path, final_path)
-    return size, sha

@@ -17,8 +17,8 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from booth.sync.bundle import Receipt, load_public_key, verify_receipt
-from booth.sync.storage import FileBlobStore
+from booth.wire.bundle import Receipt, load_public_key, verify_receipt
+from council.storage import FileBlobStore
 from tests.helpers.council import (
     CouncilServer,
     council_server,  # noqa: F401  (fixture)
@@ -394,7 +394,7 @@ def test_receipt_is_signed_by_the_server_key(
         upload_blob(client, device, data)
     receipt = _commit(client, device, bundle.manifest.bundle_id, bundle.body).json()
     body = {key: value for key, value in receipt.items() if key != "signature"}
-    from booth.sync.bundle import canonical_json
+    from booth.wire.bundle import canonical_json
 
     key: Ed25519PublicKey = load_public_key(council_server.signing_public_key)
     key.verify(base64.b64decode(receipt["signature"]), canonical_json(body))
@@ -751,9 +751,9 @@ class _FullDiskStore(FileBlobStore):
 
 
 def test_a_full_council_disk_is_507_with_retry_after_and_loses_nothing(tmp_path: Path) -> None:
-    from booth.sync.council import keygen
-    from booth.sync.server import ServerConfig, ServerThread, create_app
-    from booth.sync.storage import CouncilStorage
+    from council.admin import keygen
+    from council.server import ServerConfig, ServerThread, create_app
+    from council.storage import CouncilStorage
 
     keys = keygen(tmp_path / "keys")
     storage = CouncilStorage.open(tmp_path / "store")
@@ -761,7 +761,7 @@ def test_a_full_council_disk_is_507_with_retry_after_and_loses_nothing(tmp_path:
     config = ServerConfig(blobs=blobs, catalogue=storage.catalogue, signing_key=keys.signing_key)
     server = ServerThread(create_app(config)).start()
     try:
-        from booth.sync.council import enrol
+        from council.admin import enrol
 
         credential = enrol(keys, storage, "kiosk", server.url)
         data = os.urandom(20_000)

@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from booth.files import file_sha256
+from booth.wire.protocol import SHA256_PATTERN, SHA256_RE
 
 FORMAT_VERSION = 1
 MANIFEST_NAME = "manifest.json"
@@ -24,11 +25,9 @@ BLOB_SUFFIX = ".age"
 
 # Ids travel in URLs and become folder names on both ends: letters, digits, - and _ only.
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{7,63}$"
-SHA256_PATTERN = r"^[0-9a-f]{64}$"
 SEALED_AT_PATTERN = r"^\d{4}-\d{2}-\d{2}(T\d{2}Z)?$"
 _B64_PATTERN = r"^[A-Za-z0-9+/]+={0,2}$"
 ID_RE = re.compile(ID_PATTERN)
-SHA256_RE = re.compile(SHA256_PATTERN)
 
 MAX_BLOBS = 256
 MAX_MANIFEST_BYTES = 64 * 1024

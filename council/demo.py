@@ -1,4 +1,7 @@
-"""A council server on loopback with demo keys, so the demo booth syncs with nothing set up."""
+"""A council server on loopback with demo keys, so the demo booth syncs with nothing set up.
+
+The booth reaches it only through the ``booth.demo_council`` entry point (``booth.demo``),
+never by importing this package."""
 
 from __future__ import annotations
 
@@ -9,14 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from booth.settings import Paths
-from booth.sync.council import CouncilKeys, enrol, keygen, open_storage, server_config
-from booth.sync.server import ServerThread, create_app
-from booth.sync.storage import CouncilStorage
+from council.admin import CouncilKeys, enrol, keygen, open_storage, server_config
+from council.server import ServerThread, create_app
+from council.storage import CouncilStorage
 
 log = logging.getLogger(__name__)
 
-DEMO_FOLDER = "demo-council"
 DEMO_DEVICE_NAME = "demo booth"
 _CREDENTIAL = "credential.json"
 _PORT = "port"
@@ -57,9 +58,15 @@ class DemoCouncil:
     keys: CouncilKeys
     storage: CouncilStorage
     credential: dict[str, Any]
-    installed: bool
+    credential_file: Path
     _thread: ServerThread
     _lock: _FolderLock
+    # Set by the booth once it has taken (True) or declined (False) the credential.
+    installed: bool = False
+
+    @property
+    def device_id(self) -> str:
+        return str(self.credential["device_id"])
 
     @property
     def keys_dir(self) -> Path:
@@ -90,25 +97,11 @@ def _start_thread(app: Any, folder: Path) -> ServerThread:
     return thread.start()
 
 
-def _install(paths: Paths, credential_file: Path, device_id: str) -> bool:
-    """Install the demo credential unless the booth already holds another council's."""
-    from booth.sync.keys import CredentialError, install_credential, load_credential
 
-    try:
-        current = load_credential(paths)
-    except CredentialError:
-        current = None
-    if current is not None and current.device_id != device_id:
-        log.info("this booth is enrolled with another council server; leaving it enrolled")
-        return False
-    install_credential(paths, credential_file)
-    return True
-
-
-def start_demo_council(paths: Paths) -> DemoCouncil:
-    """Start (making keys on first use) a demo council under ``<data>/demo-council/``,
-    enrol this booth with it and install the credential into ``paths.keys``."""
-    folder = paths.data / DEMO_FOLDER
+def start_demo_council(folder: Path) -> DemoCouncil:
+    """Start (making keys on first use) a demo council in ``folder`` on loopback, with a
+    credential for one demo booth in ``folder/credential.json``. Raises
+    ``DemoCouncilBusy`` when another booth process already runs it."""
     keys_dir = folder / "keys"
     folder.mkdir(parents=True, exist_ok=True)
     lock = _FolderLock(folder / _LOCK)
@@ -146,13 +139,11 @@ def start_demo_council(paths: Paths) -> DemoCouncil:
         part = credential_file.with_name(_CREDENTIAL + ".part")
         part.write_text(json.dumps(credential, indent=2), encoding="utf-8")
         part.replace(credential_file)
-        installed = _install(paths, credential_file, str(credential["device_id"]))
     except BaseException:
         thread.stop()
         storage.close()
         lock.release()
         raise
-    log.info("demo council server at %s", url)
     return DemoCouncil(url=url, folder=folder, keys=keys, storage=storage,
-                       credential=credential, installed=installed, _thread=thread,
-                       _lock=lock)
+                       credential=credential, credential_file=credential_file,
+                       _thread=thread, _lock=lock)

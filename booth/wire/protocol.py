@@ -1,0 +1,37 @@
+"""The protocol between a kiosk and the council's ingest server: names, versions and
+routes, written once for both ends.
+
+Every request carries ``Authorization: Bearer <device token>``. Blobs travel by tus 1.0.0
+(core + creation + checksum + termination + expiration) under ``/files/``, named by the
+SHA-256 of their ciphertext; a bundle is committed with a signed manifest at
+``/api/v1/bundles/<id>``; ``/api/v1/hello`` proves the council is really there."""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+#: What the council's hello answers as its ``service``; a captive portal cannot.
+SERVICE_NAME: Final = "booth-council"
+
+TUS_VERSION: Final = "1.0.0"
+TUS_EXTENSIONS: Final = "creation,checksum,termination,expiration"
+
+#: A blob's name on the wire and on disk: the hex SHA-256 of its bytes.
+SHA256_PATTERN: Final = r"^[0-9a-f]{64}$"
+SHA256_RE: Final = re.compile(SHA256_PATTERN)
+
+# Routes. ``FILES`` is the tus collection; a blob lives at ``blob_url(sha256)``.
+FILES: Final = "/files/"
+HELLO_PATH: Final = "/api/v1/hello"
+BUNDLES: Final = "/api/v1/bundles/"
+
+
+def blob_url(sha256: str) -> str:
+    """The tus upload URL of the blob named ``sha256`` (relative to the server)."""
+    return f"{FILES}{sha256}"
+
+
+def bundle_url(bundle_id: str) -> str:
+    """Where a kiosk commits (PUT) the signed manifest of ``bundle_id``."""
+    return f"{BUNDLES}{bundle_id}"

@@ -1,0 +1,1 @@
+"""The council's side: ingest server, storage, admin, import, decrypt, report, demo server."""
