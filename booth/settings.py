@@ -8,27 +8,12 @@ from pathlib import Path
 
 import platformdirs
 
+from booth.pack import default_pack_path
+
 APP_NAME = "booth"
 APP_AUTHOR = "booth"
 DATA_DIR_ENV = "BOOTH_DATA_DIR"
 PACK_ENV = "BOOTH_PACK"
-
-RESOURCES_DIR = Path(__file__).resolve().parent.parent / "resources"
-
-
-def resources_dir() -> Path:
-    """Where the shipped resources live, in a source checkout or a frozen build."""
-    import sys
-
-    frozen_root = getattr(sys, "_MEIPASS", None)
-    if frozen_root is not None:
-        return Path(frozen_root) / "resources"
-    return RESOURCES_DIR
-
-
-def default_pack_path() -> Path:
-    """The One Stockport campaign pack that ships with the booth."""
-    return resources_dir() / "packs" / "one_stockport.toml"
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from booth import doctor
-from booth.pack import load_pack
-from booth.settings import Settings, default_pack_path
+from booth.pack import default_pack_path, load_pack
+from booth.settings import Settings
 from booth.store import Store
 from booth.sync.keys import install_credential
 from tests.helpers.council import running_council

@@ -21,12 +21,12 @@ from booth.pack import (
     CampaignPack,
     PackError,
     contrast_ratio,
+    default_pack_path,
     load_pack,
     load_pack_or_default,
     pack_from_toml,
     parse_pack,
 )
-from booth.settings import default_pack_path
 
 DEFAULT = default_pack_path()
 DEFAULT_TEXT = DEFAULT.read_text(encoding="utf-8")

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from booth.settings import DATA_DIR_ENV, PACK_ENV, default_pack_path, load_settings, resolve_paths
+from booth.pack import default_pack_path
+from booth.settings import DATA_DIR_ENV, PACK_ENV, load_settings, resolve_paths
 
 
 def test_data_dir_option_puts_everything_under_one_folder(tmp_path: Path) -> None:

@@ -11,7 +11,8 @@ from pytestqt.qtbot import QtBot
 
 from booth.app import Kiosk, build_kiosk
 from booth.journey import State
-from booth.settings import Settings, default_pack_path
+from booth.pack import default_pack_path
+from booth.settings import Settings
 from booth.sync.keys import install_credential
 from booth.ui.officer import PIN_META_KEY, verify_pin
 from booth.ui.speech import QtSpeaker, SilentSpeaker
