@@ -9,9 +9,14 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 HASH_BLOCK = 1024 * 1024
+
+#: Opens a new file for writing; tests pass one that fails like a full disk.
+Opener = Callable[[Path], BinaryIO]
 
 
 def fsync_dir(path: Path) -> None:

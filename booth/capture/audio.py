@@ -254,19 +254,3 @@ class MicrophoneSource:
         if stream is not None:
             stream.stop()
             stream.close()
-
-
-def open_audio_source(spec: str) -> AudioSource:
-    """Build (not start) the audio source a spec names: "mic", "mic:N", "mic:NAME",
-    "tone" or "silence"."""
-    spec = spec.strip()
-    if spec == "tone":
-        return ToneSource()
-    if spec == "silence":
-        return SilenceSource()
-    if spec == "mic" or spec.startswith("mic:"):
-        _, _, rest = spec.partition(":")
-        rest = rest.strip()
-        device: int | str | None = (int(rest) if rest.isdigit() else rest) if rest else None
-        return MicrophoneSource(device)
-    raise CaptureError(f"{spec!r} is not a sound source: use mic, mic:N, tone or silence.")

@@ -12,9 +12,9 @@ from pathlib import Path
 from types import FrameType
 from typing import TextIO
 
-from booth.capture.audio import open_audio_source
+from booth.capture.devices import open_audio_source, open_frame_source
 from booth.capture.recorder import Recorder
-from booth.capture.sources import CaptureError, open_frame_source
+from booth.capture.sources import CaptureError
 from booth.settings import Settings
 
 log = logging.getLogger(__name__)

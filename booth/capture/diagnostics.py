@@ -10,15 +10,15 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from booth.capture.audio import AudioSource, SilenceSource, level_of, open_audio_source
+from booth.capture.audio import AudioSource, SilenceSource, level_of
 from booth.capture.camera import list_cameras as _list_cameras
+from booth.capture.devices import open_audio_source, open_frame_source
 from booth.capture.recorder import Recorder
 from booth.capture.sources import (
     CaptureError,
     FrameSource,
     flash_columns,
     flash_rows,
-    open_frame_source,
 )
 from booth.probe import Probe
 

@@ -17,10 +17,11 @@ import PySide6
 from PySide6.QtCore import QObject, QSize, QTimer, Signal
 from PySide6.QtGui import QImage
 
-from booth.capture.audio import AudioSource, open_audio_source
+from booth.capture.audio import AudioSource
+from booth.capture.devices import open_audio_source, open_frame_source
 from booth.capture.feed import LiveFeed
 from booth.capture.recorder import Recorder
-from booth.capture.sources import CaptureError, Frame, FrameSource, Image, open_frame_source
+from booth.capture.sources import CaptureError, Frame, FrameSource, Image
 
 log = logging.getLogger(__name__)
 

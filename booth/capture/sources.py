@@ -295,31 +295,3 @@ class FileFrameSource:
             self._container.close()
             self._container = None
             self._frames = None
-
-
-def parse_camera_spec(spec: str) -> int | str:
-    """"camera" -> 0, "camera:2" -> 2, "camera:Logitech C920" -> the name."""
-    _, _, rest = spec.partition(":")
-    rest = rest.strip()
-    if not rest:
-        return 0
-    return int(rest) if rest.isdigit() else rest
-
-
-def open_frame_source(spec: str, size: tuple[int, int] = (1280, 720),
-                      fps: float = 30.0) -> FrameSource:
-    """Build (not open) the frame source a spec names: "camera", "camera:N",
-    "camera:NAME", "synthetic" or a video file path."""
-    spec = spec.strip()
-    if spec == "synthetic":
-        return SyntheticFrameSource(size, fps)
-    if spec == "camera" or spec.startswith("camera:"):
-        from booth.capture.camera import OpenCVCameraSource
-
-        return OpenCVCameraSource(parse_camera_spec(spec), size, fps)
-    path = Path(spec).expanduser()
-    if not path.is_file():
-        raise CaptureError(
-            f"{spec!r} is not a camera, 'synthetic' or a video file that exists."
-        )
-    return FileFrameSource(path, size, loop=True)

@@ -18,8 +18,8 @@ from booth.capture.audio import (
     SilenceSource,
     ToneSource,
     level_of,
-    open_audio_source,
 )
+from booth.capture.devices import open_audio_source
 from booth.capture.diagnostics import measure_av_offsets, media_facts
 from booth.capture.recorder import Recorder
 from booth.capture.sources import CaptureError, SyntheticFrameSource, is_flash_frame
