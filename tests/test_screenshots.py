@@ -8,8 +8,8 @@ import pytest
 from PySide6.QtGui import QImage
 from pytestqt.qtbot import QtBot
 
+from booth.screenshots import main
 from booth.settings import Settings
-from booth.ui.screenshots import main
 from tests.helpers.ui import NO_MEDIA_HARDWARE
 
 pytestmark = [

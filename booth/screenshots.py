@@ -43,9 +43,9 @@ def _install_throwaway_credential(settings: Settings) -> None:
 
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from booth.sync.bundle import public_key_b64
-    from booth.sync.crypto import generate_identity
     from booth.sync.keys import install_credential
+    from booth.wire.age import generate_identity
+    from booth.wire.bundle import public_key_b64
 
     _identity, recipient = generate_identity()
     credential = {
@@ -80,15 +80,13 @@ def _seed_other_people(kiosk: Any) -> None:
 def main(settings: Settings, out_dir: str | Path, size: tuple[int, int]) -> int:
     """Render every screen in every look into ``out_dir``; returns 0 on success."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtWidgets import QApplication
-
-    from booth.app import build_kiosk
+    from booth.app import build_kiosk, process_events, qt_application
     from booth.journey import State
     from booth.ui.speech import SilentSpeaker
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    app = QApplication.instance() or QApplication([])
+    qt_application()
     width, height = size
     with tempfile.TemporaryDirectory(prefix="booth-shots-") as folder:
         shot_settings = settings.with_changes(
@@ -106,11 +104,11 @@ def main(settings: Settings, out_dir: str | Path, size: tuple[int, int]) -> int:
                  timeout: float = 10.0) -> None:
             end = time.monotonic() + (timeout if until is not None else seconds)
             while time.monotonic() < end:
-                app.processEvents()
+                process_events()
                 if until is not None and until():
                     break
                 time.sleep(0.01)
-            app.processEvents()
+            process_events()
 
         def shot(name: str) -> None:
             pump(0.05)

@@ -1,0 +1,89 @@
+"""The layout's rules hold, and the import contracts can fail: booth never imports council,
+council reaches only the wire format, files and pack, and device libraries stay in their
+modules (docs/architecture.md)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
+
+
+def _contracts() -> list[dict[str, object]]:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    contracts: list[dict[str, object]] = config["tool"]["importlinter"]["contracts"]
+    return contracts
+
+
+def _lint_imports(tree: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(LINT_IMPORTS), "--no-cache", "--config", str(tree / "pyproject.toml")],
+        cwd=tree, capture_output=True, text=True, timeout=120,
+        env={"PYTHONPATH": str(tree), "PATH": "/usr/bin:/bin"},
+    )
+
+
+def _copy_of_the_code(tmp_path: Path) -> Path:
+    tree = tmp_path / "tree"
+    for package in ("booth", "council"):
+        shutil.copytree(ROOT / package, tree / package,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", tree / "pyproject.toml")
+    return tree
+
+
+def test_every_booth_module_is_either_open_to_the_council_or_forbidden_to_it() -> None:
+    council_rule = next(c for c in _contracts() if c["source_modules"] == ["council"])
+    forbidden = set(council_rule["forbidden_modules"])  # type: ignore[call-overload]
+    open_to_council = {"booth.wire", "booth.files", "booth.pack"}
+    top_level = {
+        f"booth.{path.stem}" for path in (ROOT / "booth").iterdir()
+        if (path.suffix == ".py" and path.stem not in ("__init__", "__main__"))
+        or (path.is_dir() and (path / "__init__.py").exists())
+    }
+    assert top_level == forbidden | open_to_council
+    assert not forbidden & open_to_council
+
+
+def test_the_contracts_hold_on_this_code(tmp_path: Path) -> None:
+    result = _lint_imports(_copy_of_the_code(tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 broken" in result.stdout
+
+
+def test_a_kiosk_module_importing_the_council_breaks_a_contract(tmp_path: Path) -> None:
+    tree = _copy_of_the_code(tmp_path)
+    clock = tree / "booth" / "clock.py"
+    clock.write_text(clock.read_text(encoding="utf-8") + "\nimport council.server\n",
+                     encoding="utf-8")
+    result = _lint_imports(tree)
+    assert result.returncode == 1
+    assert "booth.clock -> council.server" in result.stdout
+
+
+def test_qt_outside_its_modules_breaks_a_contract(tmp_path: Path) -> None:
+    tree = _copy_of_the_code(tmp_path)
+    records = tree / "booth" / "store" / "records.py"
+    records.write_text(records.read_text(encoding="utf-8") + "\nimport PySide6.QtCore\n",
+                       encoding="utf-8")
+    result = _lint_imports(tree)
+    assert result.returncode == 1
+    assert "booth.store.records -> PySide6" in result.stdout
+
+
+def test_an_import_circle_breaks_a_contract(tmp_path: Path) -> None:
+    tree = _copy_of_the_code(tmp_path)
+    files = tree / "booth" / "files.py"
+    files.write_text(files.read_text(encoding="utf-8") + "\nimport booth.clock\n",
+                     encoding="utf-8")
+    clock = tree / "booth" / "clock.py"
+    clock.write_text(clock.read_text(encoding="utf-8") + "\nimport booth.files\n",
+                     encoding="utf-8")
+    result = _lint_imports(tree)
+    assert result.returncode == 1
+    assert "No import circles" in result.stdout and "BROKEN" in result.stdout
