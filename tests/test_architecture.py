@@ -1,6 +1,6 @@
 """The layout's rules hold, and the import contracts can fail: booth never imports council,
-council reaches only the wire format, files and pack, and device libraries stay in their
-modules (docs/architecture.md)."""
+council reaches only the wire format, files and pack, and device libraries and pyrage stay
+in their modules (docs/architecture.md)."""
 
 from __future__ import annotations
 
@@ -74,6 +74,16 @@ def test_qt_outside_its_modules_breaks_a_contract(tmp_path: Path) -> None:
     result = _lint_imports(tree)
     assert result.returncode == 1
     assert "booth.store.records -> PySide6" in result.stdout
+
+
+def test_pyrage_outside_the_age_module_breaks_a_contract(tmp_path: Path) -> None:
+    tree = _copy_of_the_code(tmp_path)
+    decrypt = tree / "council" / "decrypt.py"
+    decrypt.write_text(decrypt.read_text(encoding="utf-8") + "\nimport pyrage\n",
+                       encoding="utf-8")
+    result = _lint_imports(tree)
+    assert result.returncode == 1
+    assert "council.decrypt -> pyrage" in result.stdout
 
 
 def test_an_import_circle_breaks_a_contract(tmp_path: Path) -> None:
