@@ -16,9 +16,11 @@ from typing import Any
 import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from starlette.applications import Starlette
 
 from booth.wire.bundle import Receipt, load_public_key, verify_receipt
-from council.storage import FileBlobStore
+from council.api import ServerConfig
+from council.storage import CouncilStorage, FileBlobStore
 from tests.helpers.council import (
     CouncilServer,
     council_server,  # noqa: F401  (fixture)
@@ -417,14 +419,21 @@ def test_hello_is_a_signed_echo(
     )
 
 
-def test_bench_route_is_off_by_default(client: httpx.Client, device: dict[str, Any]) -> None:
+def test_the_production_server_has_no_bench_route(
+    client: httpx.Client, device: dict[str, Any]
+) -> None:
     answer = client.put("/bench/raw", content=b"x" * 10,
                         headers={"Authorization": f"Bearer {device['token']}"})
     assert answer.status_code == 404
 
 
-def test_bench_route_when_enabled_stores_nothing(tmp_path: Path) -> None:
-    with running_council(tmp_path, bench_raw=True) as server:
+def test_the_sync_benchmarks_plain_put_stores_nothing(tmp_path: Path) -> None:
+    from bench.plain_put import bench_app
+
+    def with_plain_put(config: ServerConfig, storage: CouncilStorage) -> Starlette:
+        return bench_app(config, storage.root / "bench")
+
+    with running_council(tmp_path, make_app=with_plain_put) as server:
         credential = server.enrol()
         data = os.urandom(50_000)
         answer = httpx.put(f"{server.url}/bench/raw", content=data,
@@ -752,8 +761,7 @@ class _FullDiskStore(FileBlobStore):
 
 def test_a_full_council_disk_is_507_with_retry_after_and_loses_nothing(tmp_path: Path) -> None:
     from council.admin import keygen
-    from council.server import ServerConfig, ServerThread, create_app
-    from council.storage import CouncilStorage
+    from council.server import ServerThread, create_app
 
     keys = keygen(tmp_path / "keys")
     storage = CouncilStorage.open(tmp_path / "store")
