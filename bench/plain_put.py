@@ -41,7 +41,8 @@ class PlainPut:
         # The same writer, worker threads, hashing and fsync as a PATCH (a PATCH also
         # checks its chunk checksum: that is tus's cost), so the comparison measures the
         # protocol, not two implementations.
-        writer = FilePartWriter.new(path)
+        path.open("wb").close()
+        writer = FilePartWriter(path, 0)
         sink = ChunkSink(writer, digest)
         try:
             try:
