@@ -42,6 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.plain_put import PLAIN_PUT_PATH, bench_app  # noqa: E402
 from booth import take  # noqa: E402
 from booth.settings import Paths  # noqa: E402
 from booth.store import PART_SUFFIX, TAKE_SUFFIX, Store  # noqa: E402
@@ -50,7 +51,7 @@ from booth.sync.keys import Credential, DeviceKeys, install_credential  # noqa: 
 from booth.sync.uploader import SEND_SLICE, Uploader, UploaderOptions  # noqa: E402
 from booth.wire.bundle import Manifest  # noqa: E402
 from council.admin import CouncilKeys, enrol, keygen, server_config  # noqa: E402
-from council.server import ServerThread, create_app  # noqa: E402
+from council.server import ServerThread  # noqa: E402
 from council.storage import CouncilStorage  # noqa: E402
 
 MB = 1024 * 1024
@@ -105,8 +106,8 @@ class _CouncilProcess:
 
 def _serve_in_child(keys_dir: Path, store_dir: Path, max_chunk_size: int, pipe: Any) -> None:
     storage = CouncilStorage.open(store_dir)
-    app = create_app(server_config(CouncilKeys.load(keys_dir), storage, bench_raw=True,
-                                   max_chunk_size=max_chunk_size))
+    config = server_config(CouncilKeys.load(keys_dir), storage, max_chunk_size=max_chunk_size)
+    app = bench_app(config, storage.root / "bench")
     server = ServerThread(app).start()
     pipe.send(server.port)
     with contextlib.suppress(EOFError):
@@ -119,8 +120,8 @@ class _CouncilThread:
     """The council server on a thread of this process (``--server thread``)."""
 
     def __init__(self, keys: CouncilKeys, storage: CouncilStorage, max_chunk_size: int) -> None:
-        self._server = ServerThread(create_app(server_config(
-            keys, storage, bench_raw=True, max_chunk_size=max_chunk_size))).start()
+        config = server_config(keys, storage, max_chunk_size=max_chunk_size)
+        self._server = ServerThread(bench_app(config, storage.root / "bench")).start()
         self.port = self._server.port
         self.url = self._server.url
 
@@ -344,7 +345,7 @@ def compare_upload(paths: Paths, credential: Credential, device: DeviceKeys, ser
                 cpu_started = time.process_time() + server.cpu_seconds()
                 started = time.perf_counter()
                 with open(kept, "rb") as body:
-                    answer = client.put("/bench/raw", content=_file_slices(body),
+                    answer = client.put(PLAIN_PUT_PATH, content=_file_slices(body),
                                         headers=headers)
                 plain_s = time.perf_counter() - started
                 plain_cpu_s = time.process_time() + server.cpu_seconds() - cpu_started

@@ -26,7 +26,7 @@ from booth.wire.bundle import (
     private_key_b64,
     public_key_b64,
 )
-from council.server import ServerConfig, hash_token, new_token
+from council.api import ServerConfig, hash_token, new_token
 from council.storage import CouncilStorage, Device
 
 INGEST_KEY = "ingest.key"
@@ -134,7 +134,6 @@ def server_config(keys: CouncilKeys, storage: CouncilStorage, **limits: Any) -> 
         blobs=storage.blobs,
         catalogue=storage.catalogue,
         signing_key=keys.signing_key,
-        bench_dir=storage.root / "bench",
         **limits,
     )
 

@@ -59,7 +59,6 @@ def build_parser() -> argparse.ArgumentParser:
                        help="largest blob accepted, in bytes (default 2 GiB)")
     serve.add_argument("--certfile", default=None, help="TLS certificate (PEM) to serve HTTPS")
     serve.add_argument("--keyfile", default=None, help="TLS private key (PEM) for --certfile")
-    serve.add_argument("--bench-raw", action="store_true", help=argparse.SUPPRESS)
 
     imp = sub.add_parser("import", help="take in bundles from a `booth export` folder (USB)")
     imp.add_argument("dir", help="the export folder")
@@ -128,7 +127,7 @@ def _run(args: argparse.Namespace) -> int:
 
         keys = CouncilKeys.load(Path(args.keys))
         storage = open_storage(Path(args.store))
-        limits: dict[str, object] = {"bench_raw": bool(args.bench_raw)}
+        limits: dict[str, object] = {}
         if args.max_blob_size is not None:
             if args.max_blob_size <= 0:
                 raise CouncilError("--max-blob-size must be positive")

@@ -16,7 +16,8 @@ from booth.wire.bundle import (
     verify_bundle_dir,
 )
 from council.admin import CouncilError, CouncilKeys, server_config
-from council.server import ApiError, ServerConfig, ingest_manifest
+from council.api import ApiError, ServerConfig
+from council.ingest import ingest_manifest
 from council.storage import CouncilStorage
 
 

@@ -180,12 +180,6 @@ class FilePartWriter:
         self._written = offset
         self._kicked = offset
 
-    @classmethod
-    def new(cls, path: Path) -> FilePartWriter:
-        """A writer on a new empty file (the benchmark's plain PUT)."""
-        path.open("wb").close()
-        return cls(path, 0)
-
     def write(self, data: bytes) -> None:
         self._handle.write(data)
         self._written += len(data)

@@ -9,16 +9,20 @@ import os
 import threading
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from booth.wire.bundle import Receipt, load_public_key, verify_receipt
-from council.storage import FileBlobStore
+from council.api import ServerConfig
+from council.storage import CouncilStorage, FileBlobStore
 from tests.helpers.council import (
     CouncilServer,
     council_server,  # noqa: F401  (fixture)
@@ -147,24 +151,46 @@ def _slow_patch(
 ) -> tuple[threading.Thread, list[httpx.Response]]:
     """PATCH ``data`` from offset 0, sending its second half only once ``release`` is set."""
     answers: list[httpx.Response] = []
-    started = threading.Event()
 
     def body() -> Iterator[bytes]:
         yield data[: len(data) // 2]
-        started.set()
-        release.wait(10)
+        release.wait(60)  # a bound that only ends a hung test
         yield data[len(data) // 2 :]
 
     def send() -> None:
         headers = {**tus_headers(credential), "Upload-Offset": "0", "Content-Type": OCTETS,
                    "Content-Length": str(len(data))}
-        with httpx.Client(base_url=url, timeout=20) as other:
+        with httpx.Client(base_url=url, timeout=90) as other:
             answers.append(other.patch(location, content=body(), headers=headers))
 
     thread = threading.Thread(target=send)
     thread.start()
-    assert started.wait(10)
     return thread, answers
+
+
+class _WatchWriter:
+    """ASGI middleware that sets ``writing`` when a PATCH starts reading its body (the
+    server holds that upload from then until the PATCH is done) and calls ``on_head`` as
+    a HEAD reaches the app."""
+
+    def __init__(self, app: ASGIApp, writing: threading.Event,
+                 on_head: Callable[[], object] | None) -> None:
+        self.app = app
+        self.writing = writing
+        self.on_head = on_head
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        method = scope.get("method")
+        if method == "HEAD" and self.on_head is not None:
+            self.on_head()
+        if method == "PATCH":
+            async def reading() -> Message:
+                self.writing.set()
+                return await receive()
+
+            await self.app(scope, reading, send)
+            return
+        await self.app(scope, receive, send)
 
 
 @pytest.mark.parametrize("finishes", [True, False])
@@ -175,30 +201,40 @@ def test_head_waits_for_a_patch_in_flight_so_its_offset_is_settled(
     # still be finishing the old PATCH: HEAD waits for it (up to a bound) rather than
     # report an offset that the next PATCH would be refused for (409 busy).
     data = os.urandom(200_000)
-    with running_council(tmp_path, head_waits_for_writer_seconds=0.5) as server, \
+    writing = threading.Event()
+    release = threading.Event()
+    # When the writer finishes, the HEAD reaching the server is what lets the PATCH's
+    # second half go. The server reads nothing more of the PATCH until the HEAD's handler
+    # stops to wait (one event loop, and no await yields on the way there), so the HEAD
+    # finds the upload busy and the PATCH finishes while the HEAD waits. Its bound then
+    # only ends a hung test; the HEAD's client gives up sooner.
+    watch = Middleware(_WatchWriter, writing=writing, on_head=release.set if finishes else None)
+    bound = 60.0 if finishes else 0.5
+    with running_council(tmp_path, middleware=[watch],
+                         head_waits_for_writer_seconds=bound) as server, \
             httpx.Client(base_url=server.url, timeout=10) as client:
         device = server.enrol("hall kiosk")
         location = _create(client, device, data).headers["Location"]
-        release = threading.Event()
         thread, answers = _slow_patch(server.url, device, location, data, release)
-        time.sleep(0.2)  # the first half is on its way to the disk
-        if finishes:
-            threading.Timer(0.2, release.set).start()
+        assert writing.wait(10)  # the server is taking in the PATCH: it holds the upload
         began = time.monotonic()
         head = client.head(location, headers=tus_headers(device))
         waited = time.monotonic() - began
+        patch_answered_before_head = bool(answers)
         release.set()
-        thread.join(20)
+        thread.join(90)
         assert head.status_code == 200
         assert answers[0].status_code == 204
         if finishes:
             # It answered once the PATCH was done, with the offset that PATCH reached.
             assert head.headers["Upload-Offset"] == str(len(data))
-            assert waited < 0.5
         else:
-            # A writer that does not finish holds HEAD up only for the bound.
+            # A writer that does not finish holds HEAD up only for the bound: HEAD
+            # answers while the PATCH is still held back. (A lower bound on a real
+            # timeout: it cannot fire early, so this cannot flake.)
+            assert not patch_answered_before_head
             assert head.headers["Upload-Offset"] == "0"
-            assert waited >= 0.5
+            assert waited >= bound
         assert server.blob_path(hashlib.sha256(data).hexdigest()).read_bytes() == data
 
 
@@ -417,14 +453,21 @@ def test_hello_is_a_signed_echo(
     )
 
 
-def test_bench_route_is_off_by_default(client: httpx.Client, device: dict[str, Any]) -> None:
+def test_the_production_server_has_no_bench_route(
+    client: httpx.Client, device: dict[str, Any]
+) -> None:
     answer = client.put("/bench/raw", content=b"x" * 10,
                         headers={"Authorization": f"Bearer {device['token']}"})
     assert answer.status_code == 404
 
 
-def test_bench_route_when_enabled_stores_nothing(tmp_path: Path) -> None:
-    with running_council(tmp_path, bench_raw=True) as server:
+def test_the_sync_benchmarks_plain_put_stores_nothing(tmp_path: Path) -> None:
+    from bench.plain_put import bench_app
+
+    def with_plain_put(config: ServerConfig, storage: CouncilStorage) -> Starlette:
+        return bench_app(config, storage.root / "bench")
+
+    with running_council(tmp_path, make_app=with_plain_put) as server:
         credential = server.enrol()
         data = os.urandom(50_000)
         answer = httpx.put(f"{server.url}/bench/raw", content=data,
@@ -752,8 +795,7 @@ class _FullDiskStore(FileBlobStore):
 
 def test_a_full_council_disk_is_507_with_retry_after_and_loses_nothing(tmp_path: Path) -> None:
     from council.admin import keygen
-    from council.server import ServerConfig, ServerThread, create_app
-    from council.storage import CouncilStorage
+    from council.server import ServerThread, create_app
 
     keys = keygen(tmp_path / "keys")
     storage = CouncilStorage.open(tmp_path / "store")

@@ -7,7 +7,7 @@ import hashlib
 import json
 import os
 import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,11 +16,13 @@ from typing import Any
 import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
 from booth.wire.bundle import BlobRef, Manifest, sign_manifest
 from council.admin import CouncilKeys, enrol, keygen, revoke, server_config
-from council.server import CouncilApp, ServerConfig, ServerThread, create_app
+from council.api import ServerConfig
+from council.server import ServerThread, create_app
 from council.storage import CouncilStorage, StoredBundle
 
 
@@ -34,7 +36,6 @@ class CouncilServer:
     keys: CouncilKeys
     storage: CouncilStorage
     config: ServerConfig
-    handlers: CouncilApp
 
     @property
     def signing_public_key(self) -> str:
@@ -165,18 +166,20 @@ def running_council(
     root: Path,
     *,
     middleware: Sequence[Middleware] = (),
+    make_app: Callable[[ServerConfig, CouncilStorage], Starlette] | None = None,
     **limits: Any,
 ) -> Iterator[CouncilServer]:
     """Start a council server (new keys, new store under ``root``) and stop it after.
 
-    ``middleware`` goes in front of the app (fault injection); ``limits`` override
-    ServerConfig fields such as ``max_chunk_size``, ``bench_raw`` or ``clock``."""
+    ``middleware`` goes in front of the app (fault injection); ``make_app`` builds the
+    app instead of ``create_app`` (the sync benchmark's, with its plain PUT); ``limits``
+    override ServerConfig fields such as ``max_chunk_size`` or ``clock``."""
     keys_dir = root / "council-keys"
     store_dir = root / "council-store"
     keys = keygen(keys_dir)
     storage = CouncilStorage.open(store_dir)
     config = server_config(keys, storage, middleware=tuple(middleware), **limits)
-    app = create_app(config)
+    app = create_app(config) if make_app is None else make_app(config, storage)
     thread = ServerThread(app).start()
     try:
         yield CouncilServer(
@@ -186,7 +189,6 @@ def running_council(
             keys=keys,
             storage=storage,
             config=config,
-            handlers=app.state.handlers,
         )
     finally:
         thread.stop()
