@@ -26,22 +26,21 @@ from PySide6.QtWidgets import (
 from booth.journey import JourneyView, State
 from booth.ui.looks import LOOKS, LookName, LookStyle, style_sheet
 from booth.ui.officer import OfficerPanel, PinPad
-from booth.ui.screens import (
+from booth.ui.screens.base import Choice, Screen
+from booth.ui.screens.camera import GetReadyScreen, RecordingScreen, ReviewScreen
+from booth.ui.screens.choices import (
     AboutYouScreen,
-    AttractScreen,
-    Choice,
     ChoosePromptScreen,
     ConsentScreen,
-    FailsafeScreen,
-    GetReadyScreen,
     PrioritiesScreen,
-    RecordingScreen,
-    ReviewScreen,
-    Screen,
-    StillThereOverlay,
     TallyScreen,
-    ThankYouScreen,
     WelcomeScreen,
+)
+from booth.ui.screens.messages import (
+    AttractScreen,
+    FailsafeScreen,
+    StillThereOverlay,
+    ThankYouScreen,
 )
 from booth.ui.speech import Speaker
 

@@ -11,7 +11,9 @@ from pytestqt.qtbot import QtBot
 
 from booth.journey import State
 from booth.ui.looks import look_style
-from booth.ui.screens import Choice, PrioritiesScreen, ReviewScreen
+from booth.ui.screens.base import Choice
+from booth.ui.screens.camera import ReviewScreen
+from booth.ui.screens.choices import PrioritiesScreen
 from booth.ui.window import LONG_PRESS_MS
 from tests.helpers.sync import tiny_mp4_bytes
 from tests.helpers.ui import (
