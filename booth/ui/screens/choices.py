@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from booth.pack import LOOKS, Look
 from booth.ui.looks import LookStyle
 from booth.ui.screens.base import Choice, Screen
 from booth.ui.widgets import PictureTile, TallyBars, TileGroup, button, label
@@ -42,6 +43,14 @@ def _grid_columns(count: int) -> int:
     return 4
 
 
+# The picture and words on each look's tile; the tiles come in the order of LOOKS.
+_LOOK_TILES: dict[Look, tuple[str, str]] = {
+    "child": ("🧒", "I'm a child"),
+    "adult": ("🧑", "I'm a grown-up"),
+    "older": ("👵", "I'm 65 or over"),
+}
+
+
 class WelcomeScreen(Screen):
     """Three looks to choose from, with pictures.
 
@@ -50,12 +59,6 @@ class WelcomeScreen(Screen):
     """
 
     lookChosen = Signal(str)
-
-    LOOKS = (
-        Choice("child", "I'm a child", "🧒"),
-        Choice("adult", "I'm a grown-up", "🧑"),
-        Choice("older", "I'm 65 or over", "👵"),
-    )
 
     def __init__(self, style: LookStyle, parent: QWidget | None = None) -> None:
         super().__init__(style, parent)
@@ -68,12 +71,13 @@ class WelcomeScreen(Screen):
         row.setSpacing(24)
         self.tiles: dict[str, PictureTile] = {}
         group = TileGroup()
-        for choice in self.LOOKS:
-            tile = PictureTile(choice.icon, choice.text, style, scale=1.6)
+        for look in LOOKS:
+            icon, text = _LOOK_TILES[look]
+            tile = PictureTile(icon, text, style, scale=1.6)
             group.add(tile)
-            tile.clicked.connect(lambda _=False, look=choice.id: self.lookChosen.emit(look))
+            tile.clicked.connect(lambda _=False, chosen=look: self.lookChosen.emit(chosen))
             row.addWidget(tile)
-            self.tiles[choice.id] = tile
+            self.tiles[look] = tile
         self.outer.addLayout(row, 1)
 
     def first_focus(self) -> QWidget | None:
@@ -181,7 +185,7 @@ class ChoosePromptScreen(Screen):
         _clear_layout(self.grid)
         self.tiles = {}
         columns = _grid_columns(len(prompts))
-        if self.style_.name == "older":
+        if self.style_.look == "older":
             # Wide tiles, picture beside the words: the largest text fits.
             columns = 1 if len(prompts) <= 4 else 2
         previous: QWidget | None = None
@@ -237,7 +241,7 @@ class PrioritiesScreen(Screen):
         self.title.setText(title)
         self.max_ticks = max(1, max_ticks)
         self.tiles = {}
-        if self.style_.name == "older" and len(items) <= 10:
+        if self.style_.look == "older" and len(items) <= 10:
             columns = 1  # one big row per choice: every label on one line, in large type
             self.grid.setVerticalSpacing(10)
         else:
