@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import io
-import itertools
-import time
 from collections.abc import Iterator
 
 import pytest
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
@@ -19,8 +18,11 @@ from booth.capture.sources import CAMERA_LOST, CAMERA_MISSING, SyntheticFrameSou
 from tests.helpers.capture import (
     DyingFrameSource,
     HalfWhiteSource,
+    HeldWriter,
     SlowOpeningSource,
     StuckCameraSource,
+    busy_until,
+    wait_until_recorded,
 )
 
 
@@ -46,38 +48,34 @@ def test_a_busy_gui_skips_preview_frames_instead_of_queueing_them(
 ) -> None:
     controller.start_preview_sources(SyntheticFrameSource((320, 240), 30.0), None)
     qtbot.waitSignal(controller.previewFrame, timeout=5000).wait()
-    arrivals: list[float] = []
-    controller.previewFrame.connect(lambda image: arrivals.append(time.monotonic()))
+    arrivals: list[QImage] = []
+    controller.previewFrame.connect(arrivals.append)
     dropped_before = controller.preview_dropped
 
-    time.sleep(0.7)  # the GUI thread is busy; about 20 frames arrive meanwhile
-    unblocked = time.monotonic()
-    qtbot.wait(120)
+    # The GUI thread is busy (it runs no events) while ten or more pictures arrive.
+    busy_until(lambda: controller.preview_dropped - dropped_before >= 10)
+    QApplication.processEvents()  # the first moment the GUI thread is free again
 
     assert controller.preview_dropped - dropped_before >= 10
-    right_after = [t for t in arrivals if t - unblocked < 0.02]
-    assert len(right_after) <= 1  # one newest picture, not a backlog of twenty
-    assert len(arrivals) >= 2  # and the preview goes on
+    assert len(arrivals) <= 1  # one newest picture, not a backlog of ten or more
+    qtbot.waitUntil(lambda: len(arrivals) >= 2, timeout=5000)  # and the preview goes on
 
 
 def test_opening_a_slow_camera_does_not_block_the_gui(
     qtbot: QtBot, controller: CaptureController
 ) -> None:
-    started = time.monotonic()
-    controller.start_preview_sources(SlowOpeningSource(0.8, (320, 240)), None)
-    assert time.monotonic() - started < 0.1
-    ready: list[object] = []
-    controller.ready.connect(ready.append)
-    ticks: list[float] = []
-    deadline = time.monotonic() + 5
-    while not ready and time.monotonic() < deadline:
-        ticks.append(time.monotonic())
-        QApplication.processEvents()
-        time.sleep(0.01)
-    assert ready  # the camera opened meanwhile, after its 0.8 s
-    assert ticks[-1] - ticks[0] >= 0.7
-    gaps = [b - a for a, b in itertools.pairwise(ticks)]
-    assert max(gaps, default=0.0) < 0.1
+    source = SlowOpeningSource((320, 240))
+    controller.start_preview_sources(source, None)
+    assert not source.opened.is_set()  # it returned while the camera was still opening
+    assert source.opening.wait(5)
+    # The GUI thread goes on running its events while the camera opens.
+    seen_while_opening: list[bool] = []
+    QTimer.singleShot(0, lambda: seen_while_opening.append(not source.opened.is_set()))
+    qtbot.waitUntil(lambda: bool(seen_while_opening), timeout=5000)
+    assert seen_while_opening == [True]
+    with qtbot.waitSignal(controller.ready, timeout=5000):
+        source.finish_opening()  # the camera opened meanwhile; now it is ready
+    assert source.opened.is_set()
 
 
 def test_records_a_take_from_the_preview(qtbot: QtBot, controller: CaptureController) -> None:
@@ -108,7 +106,7 @@ def test_stop_recording_ends_the_take(qtbot: QtBot, controller: CaptureControlle
     qtbot.waitSignal(controller.ready, timeout=5000).wait()
     out = io.BytesIO()
     assert controller.start_recording(out, 60.0)
-    qtbot.wait(500)
+    wait_until_recorded(qtbot, controller, 0.5)
     with qtbot.waitSignal(controller.finished, timeout=5000) as done:
         controller.stop_recording()
     assert done.args[0].reason == "stopped"
@@ -156,13 +154,16 @@ def test_closing_the_camera_mid_take_does_not_wait_for_the_file(
 ) -> None:
     controller.start_preview_sources(SyntheticFrameSource((320, 240), 30.0), ToneSource())
     qtbot.waitSignal(controller.ready, timeout=5000).wait()
-    out = io.BytesIO()
+    out = HeldWriter()
     assert controller.start_recording(out, 60.0)
-    qtbot.wait(400)
+    wait_until_recorded(qtbot, controller, 0.4)
+    out.hold()  # the disk is slow: the take's last writes wait
     with qtbot.waitSignal(controller.finished, timeout=5000) as done:
-        started = time.monotonic()
         controller.stop_preview()
-        assert time.monotonic() - started < 0.1
+        # It has returned, and the take is still being written.
+        assert out.waiting.wait(5)
+        out.release()
+    assert not out.gave_up
     assert done.args[0].reason == "stopped"
     assert media_facts(out.getvalue()).frames == done.args[0].frames > 0
     assert not controller.previewing and not controller.recording
@@ -171,12 +172,12 @@ def test_closing_the_camera_mid_take_does_not_wait_for_the_file(
 def test_closing_a_stuck_camera_does_not_block_the_gui(
     qtbot: QtBot, controller: CaptureController
 ) -> None:
-    source = StuckCameraSource(0.6, (160, 120), 30.0)
+    source = StuckCameraSource((160, 120), 30.0)
     controller.start_preview_sources(source, SilenceSource())
     qtbot.waitSignal(controller.ready, timeout=5000).wait()
-    started = time.monotonic()
-    controller.stop_preview()
-    assert time.monotonic() - started < 0.05
+    assert source.stuck.wait(5)
+    controller.stop_preview()  # returns while the camera is stuck in its read
     assert source.closed_by is None  # still in its read; it closes itself afterwards
+    source.unstick()
     qtbot.waitUntil(lambda: source.closed_by is not None, timeout=3000)
     assert source.closed_by == "feed-video"
