@@ -168,9 +168,10 @@ class Kiosk:
         if pack is not None:
             self.pack = pack
             self.services.pack = pack
-            from booth.ui.looks import LOOKS, look_style
+            from booth.pack import LOOKS
+            from booth.ui.looks import look_style
 
-            self.window.set_styles({look: look_style(look, pack.style_for(look))
+            self.window.set_styles({look: look_style(look, pack.theme_for(look))
                                     for look in LOOKS})
         journey = Journey(self.pack, self.clock, self.services, self.event_settings())
         self.journey.replace(journey)
@@ -306,10 +307,11 @@ def build_kiosk(
     ``StoreLockedError`` when another booth holds the data folder."""
     from booth import take
     from booth.capture.qt import CaptureController
+    from booth.pack import LOOKS, Look
     from booth.sync import seal
     from booth.sync.keys import DeviceKeys, load_credential
     from booth.sync.qt import SyncController
-    from booth.ui.looks import LOOKS, LookName, look_style
+    from booth.ui.looks import look_style
     from booth.ui.officer import OfficerPanel, PinPad
     from booth.ui.speech import QtSpeaker
     from booth.ui.window import KioskWindow
@@ -358,13 +360,13 @@ def build_kiosk(
             else event.requires_adult_confirmation)
         journey = SwitchableJourney(Journey(pack, clock, services, event_settings))
         services.attach(journey)
-        resting: LookName = "adult"
+        resting: Look = "adult"
         if event is not None and event.default_look in LOOKS:
             resting = event.default_look
         guard = PinGuard(store, clock)
         kiosk_box: list[Kiosk] = []
         desk = OfficerDesk(lambda: kiosk_box[0])
-        styles = {look: look_style(look, pack.style_for(look)) for look in LOOKS}
+        styles = {look: look_style(look, pack.theme_for(look)) for look in LOOKS}
         window = KioskWindow(
             journey, services, styles, speaker,
             pin_pad_factory=lambda parent: PinPad(guard, demo=settings.demo, parent=parent),

@@ -21,6 +21,7 @@ from booth.sync.keys import DeviceKeys, install_credential, load_credential
 from booth.sync.uploader import Uploader
 from booth.ui.speech import QtSpeaker
 from council.cli import main as council_main
+from tests.helpers.capture import wait_until_recorded
 from tests.helpers.clock import FakeClock
 from tests.helpers.council import council_serve_process, free_port
 from tests.helpers.sync import make_council_age_keys, make_credential
@@ -99,7 +100,7 @@ def _record(qtbot: QtBot, kiosk: Kiosk, seconds: float) -> Path:
     part = next(p for p in _takes_on_disk(kiosk) if p.name.startswith(str(take_id)))
     assert part.name.endswith(PART_SUFFIX)
     qtbot.waitUntil(w.recording.preview.has_frame, timeout=5_000)
-    qtbot.wait(int(seconds * 1000))
+    wait_until_recorded(qtbot, kiosk.capture, seconds)
     _clock(kiosk).advance(seconds)
     click(qtbot, w.recording.stop)
     qtbot.waitUntil(lambda: kiosk.journey.state is State.REVIEW, timeout=10_000)
@@ -197,7 +198,7 @@ def test_an_older_person_starts_when_ready_and_does_without_a_video(
     click(qtbot, w.choose.tiles[kiosk.pack.prompts_for("older")[0].id])
     assert not w.ready.count.isVisible()  # no countdown pressure
     _clock(kiosk).advance(30)
-    qtbot.wait(300)
+    kiosk.journey.tick()  # the journey sees the 30 s now, not at the window's next tick
     assert kiosk.journey.state is State.GET_READY  # it waits for them
     click(qtbot, w.ready.start)
     first = _record(qtbot, kiosk, 1.0)
@@ -237,7 +238,7 @@ def test_a_passer_by_walks_away_mid_take_and_leaves_nothing(qtbot: QtBot, kiosk:
     click(qtbot, w.choose.tiles[prompt.id])
     clock.advance(kiosk.pack.countdown_for("adult") + 0.1)
     qtbot.waitUntil(lambda: kiosk.journey.view().take_id is not None, timeout=10_000)
-    qtbot.wait(800)
+    wait_until_recorded(qtbot, kiosk.capture, 0.8)
     assert any(p.name.endswith(PART_SUFFIX) for p in _takes_on_disk(kiosk))
     # They walk away: the take runs to its limit, then nobody answers.
     clock.advance(prompt.max_seconds + 1)
@@ -299,7 +300,7 @@ def test_a_failure_mid_take_shows_oops_and_leaves_no_file(qtbot: QtBot, kiosk: K
     click(qtbot, w.choose.tiles[kiosk.pack.prompts_for("older")[0].id])
     click(qtbot, w.ready.start)
     qtbot.waitUntil(lambda: kiosk.journey.view().take_id is not None, timeout=10_000)
-    qtbot.wait(500)
+    wait_until_recorded(qtbot, kiosk.capture, 0.5)
     kiosk.journey.fail("something broke")
     assert w.stack.currentWidget() is w.failsafe
     qtbot.waitUntil(lambda: _takes_on_disk(kiosk) == [], timeout=10_000)

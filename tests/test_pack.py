@@ -214,7 +214,7 @@ def test_default_pack_gives_older_people_time_and_size(pack: CampaignPack) -> No
     assert pack.countdown_for("child") > 0
     assert pack.idle_for("older").idle_seconds > pack.idle_for("adult").idle_seconds
     assert pack.idle_for("older").still_there_seconds > pack.idle_for("adult").still_there_seconds
-    older, adult = pack.style_for("older"), pack.style_for("adult")
+    older, adult = pack.theme_for("older"), pack.theme_for("adult")
     assert older.font_scale > adult.font_scale
     assert contrast_ratio(older.text, older.background) >= 7
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import queue
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -13,7 +11,6 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import numpy as np
-import PySide6
 from PySide6.QtCore import QObject, QSize, QTimer, Signal
 from PySide6.QtGui import QImage
 
@@ -27,46 +24,6 @@ log = logging.getLogger(__name__)
 
 #: The preview never goes faster than this, whatever the camera gives.
 PREVIEW_FPS = 30.0
-
-
-class _EmitProbe(QObject):
-    poked = Signal(float)
-
-
-_bool_refs_lost_per_emit: int | None = None
-
-
-def _measure_emit_refcount_bug() -> int:
-    """PySide6 6.12.0's ``SignalInstance.emit`` returns ``True`` without a new reference,
-    so every emit from Python takes one reference from ``True``; on Python 3.11, where
-    ``True`` is not immortal, the process aborts ("bool_dealloc") after a few thousand
-    emits. Measure it once (0 on fixed versions), so ``emit`` can give them back."""
-    if sys.version_info >= (3, 12):
-        return 0  # True is immortal
-    probe = _EmitProbe()
-    rounds = 64
-    before = sys.getrefcount(True)
-    for _ in range(rounds):
-        probe.poked.emit(0.0)
-    lost = before - sys.getrefcount(True)
-    per_emit = max(0, round(lost / rounds))
-    for _ in range(per_emit * rounds):
-        ctypes.pythonapi.Py_IncRef(ctypes.py_object(True))
-    if per_emit:
-        log.warning("PySide6 %s loses a reference to True per signal emit; compensating",
-                    PySide6.__version__)
-    return per_emit
-
-
-def emit(signal: Any, *args: Any) -> None:
-    """``signal.emit(*args)``, giving back the references PySide6 6.12.0 takes from
-    ``True`` (see ``_measure_emit_refcount_bug``)."""
-    global _bool_refs_lost_per_emit
-    if _bool_refs_lost_per_emit is None:
-        _bool_refs_lost_per_emit = _measure_emit_refcount_bug()
-    signal.emit(*args)
-    for _ in range(_bool_refs_lost_per_emit):
-        ctypes.pythonapi.Py_IncRef(ctypes.py_object(True))
 
 
 def fit_size(width: int, height: int, box: tuple[int, int]) -> tuple[int, int]:
@@ -288,7 +245,7 @@ class CaptureController(QObject):
 
     def _fail(self, reason: str) -> None:
         log.warning("capture: %s", reason)
-        emit(self.failed, reason)
+        self.failed.emit(reason)
 
     def _deliver(self) -> None:
         with self._lock:
@@ -300,11 +257,11 @@ class CaptureController(QObject):
             image = QImage(picture.data, width, height, width * 3,
                            QImage.Format.Format_BGR888).copy()
             self.preview_delivered += 1
-            emit(self.previewFrame, image)
+            self.previewFrame.emit(image)
         if level is not None:
-            emit(self.level, level)
+            self.level.emit(level)
         if elapsed is not None:
-            emit(self.elapsed, elapsed)
+            self.elapsed.emit(elapsed)
         self._drain_events(deliver=True)
 
     def _drain_events(self, deliver: bool, deliver_finished: bool | None = None) -> None:
@@ -331,12 +288,12 @@ class CaptureController(QObject):
                 else:
                     self._feed = feed
                     if deliver:
-                        emit(self.ready, feed.info)
+                        self.ready.emit(feed.info)
             elif kind == "finished":
                 recorder, result = payload
                 if recorder is self._recorder:
                     self._recorder = None
                     if deliver_finished:
-                        emit(self.finished, result)
+                        self.finished.emit(result)
             elif kind == "feed_failed" and deliver and self._recorder is None:
                 self._fail(payload)

@@ -31,7 +31,7 @@ from booth.pack.model import (
     FieldProblem,
     IdleTime,
     IdleTimes,
-    LookStyle,
+    LookTheme,
     PriorityItem,
     PriorityList,
     Prompt,
@@ -127,7 +127,7 @@ _TYPE_WORDS: dict[str, str] = {
 def _all_field_names() -> list[str]:
     names: set[str] = set()
     for model in (CampaignPack, Prompt, PriorityList, PriorityItem, AnswerOption,
-                  AboutYouQuestion, ConsentWording, Theme, LookStyle, IdleTimes, IdleTime):
+                  AboutYouQuestion, ConsentWording, Theme, LookTheme, IdleTimes, IdleTime):
         names.update(model.model_fields)
     return sorted(names)
 

@@ -270,8 +270,10 @@ def contrast_ratio(first: str, second: str) -> float:
 Colour = Annotated[str, StringConstraints(pattern=COLOUR_PATTERN)]
 
 
-class LookStyle(_Model):
-    """Colours (``#RRGGBB``) and size factors for one look. The UI may use them."""
+class LookTheme(_Model):
+    """The council's colours (``#RRGGBB``) and size factors for one look: a
+    ``[theme.<look>]`` table of the pack. The kiosk draws the look from them
+    (``booth.ui.looks.look_style``)."""
 
     background: Colour
     text: Colour
@@ -283,28 +285,28 @@ class LookStyle(_Model):
 
 
 class Theme(_Model):
-    """The pack's look: a name and a style for each of the three looks."""
+    """The pack's theme: a name and the colours and sizes of each of the three looks."""
 
     name: str = Field(min_length=1, max_length=80)
-    child: LookStyle
-    adult: LookStyle
-    older: LookStyle
+    child: LookTheme
+    adult: LookTheme
+    older: LookTheme
 
-    def for_look(self, look: Look) -> LookStyle:
-        style: LookStyle = getattr(self, look)
-        return style
+    def for_look(self, look: Look) -> LookTheme:
+        theme: LookTheme = getattr(self, look)
+        return theme
 
     @model_validator(mode="after")
     def _check_contrast(self) -> Theme:
         for look in LOOKS:
-            style = self.for_look(look)
+            theme = self.for_look(look)
             needed = _MIN_CONTRAST_OLDER if look == "older" else _MIN_CONTRAST
             for fore, back in (("text", "background"), ("button_text", "button")):
-                ratio = contrast_ratio(getattr(style, fore), getattr(style, back))
+                ratio = contrast_ratio(getattr(theme, fore), getattr(theme, back))
                 if ratio < needed:
                     raise FieldProblem(
                         f"{look}.{fore}",
-                        f"{getattr(style, fore)} on {getattr(style, back)} is too hard to read "
+                        f"{getattr(theme, fore)} on {getattr(theme, back)} is too hard to read "
                         f"(contrast {ratio:.1f} to 1, needs at least {needed:g} to 1)",
                     )
         return self
@@ -466,7 +468,7 @@ class CampaignPack(_Model):
         """The idle times for this look."""
         return self.idle.for_look(look)
 
-    def style_for(self, look: Look) -> LookStyle:
+    def theme_for(self, look: Look) -> LookTheme:
         """The colours and size factors for this look."""
         return self.theme.for_look(look)
 

@@ -1,20 +1,20 @@
-"""The three looks (child, adult, older): colours, sizes and the style sheet they make."""
+"""How the three looks (child, adult, older) are drawn: the campaign pack's theme for
+each look made into colours, pixel sizes and the style sheet every screen uses."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Literal, Protocol
 
-LookName = Literal["child", "adult", "older"]
-LOOKS: tuple[LookName, ...] = ("child", "adult", "older")
+from booth.pack import Look, LookTheme
 
 
 @dataclass(frozen=True)
 class LookStyle:
-    """How one look is drawn. Sizes are in pixels at a 768-pixel-high screen and are
-    scaled with the window (see ``scaled``)."""
+    """How one look is drawn, made by ``look_style`` from the pack's theme for it. Sizes
+    are in pixels at a 768-pixel-high screen and are scaled with the window (see
+    ``scaled``)."""
 
-    name: LookName
+    look: Look
     background: str
     surface: str
     text: str
@@ -32,7 +32,6 @@ class LookStyle:
     tile_icon_px: int
     border_px: int
     radius_px: int
-    countdown: bool
     read_aloud: bool
     font_family: str = "DejaVu Sans"
 
@@ -51,86 +50,57 @@ class LookStyle:
         )
 
 
-# Colours: the child look is bright and warm, the adult look calm, and the older look
-# is black on white with thick borders (contrast well above WCAG AAA's 7:1).
-_DEFAULTS: dict[LookName, LookStyle] = {
-    "child": LookStyle(
-        name="child", background="#FFF6DC", surface="#FFFFFF", text="#1E2A3A",
-        muted="#4A5668", accent="#0B7A75", accent_text="#FFFFFF", secondary="#FFD23F",
-        secondary_text="#1E2A3A", danger="#C8102E", border="#F2B134",
-        title_px=44, body_px=30, button_px=32, button_height=96, tile_icon_px=72,
-        border_px=4, radius_px=28, countdown=True, read_aloud=True,
-    ),
-    "adult": LookStyle(
-        name="adult", background="#F4F6F8", surface="#FFFFFF", text="#15202B",
-        muted="#44505C", accent="#005A70", accent_text="#FFFFFF", secondary="#E3E8ED",
-        secondary_text="#15202B", danger="#B3261E", border="#C9D1D9",
-        title_px=38, body_px=25, button_px=26, button_height=78, tile_icon_px=52,
-        border_px=2, radius_px=14, countdown=True, read_aloud=False,
-    ),
-    "older": LookStyle(
-        name="older", background="#FFFFFF", surface="#FFFFFF", text="#000000",
-        muted="#1A1A1A", accent="#002B5C", accent_text="#FFFFFF", secondary="#FFE600",
-        secondary_text="#000000", danger="#8B0000", border="#000000",
-        title_px=50, body_px=34, button_px=36, button_height=104, tile_icon_px=60,
-        border_px=4, radius_px=10, countdown=False, read_aloud=False,
-    ),
+@dataclass(frozen=True)
+class _Shape:
+    """What the booth sets for a look whatever the pack's colours: the stop button's red,
+    how thick and round the borders are, and whether the look reads its words aloud."""
+
+    danger: str
+    border_px: int
+    radius_px: int
+    read_aloud: bool
+
+
+# The child look has thick round borders and reads aloud (not every child reads yet);
+# the older look has thick, nearly square borders around very large text.
+_SHAPES: dict[Look, _Shape] = {
+    "child": _Shape(danger="#C8102E", border_px=4, radius_px=28, read_aloud=True),
+    "adult": _Shape(danger="#B3261E", border_px=2, radius_px=14, read_aloud=False),
+    "older": _Shape(danger="#8B0000", border_px=4, radius_px=10, read_aloud=False),
 }
-
-
-class PackLookStyle(Protocol):
-    """The campaign pack's colours and size factors for one look (``booth.pack.LookStyle``)."""
-
-    @property
-    def background(self) -> str: ...
-    @property
-    def text(self) -> str: ...
-    @property
-    def accent(self) -> str: ...
-    @property
-    def button(self) -> str: ...
-    @property
-    def button_text(self) -> str: ...
-    @property
-    def font_scale(self) -> float: ...
-    @property
-    def touch_scale(self) -> float: ...
-
 
 # Sizes at font_scale 1.0 on a 768-pixel-high screen; the pack's factors scale them.
 _BASE_TITLE, _BASE_BODY, _BASE_BUTTON, _BASE_HEIGHT, _BASE_ICON = 34, 22, 24, 64, 44
 
 
-def look_style(look: LookName, pack_style: PackLookStyle | None = None,
-               countdown: bool | None = None) -> LookStyle:
-    """The style for a look: the booth's defaults, or the campaign pack's theme
-    (colours, font and touch scale) when given. ``countdown`` False means the look
-    starts recording with a button, not a 3-2-1."""
-    base = _DEFAULTS[look]
-    if countdown is not None:
-        base = replace(base, countdown=countdown)
-    if pack_style is None:
-        return base
-    font = float(pack_style.font_scale)
-    touch = float(pack_style.touch_scale)
+def look_style(look: Look, theme: LookTheme) -> LookStyle:
+    """How ``look`` is drawn with the pack's ``theme`` for it (colours, font and touch
+    scale) and the booth's own shape for the look."""
+    shape = _SHAPES[look]
+    font = float(theme.font_scale)
+    touch = float(theme.touch_scale)
     # Titles grow less than body text so a big look still fits a laptop screen.
     title_scale = 1 + (font - 1) * 0.6
-    return replace(
-        base,
-        background=pack_style.background,
+    return LookStyle(
+        look=look,
+        background=theme.background,
         surface="#FFFFFF",
-        text=pack_style.text,
-        muted=pack_style.text,
-        accent=pack_style.button,
-        accent_text=pack_style.button_text,
-        secondary=pack_style.accent if look != "older" else "#FFFFFF",
-        secondary_text=pack_style.text,
-        border=pack_style.text if look == "older" else pack_style.accent,
+        text=theme.text,
+        muted=theme.text,
+        accent=theme.button,
+        accent_text=theme.button_text,
+        secondary=theme.accent if look != "older" else "#FFFFFF",
+        secondary_text=theme.text,
+        danger=shape.danger,
+        border=theme.text if look == "older" else theme.accent,
         title_px=round(_BASE_TITLE * title_scale),
         body_px=round(_BASE_BODY * font),
         button_px=round(_BASE_BUTTON * font),
         button_height=round(_BASE_HEIGHT * touch),
         tile_icon_px=round(_BASE_ICON * touch),
+        border_px=shape.border_px,
+        radius_px=shape.radius_px,
+        read_aloud=shape.read_aloud,
     )
 
 

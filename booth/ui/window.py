@@ -24,24 +24,24 @@ from PySide6.QtWidgets import (
 )
 
 from booth.journey import JourneyView, State
-from booth.ui.looks import LOOKS, LookName, LookStyle, style_sheet
+from booth.pack import LOOKS, Look
+from booth.ui.looks import LookStyle, style_sheet
 from booth.ui.officer import OfficerPanel, PinPad
-from booth.ui.screens import (
+from booth.ui.screens.base import Choice, Screen
+from booth.ui.screens.camera import GetReadyScreen, RecordingScreen, ReviewScreen
+from booth.ui.screens.choices import (
     AboutYouScreen,
-    AttractScreen,
-    Choice,
     ChoosePromptScreen,
     ConsentScreen,
-    FailsafeScreen,
-    GetReadyScreen,
     PrioritiesScreen,
-    RecordingScreen,
-    ReviewScreen,
-    Screen,
-    StillThereOverlay,
     TallyScreen,
-    ThankYouScreen,
     WelcomeScreen,
+)
+from booth.ui.screens.messages import (
+    AttractScreen,
+    FailsafeScreen,
+    StillThereOverlay,
+    ThankYouScreen,
 )
 from booth.ui.speech import Speaker
 
@@ -201,12 +201,12 @@ class KioskWindow(QWidget):
         self,
         journey: JourneyPort,
         backend: KioskBackend,
-        styles: Mapping[LookName, LookStyle],
+        styles: Mapping[Look, LookStyle],
         speaker: Speaker,
         pin_pad_factory: Callable[[QWidget], PinPad],
         officer_panel_factory: Callable[[QWidget], OfficerPanel],
         windowed: bool = False,
-        resting_look: LookName = "adult",
+        resting_look: Look = "adult",
         with_player: bool = True,
         campaign: tuple[str, str] | None = None,
     ) -> None:
@@ -217,13 +217,13 @@ class KioskWindow(QWidget):
         self.styles = dict(styles)
         self.speaker = speaker
         self.windowed = windowed
-        self.resting_look: LookName = resting_look
+        self.resting_look: Look = resting_look
         self.long_press_ms = LONG_PRESS_MS
         self.settle_ms = SETTLE_MS
         self._screen_changed_at = 0.0
         self._allow_close = False
         self._state: State | None = None
-        self._look: LookName | None = None
+        self._look: Look | None = None
         self._review_take: str | None = None
         self._priority_list_id: str | None = None
         self._spoken_items: dict[str, str] = {}
@@ -347,7 +347,7 @@ class KioskWindow(QWidget):
 
     # ---------------------------------------------------------------- looks
 
-    def set_styles(self, styles: Mapping[LookName, LookStyle]) -> None:
+    def set_styles(self, styles: Mapping[Look, LookStyle]) -> None:
         self.base_styles = dict(styles)
         self._rescale()
 
@@ -372,7 +372,7 @@ class KioskWindow(QWidget):
     def look_style(self) -> LookStyle:
         return self.styles[self._look or self.resting_look]
 
-    def _apply_look(self, look: LookName) -> None:
+    def _apply_look(self, look: Look) -> None:
         if look == self._look:
             return
         self._look = look
@@ -396,7 +396,7 @@ class KioskWindow(QWidget):
         state = view.state
         shown = view.interrupted if state is State.STILL_THERE and view.interrupted else state
         entering = shown != self._state
-        look: LookName = view.look if view.look in LOOKS else self.resting_look
+        look: Look = view.look if view.look in LOOKS else self.resting_look
         if state in (State.ATTRACT, State.FAILSAFE, State.WELCOME):
             look = self.resting_look
         if state in (State.ATTRACT, State.FAILSAFE) and entering:

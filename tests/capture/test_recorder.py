@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -116,9 +117,16 @@ def test_camera_lost_mid_take_keeps_what_was_recorded(how: str) -> None:
 
 def test_stop_ends_the_take_early() -> None:
     out = io.BytesIO()
-    recorder = Recorder(SyntheticFrameSource((320, 240), FPS), ToneSource(), out, 30.0)
+    recorded = threading.Event()
+
+    def on_elapsed(seconds: float) -> None:
+        if seconds >= 0.8:
+            recorded.set()
+
+    recorder = Recorder(SyntheticFrameSource((320, 240), FPS), ToneSource(), out, 30.0,
+                        on_elapsed=on_elapsed)
     recorder.start()
-    time.sleep(0.8)
+    assert recorded.wait(10)  # 0.8 s of the take, however long the machine takes
     recorder.stop()
     result = recorder.wait(timeout=10)
 
@@ -149,12 +157,12 @@ def test_a_killed_recording_process_leaves_a_playable_file(tmp_path: Path) -> No
     process = subprocess.Popen([sys.executable, "-c", script, str(path)], cwd=root)
     try:
         deadline = time.monotonic() + 30
-        # Wait until at least two fragments (two seconds) have reached the file.
+        # Wait until at least two fragments (two seconds) have reached the file, then kill
+        # it at once, while the next fragment is still being gathered (the take is paced).
         while time.monotonic() < deadline:
             if _frames_so_far(path) >= 60:
                 break
             time.sleep(0.2)
-        time.sleep(0.5)  # now kill it mid-fragment
     finally:
         os.kill(process.pid, signal.SIGKILL)
         process.wait(timeout=10)

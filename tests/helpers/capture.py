@@ -1,11 +1,14 @@
-"""Fakes for capture tests: a dying camera, a write-only stream, a stand-in VideoCapture."""
+"""Fakes for capture tests: a dying camera, a write-only stream, a stand-in VideoCapture,
+cameras and files that wait until the test lets them go on, and waits on events."""
 
 from __future__ import annotations
 
 import io
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import numpy as np
 
@@ -19,6 +22,15 @@ from booth.capture.sources import (
     StreamInfo,
     SyntheticFrameSource,
 )
+
+if TYPE_CHECKING:
+    from pytestqt.qtbot import QtBot
+
+    from booth.capture.qt import CaptureController
+
+#: How long a held camera or file waits for the test before going on by itself, so a
+#: test that never lets it go fails instead of hanging.
+HOLD_LIMIT_S = 10.0
 
 
 class NonSeekableWriter(io.RawIOBase):
@@ -142,15 +154,24 @@ class HalfWhiteSource(SyntheticFrameSource):
 
 
 class SlowOpeningSource(SyntheticFrameSource):
-    """A camera that takes ``delay`` seconds to open, as real ones can."""
+    """A camera that takes its time to open, as real ones can: ``open`` waits until the
+    test calls ``finish_opening`` (or ``HOLD_LIMIT_S`` has passed)."""
 
-    def __init__(self, delay: float, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.delay = delay
+        self.opening = threading.Event()
+        self.opened = threading.Event()
+        self._may_open = threading.Event()
+
+    def finish_opening(self) -> None:
+        self._may_open.set()
 
     def open(self) -> StreamInfo:
-        time.sleep(self.delay)
-        return super().open()
+        self.opening.set()
+        self._may_open.wait(HOLD_LIMIT_S)
+        info = super().open()
+        self.opened.set()
+        return info
 
 
 class FullDiskWriter(io.RawIOBase):
@@ -193,19 +214,65 @@ NULL_ALSA_CONFIG = "pcm.!default {\n    type null\n}\n"
 
 
 class StuckCameraSource(SyntheticFrameSource):
-    """A camera whose every read takes ``stall`` seconds (a driver waiting on hardware)."""
+    """A camera whose reads wait (a driver waiting on hardware) until the test calls
+    ``unstick`` (or ``HOLD_LIMIT_S`` has passed); ``stuck`` is set once a read waits."""
 
-    def __init__(self, stall: float, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.stall = stall
+        self.stuck = threading.Event()
+        self._unstuck = threading.Event()
         self.closed_by: str | None = None
 
+    def unstick(self) -> None:
+        self._unstuck.set()
+
     def read(self) -> Any:
-        time.sleep(self.stall)
+        if not self._unstuck.is_set():
+            self.stuck.set()
+            self._unstuck.wait(HOLD_LIMIT_S)
         return super().read()
 
     def close(self) -> None:
-        import threading
-
         self.closed_by = threading.current_thread().name
         super().close()
+
+
+class HeldWriter(io.BytesIO):
+    """A file on a slow disk: after ``hold()`` every write waits until ``release()`` (or
+    ``HOLD_LIMIT_S``, which sets ``gave_up``); ``waiting`` is set once a write waits."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waiting = threading.Event()
+        self.gave_up = False
+        self._released = threading.Event()
+        self._released.set()
+
+    def hold(self) -> None:
+        self._released.clear()
+
+    def release(self) -> None:
+        self._released.set()
+
+    def write(self, data: Any) -> int:
+        if not self._released.is_set():
+            self.waiting.set()
+            if not self._released.wait(HOLD_LIMIT_S):
+                self.gave_up = True
+        return super().write(data)
+
+
+def busy_until(condition: Callable[[], bool], limit: float = HOLD_LIMIT_S) -> None:
+    """Keep the calling (GUI) thread busy, running no Qt events, until ``condition()``
+    holds, as a screen that is slow to draw would; ``limit`` only fails a hung test."""
+    deadline = time.monotonic() + limit
+    while not condition():
+        assert time.monotonic() < deadline, "the condition never held"
+        time.sleep(0.005)
+
+
+def wait_until_recorded(qtbot: QtBot, capture: CaptureController, seconds: float) -> None:
+    """Return once the take in progress has ``seconds`` of video (the controller says so
+    with ``elapsed``), however long this machine takes to get there."""
+    qtbot.waitSignal(capture.elapsed, timeout=round(seconds * 1000) + 20_000,
+                     check_params_cb=lambda elapsed: elapsed >= seconds).wait()

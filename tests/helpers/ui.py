@@ -12,10 +12,10 @@ from PySide6.QtWidgets import QAbstractButton, QWidget
 from pytestqt.qtbot import QtBot
 
 from booth.journey import EventSettings, Journey
-from booth.pack import CampaignPack, default_pack_path, load_pack
+from booth.pack import LOOKS, CampaignPack, Look, default_pack_path, load_pack
 from booth.settings import Paths
 from booth.store import Store
-from booth.ui.looks import LOOKS, look_style
+from booth.ui.looks import LookStyle, look_style
 from booth.ui.officer import OfficerPanel, OfficerStatus, PinGuard, PinPad
 from booth.ui.speech import SilentSpeaker
 from booth.ui.window import KioskWindow
@@ -125,7 +125,7 @@ def build_window(qtbot: QtBot, data_dir: Path, pack: CampaignPack | None = None,
     backend = TallyBackend()
     panel = PanelBackend()
     speaker = SilentSpeaker()
-    styles = {look: look_style(look, pack.style_for(look)) for look in LOOKS}
+    styles = {look: look_style(look, pack.theme_for(look)) for look in LOOKS}
     window = KioskWindow(
         journey, backend, styles, speaker,
         pin_pad_factory=lambda parent: PinPad(guard, demo=True, parent=parent),
@@ -139,6 +139,11 @@ def build_window(qtbot: QtBot, data_dir: Path, pack: CampaignPack | None = None,
     window.show()
     qtbot.waitExposed(window)
     return WindowRig(window, journey, effects, clock, backend, panel, speaker, store, pack)
+
+
+def shipped_look_style(look: Look) -> LookStyle:
+    """How ``look`` is drawn with the shipped pack's theme, for a screen built on its own."""
+    return look_style(look, load_pack(default_pack_path()).theme_for(look))
 
 
 def close_rig(rig: WindowRig) -> None:

@@ -3,7 +3,8 @@ sync, export, switch pack, change PIN; and the speech adapter with and without a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from booth.settings import Settings
 from booth.sync.keys import install_credential
 from booth.ui.officer import PIN_META_KEY, verify_pin
 from booth.ui.speech import QtSpeaker, SilentSpeaker
+from tests.helpers.capture import HOLD_LIMIT_S
 from tests.helpers.sync import make_council_age_keys, make_credential
 from tests.helpers.ui import NO_MEDIA_HARDWARE, click
 
@@ -165,21 +167,40 @@ def test_speech_without_a_voice_is_silent_and_harmless(qtbot: QtBot) -> None:
     mock.close()
 
 
+class _HeldProbe:
+    """Stands in for ``speech.probe_command``: the probe's thread waits in it, before the
+    engine's process starts, until ``go_on()`` (or ``HOLD_LIMIT_S``, which sets
+    ``gave_up``). A call that returns while it is held did not wait for the engine."""
+
+    def __init__(self, command: Callable[[str | None], list[str]]) -> None:
+        self._command = command
+        self._go_on = threading.Event()
+        self.gave_up = False
+
+    def go_on(self) -> None:
+        self._go_on.set()
+
+    def __call__(self, engine: str | None) -> list[str]:
+        if not self._go_on.wait(HOLD_LIMIT_S):
+            self.gave_up = True
+        return self._command(engine)
+
+
 def test_an_engine_that_hangs_never_freezes_the_window(
     qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import sys
-    import time
 
     from booth.ui import speech
 
     hanging = [sys.executable, "-c", "import time; time.sleep(60)"]
-    monkeypatch.setattr(speech, "probe_command", lambda engine: hanging)
+    probe = _HeldProbe(lambda engine: hanging)
+    monkeypatch.setattr(speech, "probe_command", probe)
     speaker = QtSpeaker(probe_timeout=1.0)
-    started = time.monotonic()
     speaker.warm_up()
     speaker.say("Hello! Who is taking part?")
-    assert time.monotonic() - started < 0.5
+    assert not probe.gave_up  # both returned while the probe was held
+    probe.go_on()
     assert speaker.wait_ready(10) is False
     assert speaker.said == ["Hello! Who is taking part?"]
     process = speaker._probe_process
@@ -187,15 +208,19 @@ def test_an_engine_that_hangs_never_freezes_the_window(
     speaker.close()
 
 
-def test_the_default_engine_is_probed_without_blocking(qtbot: QtBot) -> None:
+def test_the_default_engine_is_probed_without_blocking(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Whatever this machine's speech engine does (here speech-dispatcher with no sound
     server blocks for ever), saying something returns at once."""
-    import time
+    from booth.ui import speech
 
+    probe = _HeldProbe(speech.probe_command)
+    monkeypatch.setattr(speech, "probe_command", probe)
     speaker = QtSpeaker(probe_timeout=3.0)
-    started = time.monotonic()
     speaker.say("What do you love about Stockport?")
-    assert time.monotonic() - started < 0.5
+    assert not probe.gave_up  # it returned while the probe was held
+    probe.go_on()
     speaker.wait_ready(15)
     speaker.say("Thank you!")
     speaker.close()

@@ -10,8 +10,9 @@ from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
 from booth.journey import State
-from booth.ui.looks import look_style
-from booth.ui.screens import Choice, PrioritiesScreen, ReviewScreen
+from booth.ui.screens.base import Choice
+from booth.ui.screens.camera import ReviewScreen
+from booth.ui.screens.choices import PrioritiesScreen
 from booth.ui.window import LONG_PRESS_MS
 from tests.helpers.sync import tiny_mp4_bytes
 from tests.helpers.ui import (
@@ -21,6 +22,7 @@ from tests.helpers.ui import (
     camera_card,
     click,
     close_rig,
+    shipped_look_style,
     visible_buttons,
 )
 
@@ -179,7 +181,7 @@ def test_walking_away_asks_then_returns_to_attract(qtbot: QtBot, data_dir: Path)
 
 
 def test_tick_limit_is_enforced_by_the_widget(qtbot: QtBot) -> None:
-    screen = PrioritiesScreen(look_style("adult"))
+    screen = PrioritiesScreen(shipped_look_style("adult"))
     qtbot.addWidget(screen)
     screen.resize(1000, 700)
     screen.show_list("Pick two", [Choice(f"i{n}", f"Item {n}", "⭐") for n in range(5)], 2)
@@ -207,8 +209,7 @@ def test_the_three_looks_differ(qtbot: QtBot, data_dir: Path) -> None:
         rig.journey.choose_look(look)  # type: ignore[arg-type]
         title = rig.window.consent.title
         title.ensurePolished()
-        sizes[look] = (title.font().pixelSize(), rig.window.consent.yes.minimumHeight(),
-                       rig.window.look_style().countdown)
+        sizes[look] = (title.font().pixelSize(), rig.window.consent.yes.minimumHeight())
         rig.journey.decline_consent()
     assert sizes["older"][0] > sizes["adult"][0]
     assert sizes["child"][0] > sizes["adult"][0]
@@ -281,7 +282,7 @@ def test_review_plays_from_memory_plays_again_and_stops_when_cleared(qtbot: QtBo
     # The player is told what to do through queued native calls (a direct stop() from
     # Python could deadlock with the backend's renderer threads): it must still play,
     # play again from the start, stop when cleared, and play the next take after that.
-    screen = ReviewScreen(look_style("adult"))
+    screen = ReviewScreen(shipped_look_style("adult"))
     qtbot.addWidget(screen)
     screen.show()
     player = screen._player

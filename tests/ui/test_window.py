@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from types import SimpleNamespace
 
-from PySide6.QtCore import Qt
+import pytest
+from PySide6.QtCore import Qt, QTimer
 from pytestqt.qtbot import QtBot
 
 from booth.journey import State
+from booth.ui import window as window_module
 from booth.ui.officer import LOCK_SECONDS, MAX_WRONG, PIN_META_KEY, verify_pin
 from tests.helpers.ui import build_window, click, close_rig
 
@@ -90,9 +93,12 @@ def test_long_press_in_the_corner_opens_the_pin_pad(qtbot: QtBot, data_dir: Path
     window.long_press_ms = 600  # the real 3 s is the default; the mechanism is the same
     corner = window.corner_point()
     qtbot.mousePress(window.attract, Qt.MouseButton.LeftButton, pos=corner)
-    qtbot.wait(200)
+    # Started after the press, twice as long: a long press would have opened the pad by then.
+    press_over = QTimer(window)
+    press_over.setSingleShot(True)
+    press_over.start(window.long_press_ms * 2)
     qtbot.mouseRelease(window.attract, Qt.MouseButton.LeftButton, pos=corner)
-    qtbot.wait(700)
+    qtbot.waitSignal(press_over.timeout, timeout=10_000).wait()
     assert not window.pin_pad.isVisible()  # a short press is only a touch
     rig.journey.finish() if rig.journey.state is State.THANK_YOU else None
     qtbot.mousePress(window.stack.currentWidget(), Qt.MouseButton.LeftButton, pos=corner)
@@ -134,19 +140,23 @@ def test_only_the_officer_can_quit(qtbot: QtBot, data_dir: Path) -> None:
     rig.store.close()
 
 
-def test_a_double_tap_does_not_choose_on_the_next_screen(qtbot: QtBot, data_dir: Path) -> None:
+def test_a_double_tap_does_not_choose_on_the_next_screen(
+    qtbot: QtBot, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     rig = build_window(qtbot, data_dir)
     window = rig.window
+    # The window times the settling on the rig's clock, so only the test moves it on.
+    monkeypatch.setattr(window_module, "time", SimpleNamespace(monotonic=rig.clock.now))
     window.settle_ms = 400
     rig.journey.touch()
     welcome_tile = window.welcome.tiles["adult"]
-    qtbot.wait(450)
+    rig.clock.advance(0.45)
     click(qtbot, welcome_tile)
     assert rig.journey.state is State.CONSENT
     # The second tap lands at once on the consent screen's "Yes": it is ignored.
     click(qtbot, window.consent.yes)
     assert rig.journey.state is State.CONSENT
-    qtbot.wait(450)
+    rig.clock.advance(0.45)
     click(qtbot, window.consent.yes)
     assert rig.journey.state is State.CHOOSE_PROMPT
     close_rig(rig)
