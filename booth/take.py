@@ -2,24 +2,28 @@
 
 The walk of one take:
 
-1. camera: the journey enters CHOOSE_PROMPT and ``Takes`` asks the capture controller
+1. camera: when the journey reaches CHOOSE_PROMPT, ``Takes`` asks the capture controller
    (``booth.capture.qt``) for the preview, so the camera is warm before anyone records.
-2. recorder: the journey asks for a take (``Takes.start_take``); once the controller
-   says the camera is ready it records (``booth.capture.recorder``, off the GUI thread)
-   and ``Takes`` tells the journey ``recording_started``.
+2. recorder: the journey asks for a take (``Takes.start_take``); once the controller says
+   the camera is ready, it records (``booth.capture.recorder``, off the GUI thread) and
+   ``Takes`` tells the journey ``recording_started``.
 3. encrypted writer: the recorder writes into ``takes/<id>.mp4.age.part`` through an age
    stream (``open_take_writer``, ``booth.wire.age``), encrypted from its first byte to
    the council's recipients and to a per-take ``ReviewKey`` held only in memory.
 4. review: stopped (the button or the take's limit), the controller's ``finished``
    closes the file and the journey hears ``recording_finished``; the window plays
    ``Takes.review_bytes``, the take decrypted into memory.
-5. keep: fsync and rename to ``takes/<id>.mp4.age`` (``finalize_take``), then the store
-   row (``booth.store``); the review key is forgotten. It is now a video answer. A retake,
-   a skip or a walk-away deletes the ``.part`` instead (``Takes.discard_take``).
-6. store, seal, upload: the session's end is recorded (``booth.answers``) and handed to
-   the sync controller (``booth.sync.qt``), which seals it into a bundle
-   (``booth.sync.seal``) and uploads it (``booth.sync.uploader``) until the council's
-   receipt is verified and the bundle's copy here is deleted.
+5. keep: fsync and rename to ``takes/<id>.mp4.age`` (``finalize_take``). A retake, a
+   skip or a walk-away deletes the ``.part`` instead (``Takes.discard_take``).
+6. store: the kept take's row is committed (``booth.store``) and the review key is
+   forgotten: it is a video answer now. ``booth.answers`` records the session's end
+   and hands the session over, once.
+7. seal: the sync controller (``booth.sync.qt``) seals the session into a signed bundle,
+   the videos moved in, not re-encrypted (``booth.sync.seal``).
+8. upload: the uploader sends the bundle over tus (``booth.sync.uploader``) to the
+   council's server (``council.server``).
+9. council receipt: the server's signed receipt is verified (``booth.wire.bundle``) and
+   kept; only then is the bundle deleted here.
 """
 
 from __future__ import annotations

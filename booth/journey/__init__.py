@@ -1,7 +1,9 @@
 """The participant journey: a plain-Python state machine the kiosk screens render.
 
-``model`` holds what it shows and asks for (states, the view, the session draft, the
-effects); ``machine`` holds the journey itself and its transition table."""
+``model``: what it shows and asks for (states, the view, the session draft, the effects).
+``machinery``: how an event runs and views are published. ``recording``: the take's
+handshake with the recorder and its one timeout. ``machine``: the ``Journey`` itself and
+its transition table. Everything logs to "booth.journey"."""
 
 from booth.journey.machine import Journey
 from booth.journey.model import (
