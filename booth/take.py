@@ -142,6 +142,8 @@ class Capture(Protocol):
     @property
     def previewing(self) -> bool: ...
     @property
+    def camera_ready(self) -> bool: ...
+    @property
     def recording(self) -> bool: ...
     def start_preview(self, frame_spec: str, audio_spec: str | None = "silence",
                       size: tuple[int, int] = (1280, 720), fps: float = 30.0) -> None: ...
@@ -189,7 +191,6 @@ class Takes:
         self._takes: dict[str, _Take] = {}
         self._recording: _Take | None = None
         self._pending_start: _Take | None = None  # waits for the camera to be ready
-        self._camera_ready = False
         capture.ready.connect(self._camera_is_ready)
         capture.failed.connect(self._camera_failed)
         capture.finished.connect(self._take_finished)
@@ -219,9 +220,8 @@ class Takes:
         take = _Take(take_id, session.session_id, prompt.id, part, final, stream, review,
                      max_seconds=float(prompt.max_seconds))
         self._takes[take_id] = take
-        if not self.capture.previewing:
-            self._ensure_preview()
-        if self._camera_ready:
+        self._ensure_preview()
+        if self.capture.camera_ready:
             self._begin(take)
         else:
             self._pending_start = take  # begins when the camera says it is ready
@@ -291,7 +291,6 @@ class Takes:
             self._journey.recording_started(take.take_id)
 
     def _camera_is_ready(self, info: object = None) -> None:
-        self._camera_ready = True
         if self._pending_start is not None:
             self._begin(self._pending_start)
 
@@ -335,23 +334,18 @@ class Takes:
         if wanted or self.officer_camera_check:
             self._ensure_preview()
         elif self.capture.previewing and not self.capture.recording:
-            self._stop_preview()
+            self.capture.stop_preview()
 
     def set_officer_camera_check(self, on: bool) -> None:
         self.officer_camera_check = on
         if on:
             self._ensure_preview()
         elif self.capture.previewing and not self.capture.recording:
-            self._stop_preview()
+            self.capture.stop_preview()
 
     def _ensure_preview(self) -> None:
         if not self.capture.previewing:
-            self._camera_ready = False
             self.capture.start_preview(self.camera, self.audio)
-
-    def _stop_preview(self) -> None:
-        self._camera_ready = False
-        self.capture.stop_preview()
 
     def _drop_leftovers(self) -> None:
         """The journey has moved on from a session: anything of it still here goes (the
