@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from booth.answers import Answers
 from booth.clock import Clock, SystemClock
 from booth.demo import DemoCouncil
-from booth.journey import EventSettings, Journey, JourneyView, State
+from booth.journey import EventSettings, Journey, State
 from booth.pack import CampaignPack, PackError, default_pack_path, load_pack, load_pack_or_default
-from booth.services import KioskServices
 from booth.settings import Settings
 from booth.store import Store, StoreError, StoreLockedError, reconcile
+from booth.take import Takes
 from booth.ui.officer import OfficerStatus, PinGuard
 
 if TYPE_CHECKING:
@@ -29,114 +30,6 @@ EXIT_CANNOT_START = 4
 SYNC_INTERVAL_S = 60.0
 
 
-class SwitchableJourney:
-    """The journey the window and services talk to. The officer can start a new event or
-    switch the campaign pack between participants; that builds a new ``Journey`` behind
-    this object without rewiring every screen."""
-
-    def __init__(self, journey: Journey) -> None:
-        self.current = journey
-        self._listeners: list[Callable[[JourneyView], None]] = []
-        self._unsubscribe = journey.subscribe(self._publish)
-
-    def replace(self, journey: Journey) -> None:
-        self._unsubscribe()
-        self.current = journey
-        self._unsubscribe = journey.subscribe(self._publish)
-        self._publish(journey.view())
-
-    def subscribe(self, listener: Callable[[JourneyView], None]) -> None:
-        self._listeners.append(listener)
-
-    def _publish(self, view: JourneyView) -> None:
-        for listener in list(self._listeners):
-            try:
-                listener(view)
-            except Exception:
-                log.exception("journey listener failed")
-
-    # Forwarders (typed, so the window's and services' protocols hold).
-    @property
-    def state(self) -> State:
-        return self.current.state
-
-    @property
-    def session(self) -> Any:
-        return self.current.session
-
-    def view(self) -> JourneyView:
-        return self.current.view()
-
-    def touch(self) -> None:
-        self.current.touch()
-
-    def choose_look(self, look: Any) -> None:
-        self.current.choose_look(look)
-
-    def give_consent(self, adult_confirmed: bool = False) -> None:
-        self.current.give_consent(adult_confirmed)
-
-    def decline_consent(self) -> None:
-        self.current.decline_consent()
-
-    def choose_prompt(self, prompt_id: str) -> None:
-        self.current.choose_prompt(prompt_id)
-
-    def start_recording(self) -> None:
-        self.current.start_recording()
-
-    def stop_recording(self) -> None:
-        self.current.stop_recording()
-
-    def recording_started(self, take_id: str) -> None:
-        self.current.recording_started(take_id)
-
-    def recording_finished(self, take_id: str, duration_s: float) -> None:
-        self.current.recording_finished(take_id, duration_s)
-
-    def recording_failed(self, reason: str) -> None:
-        self.current.recording_failed(reason)
-
-    def keep(self) -> None:
-        self.current.keep()
-
-    def retake(self) -> None:
-        self.current.retake()
-
-    def skip_video(self) -> None:
-        self.current.skip_video()
-
-    def toggle_priority(self, item_id: str) -> None:
-        self.current.toggle_priority(item_id)
-
-    def submit_priorities(self, item_ids: Sequence[str]) -> None:
-        self.current.submit_priorities(item_ids)
-
-    def continue_after_tally(self) -> None:
-        self.current.continue_after_tally()
-
-    def submit_about_you(self, answers: dict[str, str]) -> None:
-        self.current.submit_about_you(answers)
-
-    def skip_about_you(self) -> None:
-        self.current.skip_about_you()
-
-    def finish(self) -> None:
-        self.current.finish()
-
-    def still_here(self) -> None:
-        self.current.still_here()
-
-    def back(self) -> None:
-        self.current.back()
-
-    def fail(self, reason: str) -> None:
-        self.current.fail(reason)
-
-    def tick(self) -> None:
-        self.current.tick()
-
-
 @dataclass
 class Kiosk:
     """Everything ``build_kiosk`` made, for ``run_kiosk``, the screenshots command and tests."""
@@ -146,8 +39,9 @@ class Kiosk:
     store: Store
     pack: CampaignPack
     pack_error: PackError | None
-    journey: SwitchableJourney
-    services: KioskServices
+    journey: Journey
+    takes: Takes
+    answers: Answers
     capture: Any
     window: Any
     speaker: Any
@@ -157,27 +51,20 @@ class Kiosk:
     cleanups: list[Callable[[], None]] = field(default_factory=list)
     _closed: bool = False
 
-    def event_settings(self) -> EventSettings:
-        event = self.store.current_event()
-        return EventSettings(
-            child_needs_adult_confirmation=(
-                True if event is None else event.requires_adult_confirmation))
-
-    def rebuild_journey(self, pack: CampaignPack | None = None) -> None:
-        """A fresh journey for a new event or pack; only between participants."""
+    def restart_journey(self, pack: CampaignPack | None = None) -> None:
+        """Restart the journey for a new event or pack; only between participants."""
         if pack is not None:
             self.pack = pack
-            self.services.pack = pack
+            self.answers.pack = pack
             from booth.pack import LOOKS
             from booth.ui.looks import look_style
 
             self.window.set_styles({look: look_style(look, pack.theme_for(look))
                                     for look in LOOKS})
-        journey = Journey(self.pack, self.clock, self.services, self.event_settings())
-        self.journey.replace(journey)
+        self.journey.restart(self.pack, event_settings(self.store))
 
     def close(self) -> None:
-        """Stop the camera, finish sealing, stop sync and close the store (idempotent)."""
+        """Stop the camera (closing a take cut short), sync and the store (idempotent)."""
         if self._closed:
             return
         self._closed = True
@@ -185,7 +72,7 @@ class Kiosk:
             self.window.stop()
         except Exception:
             log.exception("stopping the window failed")
-        closing = [self.capture.shutdown, self.services.shutdown, *reversed(self.cleanups)]
+        closing = [self.capture.shutdown, self.takes.shutdown, *reversed(self.cleanups)]
         if hasattr(self.speaker, "close"):
             closing.append(self.speaker.close)
         for step in closing:
@@ -228,7 +115,7 @@ class OfficerDesk:
             return "Someone is using the booth. Try again when it shows the start screen."
         k.store.create_event(name, kind, default_look, adult_confirmation)
         k.window.resting_look = default_look
-        k.rebuild_journey()
+        k.restart_journey()
         return f"The event “{name}” has started. Counts start from zero."
 
     def withdraw(self, reference_code: str) -> str:
@@ -278,21 +165,29 @@ class OfficerDesk:
         except PackError as error:
             return f"That pack cannot be used, the booth keeps the current one. {error}"
         k.pack_error = None
-        k.rebuild_journey(pack)
+        k.restart_journey(pack)
         k.store.audit("switch_pack", pack.id)
         return f"Now using the campaign pack “{pack.name}”."
 
     def start_camera_check(self) -> None:
-        self._kiosk().services.set_officer_camera_check(True)
+        self._kiosk().takes.set_officer_camera_check(True)
 
     def stop_camera_check(self) -> None:
-        self._kiosk().services.set_officer_camera_check(False)
+        self._kiosk().takes.set_officer_camera_check(False)
 
     def change_pin(self, pin: str) -> str:
         k = self._kiosk()
         k.pin_guard.set_pin(pin)
         k.store.audit("change_pin")
         return "The PIN has been changed."
+
+
+def event_settings(store: Store) -> EventSettings:
+    """How the journey runs at the store's current event (defaults before any is set up)."""
+    event = store.current_event()
+    return EventSettings(
+        child_needs_adult_confirmation=(
+            True if event is None else event.requires_adult_confirmation))
 
 
 def build_kiosk(
@@ -303,9 +198,8 @@ def build_kiosk(
     start_sync: bool = False,
 ) -> Kiosk:
     """Build the kiosk: store (reconciled), pack (falling back to the default), capture,
-    journey, services, sync and window. A QApplication must exist. Raises
+    sync, takes, answers, journey and window. A QApplication must exist. Raises
     ``StoreLockedError`` when another booth holds the data folder."""
-    from booth import take
     from booth.capture.qt import CaptureController
     from booth.pack import LOOKS, Look
     from booth.sync import seal
@@ -336,30 +230,19 @@ def build_kiosk(
             speaker.warm_up()
         capture = CaptureController()
         device_keys = DeviceKeys.load_or_create(paths)
-
-        def recipients() -> list[str]:
-            credential = load_credential(paths)
-            return list(credential.recipients) if credential is not None else []
-
-        def take_writer(part: Path) -> tuple[Any, Any]:
-            return take.open_take_writer(part, recipients())
-
-        def sealer(session_id: str) -> object:
-            credential = load_credential(paths)
-            if credential is None:
-                log.info("not enrolled: session %s waits to be sealed", session_id)
-                return None
-            return seal.seal_session(store, paths, device_keys, credential, session_id)
-
-        services = KioskServices(
-            store, paths, pack, clock, capture, take_writer, take.finalize_take,
-            camera=settings.camera, audio=settings.audio, speak=speaker.say, sealer=sealer)
+        # Enrolled, the sync controller seals each session that ends and sends it (and,
+        # once started, those finished before a crash); not enrolled, they wait.
+        sync: SyncController | None = None
+        if load_credential(paths) is not None:
+            try:
+                sync = SyncController(store, settings, device_keys)
+            except Exception:
+                log.exception("sync could not start; answers stay safely on this laptop")
+        takes = Takes(store, paths, capture, camera=settings.camera, audio=settings.audio)
+        answers = Answers(store, paths, pack, clock, speak=speaker.say,
+                          hand_over=sync.session_finished if sync is not None else None)
+        journey = Journey(pack, clock, answers, event_settings(store), takes=takes)
         event = store.current_event()
-        event_settings = EventSettings(
-            child_needs_adult_confirmation=True if event is None
-            else event.requires_adult_confirmation)
-        journey = SwitchableJourney(Journey(pack, clock, services, event_settings))
-        services.attach(journey)
         resting: Look = "adult"
         if event is not None and event.default_look in LOOKS:
             resting = event.default_look
@@ -368,7 +251,7 @@ def build_kiosk(
         desk = OfficerDesk(lambda: kiosk_box[0])
         styles = {look: look_style(look, pack.theme_for(look)) for look in LOOKS}
         window = KioskWindow(
-            journey, services, styles, speaker,
+            journey, answers.tally, takes.review_bytes, styles, speaker,
             pin_pad_factory=lambda parent: PinPad(guard, demo=settings.demo, parent=parent),
             officer_panel_factory=lambda parent: OfficerPanel(desk, demo=settings.demo,
                                                               parent=parent),
@@ -378,32 +261,18 @@ def build_kiosk(
                       "Tell us what you love, and what would make it even better."),
         )
         journey.subscribe(window.show_view)
-        journey.subscribe(services.follow)
+        takes.follow(journey)
         capture.previewFrame.connect(window.show_camera_frame)
         capture.level.connect(window.show_level)
-        capture.ready.connect(services.camera_ready)
-        capture.failed.connect(services.camera_failed)
         capture.failed.connect(window.show_camera_problem)
-        capture.finished.connect(services.take_finished)
-        kiosk = Kiosk(settings, clock, store, pack, pack_error, journey, services, capture,
-                      window, speaker, guard)
+        kiosk = Kiosk(settings, clock, store, pack, pack_error, journey, takes, answers,
+                      capture, window, speaker, guard, sync)
         kiosk_box.append(kiosk)
-        if load_credential(paths) is not None:
-            try:
-                kiosk.sync = SyncController(store, settings, device_keys)
-            except Exception:
-                log.exception("sync could not start; answers stay safely on this laptop")
-        sync = kiosk.sync
         if sync is not None:
             sync.stateChanged.connect(window.officer.set_sync_state)
-            services.after_finish = lambda _session_id: sync.sync_now()
             kiosk.cleanups.append(sync.shutdown)
             if start_sync:
                 sync.start_background(SYNC_INTERVAL_S)
-        else:
-            # Not enrolled: sessions finished before a crash wait, sealed when it is.
-            for session_id in store.sessions_to_seal():
-                services._seal_later(session_id)
         return kiosk
     except BaseException:
         store.close()

@@ -74,7 +74,7 @@ def _seed_other_people(kiosk: Any) -> None:
             store.save_priorities(session_id, kiosk.pack.priority_list_for(look).id,
                                   list(dict.fromkeys(picks))[:3])
             store.finish_session(session_id)
-    kiosk.rebuild_journey()
+    kiosk.restart_journey()
 
 
 def main(settings: Settings, out_dir: str | Path, size: tuple[int, int]) -> int:

@@ -131,7 +131,7 @@ def test_a_child_records_keeps_ticks_and_gets_a_code(qtbot: QtBot, kiosk: Kiosk)
     # ... with sound: the bytes the player gets carry the microphone's tone.
     take_id = kiosk.journey.view().take_id
     assert take_id is not None
-    review = kiosk.services.review_bytes(take_id)
+    review = kiosk.takes.review_bytes(take_id)
     assert review is not None and b"ftyp" in review[:64]
     with av.open(io.BytesIO(review)) as container:
         assert container.streams.audio, "the take has no sound"
@@ -252,7 +252,7 @@ def test_a_passer_by_walks_away_mid_take_and_leaves_nothing(qtbot: QtBot, kiosk:
     assert w.stack.currentWidget() is w.attract and not w.still_there.isVisible()
     assert _takes_on_disk(kiosk) == []
     assert kiosk.store.get_session(session_id) is None
-    assert kiosk.services.open_takes() == []
+    assert kiosk.takes.open_takes() == []
     assert not w.review.has_take() and not w.review.video_frame.has_frame()
     qtbot.waitUntil(lambda: not kiosk.capture.previewing, timeout=5_000)
 
@@ -342,7 +342,7 @@ def test_a_reviewed_answer_reaches_booth_council_serve_and_decrypts_to_what_was_
         _record(qtbot, kiosk, 1.5)
         take_id = kiosk.journey.view().take_id
         assert take_id is not None
-        reviewed = kiosk.services.review_bytes(take_id)  # what the participant watched
+        reviewed = kiosk.takes.review_bytes(take_id)  # what the participant watched
         assert reviewed is not None and b"ftyp" in reviewed[:64]
         click(qtbot, w.review.keep)
         kiosk.journey.submit_priorities([])

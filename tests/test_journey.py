@@ -1367,3 +1367,76 @@ def test_a_screen_may_ask_for_anything_to_be_read_aloud(
     clock.advance(idle - 1)
     journey.tick()
     assert journey.state is State.PRIORITIES, "asking to hear something is not being idle"
+
+
+# ---------------------------------------------------------------- the officer restarts
+
+
+def test_a_restart_between_participants_brings_the_new_pack_and_event_to_every_subscriber(
+    journey: Journey, clock: FakeClock, effects: RecordingEffects
+) -> None:
+    views: list[JourneyView] = []
+    journey.subscribe(views.append)
+    other = PACK.model_copy(update={"max_take_seconds": 20})
+    journey.restart(other, EventSettings(child_needs_adult_confirmation=False))
+    assert views[-1] == JourneyView(state=State.ATTRACT) and len(views) == 2  # told again
+    journey.touch()
+    journey.choose_look("child")
+    journey.give_consent()
+    assert journey.state is State.CHOOSE_PROMPT, "a child consents alone at this event"
+    journey.choose_prompt(first_prompt("child"))
+    assert journey.view().seconds_left == 20, "the new pack's limit"
+
+
+def test_a_restart_is_refused_while_someone_is_using_the_booth(
+    journey: Journey, clock: FakeClock, effects: RecordingEffects
+) -> None:
+    drive(journey, clock, "welcome")
+    with pytest.raises(JourneyError, match="between participants"):
+        journey.restart(PACK)
+    assert journey.state is State.WELCOME
+    journey.fail("test")
+    journey.restart(PACK)
+    assert journey.state is State.ATTRACT
+
+
+def test_a_restart_does_not_forget_a_take_still_closing(
+    journey: Journey, clock: FakeClock, effects: RecordingEffects
+) -> None:
+    drive(journey, clock, "stopping")
+    journey.fail("screen crashed")  # the last take is still being closed
+    journey.restart(PACK)
+    drive(journey, clock, "get_ready", "older")
+    journey.start_recording()
+    assert effects.names().count("start_take") == 1, "one take at a time"
+    journey.recording_finished("take-1", 2.0)
+    assert effects.names()[-2:] == ["discard_take", "start_take"]
+
+
+def test_a_late_report_of_an_earlier_take_does_not_free_the_recorder_from_ours(
+    journey: Journey, clock: FakeClock, effects: RecordingEffects
+) -> None:
+    """The recorder, silent too long, was taken as free and asked for our take; the old
+    take closing at last answers the old stop, not our start."""
+    drive(journey, clock, "stopping")
+    journey.fail("screen crashed")
+    clock.advance(SETTINGS.failsafe_seconds)
+    journey.tick()
+    drive(journey, clock, "get_ready", "older")
+    journey.start_recording()
+    clock.advance(SETTINGS.recorder_timeout_seconds - SETTINGS.failsafe_seconds)
+    journey.tick()
+    assert effects.names().count("start_take") == 2
+    journey.recording_finished("take-1", 2.0)
+    assert effects.calls[-1] == ("discard_take", ("take-1",))
+    clock.advance(SETTINGS.recorder_timeout_seconds)
+    journey.tick()
+    assert journey.state is State.FAILSAFE, "our start was never answered"
+    assert effects.names()[-2:] == ["stop_take", "abandon_session"]
+    clock.advance(SETTINGS.failsafe_seconds)
+    journey.tick()
+    drive(journey, clock, "get_ready", "older")
+    journey.start_recording()
+    assert effects.names().count("start_take") == 2, "the recorder still owes us a stop"
+    journey.recording_failed("camera unplugged")
+    assert effects.names().count("start_take") == 3

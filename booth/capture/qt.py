@@ -100,6 +100,11 @@ class CaptureController(QObject):
         return self._feed is not None or self._opening is not None
 
     @property
+    def camera_ready(self) -> bool:
+        """The camera is open (``ready`` has said so): a take can start now."""
+        return self._feed is not None
+
+    @property
     def recording(self) -> bool:
         return self._recorder is not None
 

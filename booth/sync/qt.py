@@ -74,9 +74,16 @@ class SyncController(QObject):
     # ------------------------------------------------------------------ GUI thread
 
     def sync_now(self) -> None:
-        """Seal and send now (after a session ends, or when the officer asks)."""
+        """Seal and send now (the officer asks, or a session ended)."""
         self._ensure_worker()
         self._wake.set()
+
+    def session_finished(self, session_id: str) -> None:
+        """A session finished, or ended partly answered: seal it into a bundle and send
+        it, off the GUI thread. The one way a session reaches sealing while the booth
+        runs; those finished before a crash are sealed when the worker first wakes."""
+        log.info("session %s handed over to be sealed and sent", session_id)
+        self.sync_now()
 
     def start_background(self, interval: float) -> None:
         """Also try every ``interval`` seconds (backoff still applies while offline)."""

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QCursor, QGuiApplication, QImage, QKeyEvent, QMouseEvent
@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from booth.journey import JourneyView, State
+from booth.journey import Journey, JourneyView, State
 from booth.pack import LOOKS, Look
 from booth.ui.looks import LookStyle, style_sheet
 from booth.ui.officer import OfficerPanel, PinPad
@@ -55,58 +55,12 @@ TICK_MS = 250
 SETTLE_MS = 400
 
 
-class JourneyPort(Protocol):
-    """The journey's event methods the window calls (``booth.journey.Journey``)."""
-
-    @property
-    def state(self) -> State: ...
-    def view(self) -> JourneyView: ...
-    def touch(self) -> None: ...
-    def choose_look(self, look: Any) -> None: ...
-    def give_consent(self, adult_confirmed: bool = False) -> None: ...
-    def decline_consent(self) -> None: ...
-    def choose_prompt(self, prompt_id: str) -> None: ...
-    def start_recording(self) -> None: ...
-    def stop_recording(self) -> None: ...
-    def keep(self) -> None: ...
-    def retake(self) -> None: ...
-    def skip_video(self) -> None: ...
-    def toggle_priority(self, item_id: str) -> None: ...
-    def submit_priorities(self, item_ids: Sequence[str]) -> None: ...
-    def continue_after_tally(self) -> None: ...
-    def submit_about_you(self, answers: dict[str, str]) -> None: ...
-    def skip_about_you(self) -> None: ...
-    def finish(self) -> None: ...
-    def still_here(self) -> None: ...
-    def back(self) -> None: ...
-    def tick(self) -> None: ...
-
-
-class KioskBackend(Protocol):
-    """What the screens read besides the view: the event's tally and the take to review."""
-
-    def tally(self, list_id: str) -> tuple[Mapping[str, int], int]:
-        """(item id -> people who ticked it, people who answered) at this event."""
-        ...
-
-    def review_bytes(self, take_id: str) -> bytes | None:
-        """The take, decrypted into memory for playback; None if it cannot be read."""
-        ...
-
+# A priority list's tally at this event: (item id -> people who ticked it, people who answered).
+Tally = Callable[[str], tuple[Mapping[str, int], int]]
+# A take decrypted into memory for playback; None if it cannot be read.
+Review = Callable[[str], bytes | None]
 
 DEFAULT_ICONS = ("💬", "⭐", "🌟", "🎈", "🌻", "🚲", "🏫", "🎵")
-
-
-def _get(obj: Any, name: str, default: Any = None) -> Any:
-    return getattr(obj, name, default) if obj is not None else default
-
-
-def _text(obj: Any, *names: str) -> str:
-    for name in names:
-        value = _get(obj, name)
-        if isinstance(value, str) and value:
-            return value
-    return ""
 
 
 class _KioskFilter(QObject):
@@ -199,8 +153,9 @@ class KioskWindow(QWidget):
 
     def __init__(
         self,
-        journey: JourneyPort,
-        backend: KioskBackend,
+        journey: Journey,
+        tally: Tally,
+        review: Review,
         styles: Mapping[Look, LookStyle],
         speaker: Speaker,
         pin_pad_factory: Callable[[QWidget], PinPad],
@@ -212,7 +167,8 @@ class KioskWindow(QWidget):
     ) -> None:
         super().__init__()
         self.journey = journey
-        self.backend = backend
+        self._tally = tally
+        self._review = review
         self.base_styles = dict(styles)
         self.styles = dict(styles)
         self.speaker = speaker
@@ -430,16 +386,16 @@ class KioskWindow(QWidget):
         if state is State.CONSENT:
             consent = view.consent
             self.consent.reset()
-            self.consent.show_consent(_text(consent, "text"), view.needs_adult_confirmation,
-                                      _text(consent, "adult_confirmation"))
+            self.consent.show_consent(consent.text if consent else "",
+                                      view.needs_adult_confirmation,
+                                      (consent.adult_confirmation or "") if consent else "")
         elif state is State.CHOOSE_PROMPT:
             if self._reads_aloud() and view.prompts:
                 # Many children cannot read yet: the choices are read out too.
                 self._say_for_screen("Pick a question. " + " Or: ".join(
-                    _text(p, "text") for p in view.prompts))
+                    p.text for p in view.prompts))
             self.choose.show_prompts([
-                Choice(str(_get(p, "id")), _text(p, "text"),
-                       _get(p, "icon") or DEFAULT_ICONS[i % len(DEFAULT_ICONS)])
+                Choice(p.id, p.text, p.icon or DEFAULT_ICONS[i % len(DEFAULT_ICONS)])
                 for i, p in enumerate(view.prompts)
             ])
         elif state is State.GET_READY:
@@ -454,22 +410,19 @@ class KioskWindow(QWidget):
             self._load_review(view)
         elif state is State.PRIORITIES:
             plist = view.priority_list
-            self._priority_list_id = str(_get(plist, "id", ""))
-            self._spoken_items = {
-                str(_get(i, "id")): _text(i, "spoken_text", "spoken", "label")
-                for i in _get(plist, "items", ())}
+            items = plist.items if plist is not None else []
+            self._priority_list_id = plist.id if plist is not None else ""
+            self._spoken_items = {item.id: item.spoken_text for item in items}
             self.priorities.show_list(
-                _text(plist, "title") or "What matters most to you?",
-                [Choice(str(_get(i, "id")), _text(i, "label"), _get(i, "icon") or "")
-                 for i in _get(plist, "items", ())],
+                plist.title if plist is not None else "What matters most to you?",
+                [Choice(item.id, item.label, item.icon or "") for item in items],
                 max(1, view.max_ticks),
             )
         elif state is State.TALLY:
             self._show_tally(view)
         elif state is State.ABOUT_YOU:
             self.about.show_questions([
-                (str(_get(q, "id")), _text(q, "text"),
-                 [Choice(str(_get(o, "id")), _text(o, "label")) for o in _get(q, "options", ())])
+                (q.id, q.text, [Choice(o.id, o.label) for o in q.options])
                 for q in view.about_you
             ])
         if state is State.THANK_YOU and self._reads_aloud():
@@ -482,7 +435,7 @@ class KioskWindow(QWidget):
             self._review_take = None
 
     def _update(self, state: State, view: JourneyView) -> None:
-        prompt_text = _text(view.prompt, "text")
+        prompt_text = view.prompt.text if view.prompt is not None else ""
         if state is State.CONSENT:
             self.consent.show_notice(view.notice or "")
         elif state is State.CHOOSE_PROMPT:
@@ -508,7 +461,7 @@ class KioskWindow(QWidget):
         if view.take_id is None:
             self.review.clear_take()
             return
-        data = self.backend.review_bytes(view.take_id)
+        data = self._review(view.take_id)
         if data:
             self.review.load_take(data)
         else:
@@ -516,12 +469,11 @@ class KioskWindow(QWidget):
 
     def _show_tally(self, view: JourneyView) -> None:
         plist = view.priority_list
-        counts, people = self.backend.tally(str(_get(plist, "id", "")))
+        counts, people = self._tally(plist.id if plist is not None else "")
         rows = []
-        for item in _get(plist, "items", ()):
-            item_id = str(_get(item, "id"))
-            rows.append((_get(item, "icon") or "", _text(item, "label"),
-                         int(counts.get(item_id, 0)), item_id in view.ticked))
+        for item in plist.items if plist is not None else []:
+            rows.append((item.icon or "", item.label, int(counts.get(item.id, 0)),
+                         item.id in view.ticked))
         rows.sort(key=lambda row: -row[2])
         self.tally.show_tally(rows[:8], people)
 

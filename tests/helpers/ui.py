@@ -30,7 +30,7 @@ NO_MEDIA_HARDWARE = ("No audio device", "No HW decoder", "RHI", "PulseAudio", "p
 @dataclass
 class TallyBackend:
     """Answers the window's two questions with fixed data (screen tests only; the
-    end-to-end tests use the real services)."""
+    end-to-end tests use the real answers and takes)."""
 
     counts: dict[str, int] = field(default_factory=dict)
     people: int = 0
@@ -127,7 +127,7 @@ def build_window(qtbot: QtBot, data_dir: Path, pack: CampaignPack | None = None,
     speaker = SilentSpeaker()
     styles = {look: look_style(look, pack.theme_for(look)) for look in LOOKS}
     window = KioskWindow(
-        journey, backend, styles, speaker,
+        journey, backend.tally, backend.review_bytes, styles, speaker,
         pin_pad_factory=lambda parent: PinPad(guard, demo=True, parent=parent),
         officer_panel_factory=lambda parent: OfficerPanel(panel, demo=True, parent=parent),
         windowed=windowed, with_player=False,

@@ -1,17 +1,24 @@
-"""The participant journey: a plain-Python state machine the kiosk screens render."""
+"""The journey itself: the participant's events in, effects out; its transition table."""
 
 from __future__ import annotations
 
 import logging
 import math
 import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
-from enum import StrEnum
-from typing import Protocol
+from collections.abc import Sequence
 
 from booth.clock import Clock
+from booth.journey.model import (
+    FAILSAFE_MESSAGE,
+    EventSettings,
+    JourneyError,
+    JourneyView,
+    SessionDraft,
+    SessionEffects,
+    State,
+    TakeEffects,
+)
+from booth.journey.recording import Recording
 from booth.pack import (
     LOOKS,
     AboutYouQuestion,
@@ -22,155 +29,9 @@ from booth.pack import (
     Prompt,
 )
 
-log = logging.getLogger(__name__)
+# One logger for the whole package: the kiosk's log and the tests filter on this name.
+log = logging.getLogger("booth.journey")
 
-
-class State(StrEnum):
-    """Where the participant is. ``STILL_THERE`` remembers the state it interrupted."""
-
-    ATTRACT = "attract"
-    WELCOME = "welcome"
-    CONSENT = "consent"
-    CHOOSE_PROMPT = "choose_prompt"
-    GET_READY = "get_ready"
-    RECORDING = "recording"
-    REVIEW = "review"
-    PRIORITIES = "priorities"
-    TALLY = "tally"
-    ABOUT_YOU = "about_you"
-    THANK_YOU = "thank_you"
-    STILL_THERE = "still_there"
-    FAILSAFE = "failsafe"
-
-
-class JourneyError(Exception):
-    """An event that makes no sense in the current state. Raised only by a strict journey;
-    the kiosk's journey logs such events and ignores them."""
-
-
-FAILSAFE_MESSAGE = "Sorry, something went wrong. The booth will be ready again in a moment."
-
-
-@dataclass(frozen=True)
-class EventSettings:
-    """How this event runs the journey (set by the officer for the event)."""
-
-    # A child's consent needs a grown-up (teacher, parent) to confirm it too.
-    child_needs_adult_confirmation: bool = True
-    # Looks whose screens are all read aloud; the others hear nothing unless they ask.
-    spoken_looks: frozenset[Look] = frozenset({"child"})
-    # The thank-you screen returns to the attract screen by itself after this long.
-    thank_you_seconds: float = 20.0
-    # The failsafe screen returns to the attract screen by itself after this long.
-    failsafe_seconds: float = 8.0
-    # A recorder that has not confirmed a start or a stop after this long has failed.
-    recorder_timeout_seconds: float = 10.0
-    # Used on the welcome screen, before anyone has chosen a look.
-    welcome_idle_seconds: float = 60.0
-    welcome_still_there_seconds: float = 20.0
-
-
-@dataclass
-class SessionDraft:
-    """One participant's session while it is under way; what the effects are given."""
-
-    session_id: str
-    look: Look
-    started_at: datetime
-    consent_given: bool = False
-    adult_confirmed: bool = False
-    prompt_id: str | None = None
-    take_id: str | None = None
-    kept_take_id: str | None = None
-    priorities: tuple[str, ...] | None = None
-    about_you: dict[str, str] | None = None
-    reference_code: str | None = None
-    take_ids: list[str] = field(default_factory=list)  # every take started, kept or not
-    take_duration_s: float | None = None  # of the take under review (or kept)
-
-
-class JourneyEffects(Protocol):
-    """What the journey asks the app to do. The journey itself does no I/O.
-
-    Effects may call back into the journey (for example ``start_take`` may lead
-    straight to ``recording_started``); the journey is ready for that."""
-
-    def session_started(self, session: SessionDraft) -> None:
-        """Consent was given: open the session and record the consent."""
-        ...
-
-    def start_take(self, session: SessionDraft, prompt: Prompt) -> None:
-        """Start recording an answer to ``prompt``; report back with ``recording_started``."""
-        ...
-
-    def stop_take(self) -> None:
-        """Stop the recording; report back with ``recording_finished``."""
-        ...
-
-    def discard_take(self, take_id: str) -> None:
-        """Delete this take and every trace of it. May be called twice for one take."""
-        ...
-
-    def keep_take(self, session: SessionDraft, take_id: str) -> None:
-        """Make this take durable: from here it is a kept video answer."""
-        ...
-
-    def save_priorities(self, session: SessionDraft, item_ids: Sequence[str]) -> None:
-        """Store the ticked priorities."""
-        ...
-
-    def save_about_you(self, session: SessionDraft, answers: dict[str, str]) -> None:
-        """Store the about-you answers (question id -> option id)."""
-        ...
-
-    def finish_session(self, session: SessionDraft) -> str:
-        """Finish the session; return its reference code for the thank-you screen."""
-        ...
-
-    def abandon_session(self, session: SessionDraft, reason: str) -> None:
-        """The person left before the end: delete unkept takes, keep kept answers."""
-        ...
-
-    def speak(self, text: str) -> None:
-        """Say ``text`` aloud."""
-        ...
-
-
-@dataclass(frozen=True)
-class JourneyView:
-    """An immutable snapshot of the journey: all a screen needs to draw itself."""
-
-    state: State
-    look: Look | None = None
-    interrupted: State | None = None
-    session_id: str | None = None
-    consent: ConsentWording | None = None
-    needs_adult_confirmation: bool = False
-    prompts: tuple[Prompt, ...] = ()
-    prompt: Prompt | None = None
-    countdown_remaining: int | None = None
-    recording_starting: bool = False
-    recording_stopping: bool = False
-    seconds_recorded: int = 0
-    seconds_left: int | None = None
-    take_id: str | None = None
-    kept_take_id: str | None = None
-    take_duration_s: float | None = None
-    priority_list: PriorityList | None = None
-    ticked: tuple[str, ...] = ()
-    max_ticks: int = 0
-    about_you: tuple[AboutYouQuestion, ...] = ()
-    still_there_left: int | None = None
-    reference_code: str | None = None
-    failsafe_message: str | None = None
-    notice: str | None = None
-
-    @property
-    def ticked_count(self) -> int:
-        return len(self.ticked)
-
-
-Listener = Callable[[JourneyView], None]
 
 # States where a person is expected to touch the screen now and then.
 _IDLE_STATES = frozenset(
@@ -187,7 +48,7 @@ _IDLE_STATES = frozenset(
 )
 
 
-class Journey:
+class Journey(Recording):
     """The participant journey. Call the event methods; read ``view`` or ``subscribe``.
 
     Events that make no sense in the current state (a stray touch, a double tap) are
@@ -218,62 +79,45 @@ class Journey:
                       still_there_seconds later -> ATTRACT (discard unkept take, abandon)
         FAILSAFE      (fail(), a failing effect, a silent recorder) finish, or
                       failsafe_seconds later -> ATTRACT
+        (officer)     restart(pack, settings), only in ATTRACT or FAILSAFE -> ATTRACT
 
     Leaving a session early always stops a running take, discards an unkept one and
-    calls ``abandon_session`` once; nothing of the session stays in the journey."""
+    calls ``abandon_session`` once; nothing of the session stays in the journey.
+
+    The RECORDING rows and the recorder's one timeout are in ``Recording``; how an event
+    runs (strays, failing effects, publishing views) is in ``Machinery``."""
 
     def __init__(
         self,
         pack: CampaignPack,
         clock: Clock,
-        effects: JourneyEffects,
+        effects: SessionEffects,
         event_settings: EventSettings | None = None,
         *,
+        takes: TakeEffects | None = None,
         strict: bool = False,
     ) -> None:
-        """``strict`` raises :class:`JourneyError` for events the screens should not send
-        in the current state (for tests of the screens); the kiosk runs with it off."""
-        self._strict = strict
+        """``effects`` records the session; ``takes`` records the video (``effects`` does
+        both when ``takes`` is not given, as the test doubles do). ``strict`` raises
+        :class:`JourneyError` for events the screens should not send in the current state
+        (for tests of the screens); the kiosk runs with it off."""
+        if takes is None:
+            if not isinstance(effects, TakeEffects):
+                raise TypeError("the journey needs takes: effects that start and keep them")
+            takes = effects
+        super().__init__(clock, takes, event_settings or EventSettings(), strict=strict)
         self._pack = pack
-        self._clock = clock
         self._effects = effects
-        self._settings = event_settings or EventSettings()
-        self._listeners: list[Listener] = []
-        self._last_view: JourneyView | None = None
-        self._state = State.ATTRACT
-        self._state_since = clock.now()
-        self._last_activity = clock.now()
         self._failsafe_message: str | None = None
-        # The recorder outlives sessions: a take stopped at the end of one session may
-        # still be closing when the next person is ready, and one take at a time is all
-        # a recorder does. Busy from start_take until it reports finished or failed.
-        self._recorder_busy = False
-        self._recorder_contact = clock.now()
         self._reset_session()
         self._last_view = self.view()
 
     # ----------------------------------------------------------------- reading
 
     @property
-    def state(self) -> State:
-        return self._state
-
-    @property
     def session(self) -> SessionDraft | None:
         """The session under way, or None (between participants)."""
         return self._draft
-
-    def subscribe(self, listener: Listener) -> Callable[[], None]:
-        """Call ``listener`` now with the current view, then with a fresh view on every
-        change (timers included); returns a function that unsubscribes."""
-        self._listeners.append(listener)
-        self._tell(listener, self.view())
-
-        def unsubscribe() -> None:
-            if listener in self._listeners:
-                self._listeners.remove(listener)
-
-        return unsubscribe
 
     def view(self) -> JourneyView:
         """What the screens draw, as of now."""
@@ -327,8 +171,8 @@ class Journey:
             prompts=prompts,
             prompt=self._prompt,
             countdown_remaining=countdown,
-            recording_starting=self._take_requested,
-            recording_stopping=self._stopping,
+            recording_starting=self._take_starting(),
+            recording_stopping=self._take_stopping(),
             seconds_recorded=recorded,
             seconds_left=left,
             take_id=draft.take_id,
@@ -384,61 +228,6 @@ class Journey:
     def start_recording(self) -> None:
         """The "start" button (the older look has no countdown; others may skip it)."""
         self._run_in("start_recording", self._begin_take, State.GET_READY)
-
-    def recording_started(self, take_id: str) -> None:
-        """The recorder confirms a take has begun."""
-        if (
-            self._state is State.RECORDING
-            and self._take_requested
-            and self._start_sent
-            and self._draft is not None
-        ):
-            self._run("recording_started", lambda: self._do_recording_started(take_id))
-            return
-        draft = self._draft
-        if draft is not None and take_id in draft.take_ids:
-            self._race("recording_started", f"{take_id} again")
-            return
-        # A take nobody is waiting for (it arrived after a timeout, a failsafe or a
-        # walk-away): stop it, unless that would stop our own take, and make sure it
-        # leaves nothing behind.
-        self._race("recording_started", take_id)
-        if self._recording_since is None:
-            self._recorder_busy = True
-            self._stop_recorder(guarded=True)
-        self._guard("discard_take", lambda: self._effects.discard_take(take_id))
-
-    def stop_recording(self) -> None:
-        """The "stop" button."""
-        if self._state is not State.RECORDING or self._recording_since is None or self._stopping:
-            self._stray("stop_recording")
-            return
-        self._run("stop_recording", self._request_stop)
-
-    def recording_finished(self, take_id: str, duration_s: float) -> None:
-        """The recorder has closed the take's file; it can be played back."""
-        draft = self._draft
-        if self._state is State.RECORDING and draft is not None and draft.take_id == take_id:
-            self._recorder_busy = False
-            self._run(
-                "recording_finished", lambda: self._do_recording_finished(take_id, duration_s)
-            )
-            return
-        self._race("recording_finished", take_id)
-        if draft is None or take_id not in (draft.take_id, draft.kept_take_id):
-            self._recorder_busy = False
-            self._guard("discard_take", lambda: self._effects.discard_take(take_id))
-            self._run("recording_finished", self._send_start_if_free)
-
-    def recording_failed(self, reason: str) -> None:
-        """The recorder gave up (camera lost, disk full...)."""
-        self._recorder_busy = False
-        if self._state is not State.RECORDING or (self._take_requested and not self._start_sent):
-            # the last take's recorder giving up; ours has not been asked to start yet
-            self._race("recording_failed", reason)
-            self._run("recording_failed", self._send_start_if_free)
-            return
-        self._run("recording_failed", lambda: self._do_recording_failed(reason))
 
     def keep(self) -> None:
         self._run_in("keep", self._do_keep, State.REVIEW)
@@ -518,6 +307,21 @@ class Journey:
                 self._enter_failsafe("timer failed")
         self._publish()
 
+    def restart(self, pack: CampaignPack, event_settings: EventSettings | None = None) -> None:
+        """Start again at the attract screen with another campaign pack or event (the
+        officer's doing), only between participants. Subscribers stay and are shown the
+        restarted journey; the recorder's business carries over, as it does between people.
+        Raises :class:`JourneyError` while someone is using the booth."""
+        if self._state not in (State.ATTRACT, State.FAILSAFE):
+            raise JourneyError(f"the journey restarts between participants, not in {self._state}")
+        self._pack = pack
+        self._settings = event_settings or EventSettings()
+        self._reset_session()
+        self._failsafe_message = None
+        self._set_state(State.ATTRACT)
+        self._last_view = None  # a new pack or event: every subscriber redraws
+        self._publish()
+
     # ------------------------------------------------------------ machinery
 
     def _reset_session(self) -> None:
@@ -527,77 +331,9 @@ class Journey:
         self._interrupted: State | None = None
         self._prompt: Prompt | None = None
         self._countdown_until: float | None = None
-        self._take_requested = False
-        self._take_requested_at: float | None = None
-        self._start_sent = False
-        self._recording_since: float | None = None
-        self._take_limit: float | None = None
-        self._stopping = False
-        self._stop_requested_at: float | None = None
+        self._reset_take()
         self._ticked: list[str] = []
         self._notice: str | None = None
-
-    def _allowed(self, name: str, *states: State) -> bool:
-        if self._state in states:
-            return True
-        self._stray(name)
-        return False
-
-    def _run_in(self, name: str, action: Callable[[], None], *states: State) -> None:
-        """Run event ``name`` if the journey is in one of ``states``; else it is a stray."""
-        if self._allowed(name, *states):
-            self._run(name, action)
-
-    def _stray(self, name: str, detail: str = "") -> None:
-        """An event the screens should not have sent now: logged, ignored (raised if strict)."""
-        message = f"ignored {name} in {self._state}" + (f" ({detail})" if detail else "")
-        log.info("%s", message)
-        if self._strict:
-            raise JourneyError(message)
-
-    def _race(self, name: str, detail: str) -> None:
-        """A recorder report that lost a race with the participant: normal, only logged."""
-        log.info("late %s in %s (%s)", name, self._state, detail)
-
-    def _guard(self, name: str, call: Callable[[], object]) -> None:
-        """Call an effect whose failure must not stop the clean-up around it."""
-        try:
-            call()
-        except Exception:
-            log.exception("effect %s failed", name)
-
-    def _run(self, name: str, action: Callable[[], None]) -> None:
-        self._last_activity = self._clock.now()
-        try:
-            action()
-        except JourneyError:
-            self._publish()
-            raise
-        except Exception:
-            log.exception("journey event %s failed in %s", name, self._state)
-            if self._state is not State.FAILSAFE:
-                self._enter_failsafe(f"{name} failed")
-        self._publish()
-
-    def _publish(self) -> None:
-        view = self.view()
-        if view == self._last_view:
-            return
-        self._last_view = view
-        for listener in list(self._listeners):
-            self._tell(listener, view)
-
-    @staticmethod
-    def _tell(listener: Listener, view: JourneyView) -> None:
-        try:
-            listener(view)
-        except Exception:  # a screen's bug must not stop the journey
-            log.exception("journey listener failed")
-
-    def _set_state(self, state: State) -> None:
-        self._state = state
-        self._state_since = self._clock.now()
-        self._last_activity = self._state_since
 
     def _speak(self, text: str | None) -> None:
         draft = self._draft
@@ -700,112 +436,11 @@ class Journey:
         self._countdown_until = self._clock.now() + countdown if countdown > 0 else None
         self._speak(prompt.spoken)
 
-    def _begin_take(self) -> None:
-        draft = self._draft
-        assert draft is not None
-        self._countdown_until = None
-        self._set_state(State.RECORDING)
-        self._take_requested = True
-        self._take_requested_at = self._clock.now()
-        self._recording_since = None
-        self._stopping = False
-        self._stop_requested_at = None
-        self._start_sent = False
-        self._send_start_if_free()
-
-    def _recorder_free(self) -> bool:
-        if not self._recorder_busy:
-            return True
-        silent = self._clock.now() - self._recorder_contact
-        if silent >= self._settings.recorder_timeout_seconds:
-            log.warning("the recorder has not answered for %.0f s; taking it as free", silent)
-            self._recorder_busy = False
-            return True
-        return False
-
-    def _send_start_if_free(self) -> None:
-        """Ask for the take, once the recorder has finished with any earlier one."""
-        draft = self._draft
-        prompt = self._prompt
-        if self._state is not State.RECORDING or not self._take_requested or self._start_sent:
-            return
-        assert draft is not None and prompt is not None
-        if not self._recorder_free():
-            log.info("waiting for the recorder to finish the last take")
-            return
-        now = self._clock.now()
-        self._start_sent = True
-        self._take_requested_at = now
-        self._recorder_busy = True
-        self._recorder_contact = now
-        self._effects.start_take(draft, prompt)
-
-    def _stop_recorder(self, guarded: bool) -> None:
-        self._recorder_contact = self._clock.now()
-        if guarded:
-            self._guard("stop_take", self._effects.stop_take)
-        else:
-            self._effects.stop_take()
-
-    def _do_recording_started(self, take_id: str) -> None:
-        draft = self._draft
-        assert draft is not None
-        self._take_requested = False
-        self._take_requested_at = None
-        draft.take_id = take_id
-        draft.take_ids.append(take_id)
-        self._recording_since = self._clock.now()
-
-    def _request_stop(self) -> None:
-        self._stopping = True
-        self._stop_requested_at = self._clock.now()
-        self._stop_recorder(guarded=False)
-
-    def _do_recording_finished(self, take_id: str, duration_s: float) -> None:
-        log.info("take %s finished after %.1f s", take_id, duration_s)
-        assert self._draft is not None
-        self._draft.take_duration_s = duration_s
-        self._recording_since = None
-        self._stopping = False
-        self._stop_requested_at = None
-        self._set_state(State.REVIEW)
-        self._speak("Watch your video. Keep it, or try again.")
-
-    def _do_recording_failed(self, reason: str) -> None:
-        draft = self._draft
-        assert draft is not None
-        log.warning("recording failed: %s", reason)
-        take_id = draft.take_id
-        must_stop = self._recorder_running_ours()
-        self._clear_take()
-        self._enter_choose_prompt()
-        self._notice = "Sorry, that recording did not work. You can try again or carry on."
-        if must_stop:
-            self._stop_recorder(guarded=True)
-        if take_id is not None:
-            self._effects.discard_take(take_id)
-
-    def _recorder_running_ours(self) -> bool:
-        """Our take is starting or running and nobody has asked it to stop yet."""
-        started = (self._take_requested and self._start_sent) or self._recording_since is not None
-        return started and not self._stopping
-
-    def _clear_take(self) -> None:
-        if self._draft is not None:
-            self._draft.take_id = None
-            self._draft.take_duration_s = None
-        self._take_requested = False
-        self._take_requested_at = None
-        self._start_sent = False
-        self._recording_since = None
-        self._stopping = False
-        self._stop_requested_at = None
-
     def _do_keep(self) -> None:
         draft = self._draft
         assert draft is not None and draft.take_id is not None
         take_id = draft.take_id
-        self._effects.keep_take(draft, take_id)
+        self._takes.keep_take(draft, take_id)
         draft.kept_take_id = take_id
         draft.take_id = None
         self._enter_priorities()
@@ -816,7 +451,7 @@ class Journey:
         take_id = draft.take_id
         self._clear_take()
         if take_id is not None:
-            self._effects.discard_take(take_id)
+            self._takes.discard_take(take_id)
         self._enter_get_ready()
 
     def _do_skip_video(self) -> None:
@@ -826,7 +461,7 @@ class Journey:
         self._clear_take()
         self._clear_prompt()
         if take_id is not None:
-            self._effects.discard_take(take_id)
+            self._takes.discard_take(take_id)
         self._enter_priorities()
 
     def _enter_priorities(self) -> None:
@@ -936,7 +571,7 @@ class Journey:
             self._clear_take()
             self._enter_choose_prompt()
             if take_id is not None:
-                self._effects.discard_take(take_id)
+                self._takes.discard_take(take_id)
 
     def _end_session(self, reason: str) -> None:
         """Drop the session, making sure nothing unkept of it remains."""
@@ -950,7 +585,7 @@ class Journey:
             self._stop_recorder(guarded=True)
         if draft.take_id is not None and draft.take_id != draft.kept_take_id:
             take_id = draft.take_id
-            self._guard("discard_take", lambda: self._effects.discard_take(take_id))
+            self._guard("discard_take", lambda: self._takes.discard_take(take_id))
         if open_:
             self._guard("abandon_session", lambda: self._effects.abandon_session(draft, reason))
 
@@ -991,26 +626,6 @@ class Journey:
             self._interrupted = state
             self._set_state(State.STILL_THERE)
             self._speak("Are you still there? Touch the screen to carry on.")
-
-    def _check_recording(self, now: float) -> None:
-        timeout = self._settings.recorder_timeout_seconds
-        if self._take_requested and not self._start_sent:
-            self._send_start_if_free()
-        if self._take_requested and self._take_requested_at is not None:
-            if now - self._take_requested_at >= timeout:
-                self._enter_failsafe("the recorder did not start")
-            return
-        if self._stopping:
-            if self._stop_requested_at is not None and now - self._stop_requested_at >= timeout:
-                self._enter_failsafe("the recorder did not stop")
-            return
-        if (
-            self._recording_since is not None
-            and self._take_limit is not None
-            and now - self._recording_since >= self._take_limit
-        ):
-            self._request_stop()
-
 
 _BACK_STATES = frozenset(
     {

@@ -1,0 +1,34 @@
+"""The participant journey: a plain-Python state machine the kiosk screens render.
+
+``model``: what it shows and asks for (states, the view, the session draft, the effects).
+``machinery``: how an event runs and views are published. ``recording``: the take's
+handshake with the recorder and its one timeout. ``machine``: the ``Journey`` itself and
+its transition table. Everything logs to "booth.journey"."""
+
+from booth.journey.machine import Journey
+from booth.journey.model import (
+    FAILSAFE_MESSAGE,
+    EventSettings,
+    JourneyEffects,
+    JourneyError,
+    JourneyView,
+    Listener,
+    SessionDraft,
+    SessionEffects,
+    State,
+    TakeEffects,
+)
+
+__all__ = [
+    "FAILSAFE_MESSAGE",
+    "EventSettings",
+    "Journey",
+    "JourneyEffects",
+    "JourneyError",
+    "JourneyView",
+    "Listener",
+    "SessionDraft",
+    "SessionEffects",
+    "State",
+    "TakeEffects",
+]
