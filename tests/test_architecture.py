@@ -97,3 +97,38 @@ def test_an_import_circle_breaks_a_contract(tmp_path: Path) -> None:
     result = _lint_imports(tree)
     assert result.returncode == 1
     assert "No import circles" in result.stdout and "BROKEN" in result.stdout
+
+
+def _modules() -> list[Path]:
+    return sorted(p for package in ("booth", "council") for p in (ROOT / package).rglob("*.py"))
+
+
+def test_no_module_is_over_700_lines() -> None:
+    long = {str(p.relative_to(ROOT)): n for p in _modules()
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > 700}
+    assert long == {}
+
+
+# Each wire constant's value, and the one module allowed to spell it out.
+WIRE_LITERALS = {
+    '"1.0.0"': "booth/wire/protocol.py",  # tus version
+    '"/files/': "booth/wire/protocol.py",
+    '"/api/v1/': "booth/wire/protocol.py",
+    "[0-9a-f]{64}": "booth/wire/protocol.py",
+    '"SHA256SUMS"': "booth/wire/usb.py",
+    '"receipts"': "booth/wire/usb.py",
+}
+
+
+def test_each_wire_constant_is_written_once() -> None:
+    for literal, home in WIRE_LITERALS.items():
+        found = [str(p.relative_to(ROOT)) for p in _modules()
+                 if literal in p.read_text(encoding="utf-8")]
+        assert found == [home], literal
+
+
+def test_one_reader_of_the_usb_sums_list() -> None:
+    readers = [str(p.relative_to(ROOT)) for p in _modules()
+               if "SUMS_FILE" in (text := p.read_text(encoding="utf-8"))
+               and ".read_text(" in text and "def read_sums" in text]
+    assert readers == ["booth/wire/usb.py"]
