@@ -26,6 +26,7 @@ from booth.wire.bundle import (
     private_key_b64,
     public_key_b64,
 )
+from booth.wire.reference import all_prefixes
 from council.server import ServerConfig, hash_token, new_token
 from council.storage import CouncilStorage, Device
 
@@ -161,7 +162,17 @@ def enrol(
         enrolled_at=datetime.now(UTC).isoformat(timespec="seconds"),
         revoked_at=None,
     )
-    storage.catalogue.add_device(device)
+    # A prefix drawn at random, not in order, so a code does not tell how many kiosks
+    # the council had enrolled before this one.
+    candidates = all_prefixes()
+    secrets.SystemRandom().shuffle(candidates)
+    try:
+        prefix = storage.catalogue.add_device_with_prefix(device, candidates)
+    except LookupError:
+        raise CouncilError(
+            f"every one of the {len(candidates)} reference-code prefixes has been given to a "
+            "kiosk already; a prefix is never given twice, so that codes stay unique"
+        ) from None
     return {
         "format": 1,
         "device_id": device.device_id,
@@ -169,6 +180,7 @@ def enrol(
         "server_url": server_url.rstrip("/"),
         "recipients": keys.recipients,
         "server_signing_key": keys.signing_public_b64,
+        "reference_prefix": prefix,
     }
 
 

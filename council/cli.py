@@ -121,7 +121,9 @@ def _run(args: argparse.Namespace) -> int:
         with closing(open_storage(Path(args.store), create=False)) as storage:
             for device in storage.catalogue.list_devices():
                 state = f"withdrawn {device.revoked_at}" if device.revoked_at else "active"
-                _say(f"{device.device_id}  {device.name}  enrolled {device.enrolled_at}  {state}")
+                prefix = storage.catalogue.code_prefix(device.device_id) or "??"
+                _say(f"{device.device_id}  {device.name}  codes {prefix}?-???  "
+                     f"enrolled {device.enrolled_at}  {state}")
         return 0
     if command == "serve":
         from council.server import serve

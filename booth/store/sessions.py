@@ -17,6 +17,7 @@ from booth.store.database import StoreBase
 from booth.store.records import (
     EVENT_KINDS,
     PART_SUFFIX,
+    REFERENCE_PREFIX_FILE,
     Consent,
     Counts,
     Event,
@@ -26,12 +27,11 @@ from booth.store.records import (
     StoreError,
     Take,
     WithdrawResult,
-    new_reference_code,
-    normalise_reference,
     row_event,
     row_session,
     row_take,
 )
+from booth.wire.reference import is_prefix, new_reference_code, normalise_reference
 
 log = logging.getLogger(__name__)
 
@@ -289,15 +289,25 @@ class Sessions(StoreBase):
                 raise StoreError(f"Session {session_id} is {state} and cannot be finished.")
             return self._finish(db, session_id, partial)
 
+    def reference_prefix(self) -> str | None:
+        """The two characters the council gave this kiosk to begin its codes with (written
+        by enrolment under keys/), or None before enrolment: then codes are all random."""
+        try:
+            text = (self.paths.keys / REFERENCE_PREFIX_FILE).read_text(encoding="ascii")
+        except (OSError, UnicodeDecodeError):
+            return None
+        return text.strip() if is_prefix(text.strip()) else None
+
     def _finish(self, db: Database, session_id: str, partial: bool) -> str:
+        prefix = self.reference_prefix()
         for _attempt in range(100):
-            code = new_reference_code()
+            code = new_reference_code(prefix)
             taken = db.execute(
                 "SELECT 1 FROM sessions WHERE reference_code = ?", [code]
             ).fetchone()
             if taken is None:
                 break
-        else:  # pragma: no cover - 31**6 codes; reaching this means the generator is broken
+        else:  # pragma: no cover - 17**4 codes per kiosk; years of sessions to fill
             raise StoreError("Could not find a free reference code.")
         db.execute(
             "UPDATE sessions SET state = ?, reference_code = ?, finished_at = ? WHERE id = ?",

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from booth.files import durable_replace
 from booth.settings import Paths, Settings
+from booth.store import REFERENCE_PREFIX_FILE
 from booth.wire.age import AgeError, parse_recipient
 from booth.wire.bundle import (
     ID_PATTERN,
@@ -23,11 +24,13 @@ from booth.wire.bundle import (
     private_key_b64,
     public_key_b64,
 )
+from booth.wire.reference import PREFIX_LENGTH, REFERENCE_ALPHABET
 
 DEVICE_KEY_FILE = "device.key"
 DEVICE_PUB_FILE = "device.pub"
 CREDENTIAL_FILE = "credential.json"
 RECIPIENTS_FILE = "council.recipients"
+REFERENCE_PREFIX_PATTERN = f"^[{REFERENCE_ALPHABET}]{{{PREFIX_LENGTH}}}$"
 
 
 class CredentialError(Exception):
@@ -83,9 +86,13 @@ class Credential(BaseModel):
     server_url: str = Field(min_length=1, max_length=500)
     recipients: tuple[str, ...] = Field(min_length=1, max_length=16)
     server_signing_key: str
+    # The two characters this kiosk's reference codes begin with, unique to it among the
+    # council's kiosks (older credentials have none: their codes are all random).
+    reference_prefix: str | None = Field(default=None, pattern=REFERENCE_PREFIX_PATTERN)
 
     def to_dict(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
+        # Fields a credential does not carry stay out, so an older kiosk could read it.
+        return self.model_dump(mode="json", exclude_none=True)
 
     @classmethod
     def parse(cls, data: bytes | str) -> Credential:
@@ -122,6 +129,12 @@ def install_credential(paths: Paths, file: Path | str) -> Credential:
     paths.keys.mkdir(parents=True, exist_ok=True)
     _write_private(paths.keys / CREDENTIAL_FILE, json.dumps(credential.to_dict(), indent=2))
     _write_private(paths.keys / RECIPIENTS_FILE, "\n".join(credential.recipients) + "\n")
+    # The store reads this when it gives a finished session its reference code.
+    prefix_file = paths.keys / REFERENCE_PREFIX_FILE
+    if credential.reference_prefix is not None:
+        _write_private(prefix_file, credential.reference_prefix + "\n")
+    else:
+        prefix_file.unlink(missing_ok=True)
     return credential
 
 
