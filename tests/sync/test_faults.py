@@ -259,9 +259,101 @@ def test_503_and_429_honour_retry_after(
     faults.append(Fault("PUT", "/api/v1/bundles/", "status", status=429,
                         headers={"Retry-After": "3"}))
     slept: list[float] = []
-    report = kiosk.uploader(chunk_size=CHUNK, sleep=slept.append).run()
+    # A Retry-After is a floor over the backoff's step, not instead of it: the jitter is
+    # fixed here so that step (1 s, then 2 s) stays below what the server asked for.
+    report = kiosk.uploader(chunk_size=CHUNK, sleep=slept.append, rand=lambda: 0.5).run()
     assert slept == [7.0, 3.0]
     assert report.committed == [bundle_id]
+
+
+class _FastClock:
+    """``time`` as a kiosk whose clock runs an hour fast sees it."""
+
+    def __init__(self) -> None:
+        import time
+
+        self._time = time
+
+    def time(self) -> float:
+        return self._time.time() + 3600.0
+
+    def monotonic(self) -> float:
+        return self._time.monotonic()
+
+
+def test_retry_after_dates_are_read_against_the_servers_clock(
+    kiosk: Kiosk, server: CouncilServer, faults: list[Fault], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+    from email.utils import formatdate
+
+    from booth.sync import uploader
+
+    monkeypatch.setattr(uploader, "time", _FastClock())
+    bundle_id, _ = kiosk.seal_one()
+    # Thirty seconds on by the server's clock is an hour ago by this kiosk's.
+    faults.append(Fault("PATCH", "/files/", "status", status=503,
+                        headers={"Retry-After": formatdate(time.time() + 30, usegmt=True)}))
+    slept: list[float] = []
+    report = kiosk.uploader(chunk_size=CHUNK, sleep=slept.append, rand=lambda: 0.5).run()
+    assert slept == [pytest.approx(30.0, abs=2.0)]
+    assert report.committed == [bundle_id]
+
+
+def test_past_retry_after_dates_never_mean_now(
+    kiosk: Kiosk, server: CouncilServer, faults: list[Fault], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+    from email.utils import formatdate
+
+    from booth.sync import uploader
+
+    monkeypatch.setattr(uploader, "time", _FastClock())
+    bundle_id, _ = kiosk.seal_one()
+    past = {"Retry-After": formatdate(time.time() - 86400, usegmt=True)}
+    faults.append(Fault("PATCH", "/files/", "status", status=503, headers=past, times=3))
+    faults.append(Fault("PUT", "/api/v1/bundles/", "status", status=429, headers=past, times=2))
+    slept: list[float] = []
+    report = kiosk.uploader(chunk_size=CHUNK, sleep=slept.append, rand=lambda: 0.5).run()
+    # Five past dates in a row: the waits are the backoff's, and they grow.
+    assert slept == [1.0, 2.0, 4.0, 8.0, 16.0]
+    assert report.committed == [bundle_id]
+    # With the real jitter too, no wait is ever shorter than the floor.
+    faults.append(Fault("PATCH", "/files/", "status", status=503, headers=past, times=6))
+    kiosk.seal_one()
+    slept.clear()
+    kiosk.uploader(chunk_size=CHUNK, sleep=slept.append).run()
+    assert len(slept) == 6 and min(slept) >= 1.0
+
+
+def test_an_upload_the_server_is_busy_with_is_retried_with_backoff(
+    kiosk: Kiosk, server: CouncilServer, faults: list[Fault]
+) -> None:
+    bundle_id, _ = kiosk.seal_one()
+    busy = Fault("PATCH", "/files/", "body", status=409, times=4,
+                 body=b'{"error": "busy", "detail": "another request is writing this upload"}')
+    faults.append(busy)
+    slept: list[float] = []
+    report = kiosk.uploader(chunk_size=CHUNK, sleep=slept.append, rand=lambda: 0.5).run()
+    # Not sent again at once (it would only be refused again): each try waits longer.
+    assert busy.fired == 4 and report.conflicts == 4
+    assert slept == [1.0, 2.0, 4.0, 8.0]
+    assert report.committed == [bundle_id]
+
+
+def test_an_upload_that_stays_busy_is_never_waited_on_for_ever(
+    kiosk: Kiosk, server: CouncilServer, faults: list[Fault]
+) -> None:
+    kiosk.seal_one()
+    faults.append(Fault("PATCH", "/files/", "body", status=409, times=10_000,
+                        body=b'{"error": "busy"}'))
+    slept: list[float] = []
+    with pytest.raises(GaveUp, match="busy"):
+        kiosk.uploader(chunk_size=CHUNK, sleep=slept.append, rand=lambda: 1.0,
+                       give_up_after=14).run()
+    # The waits double up to the cap and stay there: never longer, never for ever.
+    assert slept[:4] == [2.0, 4.0, 8.0, 16.0]
+    assert max(slept) == slept[-1] == 600.0
 
 
 def test_5xx_without_retry_after_backs_off_with_full_jitter(
