@@ -31,7 +31,7 @@ import httpx
 from booth.files import file_sha256, fsync_dir
 from booth.store import Bundle, Store
 from booth.sync.keys import Credential, DeviceKeys
-from booth.sync.online import auth_headers, make_client, say_hello
+from booth.sync.online import auth_headers, describe_connection_error, make_client, say_hello
 from booth.wire import checksums
 from booth.wire.bundle import (
     BundleError,
@@ -461,7 +461,7 @@ class Uploader:
         try:
             answer = self.client.request(method, url, headers=headers, content=content)
         except httpx.HTTPError as exc:
-            raise Transient(f"network trouble ({type(exc).__name__})") from None
+            raise Transient(describe_connection_error(exc)) from None
         status = answer.status_code
         if status == 401:
             raise NeedsOfficer("the council server does not know this booth; enrol it again")
