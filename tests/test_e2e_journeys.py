@@ -163,8 +163,10 @@ def test_a_child_records_keeps_ticks_and_gets_a_code(qtbot: QtBot, kiosk: Kiosk)
     click(qtbot, w.about.next)
     assert kiosk.journey.state is State.THANK_YOU
     code = w.thanks.code.text()
+    assert len(code) == 7 and code[3] == "-"  # shown in two groups of three
     session = kiosk.store.get_session(session_id)
-    assert session is not None and session.state == "finished" and session.reference_code == code
+    assert session is not None and session.state == "finished"
+    assert session.reference_code == code.replace("-", "")
     detail = kiosk.store.session_detail(session_id)
     assert detail.consent is not None and detail.consent.adult_confirmed
     assert detail.priorities == {plist.id: chosen}
