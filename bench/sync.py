@@ -49,7 +49,7 @@ from booth.store import PART_SUFFIX, TAKE_SUFFIX, Store  # noqa: E402
 from booth.sync import seal  # noqa: E402
 from booth.sync.keys import Credential, DeviceKeys, install_credential  # noqa: E402
 from booth.sync.uploader import SEND_SLICE, Uploader, UploaderOptions  # noqa: E402
-from booth.wire.bundle import Manifest  # noqa: E402
+from booth.wire.bundle import read_manifest  # noqa: E402
 from council.admin import CouncilKeys, enrol, keygen, server_config  # noqa: E402
 from council.server import ServerThread  # noqa: E402
 from council.storage import CouncilStorage  # noqa: E402
@@ -433,7 +433,9 @@ def measure_resends(root: Path, keys: Any, storage: CouncilStorage, server: Coun
             store.keep_take(take["take_id"], session_id, "love", take["file_name"],
                             take["size"], take["sha256"], 60.0)
             store.finish_session(session_id)
-            seal.seal_session(store, paths, device, credential, session_id)
+            sealed = seal.seal_session(store, paths, device, credential, session_id)
+            # Read now: once delivered, the kiosk keeps no manifest.
+            total = read_manifest(paths.bundles / sealed).total_size
             armed = [0]
 
             def arm(_bundle: str, sent: int, total: int) -> None:
@@ -449,9 +451,7 @@ def measure_resends(root: Path, keys: Any, storage: CouncilStorage, server: Coun
                                                     sleep=lambda _s: None, on_progress=arm,
                                                     options=options) as up:
                 report = up.run()
-            row = store.get_bundle(report.committed[0])
-            assert row is not None
-            total = Manifest.parse(row.manifest_json).total_size
+            assert report.committed == [sealed]
     finally:
         proxy.close()
     resent = report.bytes_attempted - total

@@ -84,6 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     enrol = sub.add_parser("enrol", parents=[common],
                            help="install the device credential the council issued")
     enrol.add_argument("credential", help="credential file from `booth-council enrol`")
+    enrol.add_argument("--insecure-http", action="store_true",
+                       help="accept a plain http:// council server that is not this machine")
     return parser
 
 
@@ -147,6 +149,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "enrol":
         from booth.sync.cli import enrol_main
 
-        return enrol_main(settings, args.credential)
+        return enrol_main(settings, args.credential, insecure_http=args.insecure_http)
     parser.error(f"unknown command {args.command}")
     return 2

@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from booth.wire.age import (
@@ -26,6 +28,8 @@ from booth.wire.bundle import (
     private_key_b64,
     public_key_b64,
 )
+from booth.wire.protocol import is_plain_http_off_loopback
+from booth.wire.reference import all_prefixes
 from council.api import ServerConfig, hash_token, new_token
 from council.storage import CouncilStorage, Device
 
@@ -142,15 +146,55 @@ def new_device_id() -> str:
     return "dev-" + secrets.token_hex(8)
 
 
+PLAIN_HTTP_WARNING = (
+    "WARNING: plain HTTP to {where}: the kiosk's token and everything it sends cross the "
+    "network unencrypted, and anyone on that network can read the token and send as the "
+    "kiosk. Use HTTPS (serve --certfile/--keyfile, or a TLS reverse proxy) outside a "
+    "closed network you trust."
+)
+
+
+def read_ca_certificate(path: Path) -> str:
+    """The council's CA certificate(s) as PEM text, for a credential to carry; the kiosk
+    then trusts that CA and no other for the council server."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise CouncilError(f"cannot read the CA certificate {path}: {exc.strerror}") from None
+    try:
+        certificates = x509.load_pem_x509_certificates(data)
+    except ValueError:
+        raise CouncilError(f"{path} is not a PEM certificate (-----BEGIN CERTIFICATE-----)") \
+            from None
+    return "".join(
+        c.public_bytes(serialization.Encoding.PEM).decode("ascii") for c in certificates
+    )
+
+
 def enrol(
-    keys: CouncilKeys, storage: CouncilStorage, name: str, server_url: str
+    keys: CouncilKeys,
+    storage: CouncilStorage,
+    name: str,
+    server_url: str,
+    *,
+    insecure_http: bool = False,
+    ca_certificate: str | None = None,
 ) -> dict[str, Any]:
-    """Register a device and return its credential (the token is only ever shown here)."""
+    """Register a device and return its credential (the token is only ever shown here).
+
+    Plain ``http://`` to anywhere but loopback is refused unless ``insecure_http``: the
+    token would travel in clear. ``ca_certificate`` (PEM) pins the CA the kiosk trusts."""
     name = name.strip()
     if not name or len(name) > 100:
         raise CouncilError("a device name of 1 to 100 characters is needed")
     if not server_url.startswith(("http://", "https://")):
         raise CouncilError("the server URL must start with http:// or https://")
+    if is_plain_http_off_loopback(server_url) and not insecure_http:
+        raise CouncilError(
+            f"{server_url} is plain HTTP to another machine: the kiosk's token would travel "
+            "in clear. Use an https:// URL, or add --insecure-http if this is a closed "
+            "network you trust"
+        )
     token = new_token()
     device = Device(
         device_id=new_device_id(),
@@ -160,7 +204,17 @@ def enrol(
         enrolled_at=datetime.now(UTC).isoformat(timespec="seconds"),
         revoked_at=None,
     )
-    storage.catalogue.add_device(device)
+    # A prefix drawn at random, not in order, so a code does not tell how many kiosks
+    # the council had enrolled before this one.
+    candidates = all_prefixes()
+    secrets.SystemRandom().shuffle(candidates)
+    try:
+        prefix = storage.catalogue.add_device_with_prefix(device, candidates)
+    except LookupError:
+        raise CouncilError(
+            f"every one of the {len(candidates)} reference-code prefixes has been given to a "
+            "kiosk already; a prefix is never given twice, so that codes stay unique"
+        ) from None
     return {
         "format": 1,
         "device_id": device.device_id,
@@ -168,6 +222,8 @@ def enrol(
         "server_url": server_url.rstrip("/"),
         "recipients": keys.recipients,
         "server_signing_key": keys.signing_public_b64,
+        "reference_prefix": prefix,
+        **({"ca_cert": ca_certificate} if ca_certificate else {}),
     }
 
 

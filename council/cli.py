@@ -10,12 +10,15 @@ from collections.abc import Sequence
 from contextlib import closing
 from pathlib import Path
 
+from booth.wire.protocol import is_loopback_host, is_plain_http_off_loopback
 from council.admin import (
+    PLAIN_HTTP_WARNING,
     CouncilError,
     CouncilKeys,
     enrol,
     keygen,
     open_storage,
+    read_ca_certificate,
     revoke,
     server_config,
     write_credential,
@@ -42,6 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
     enrol_cmd.add_argument("--name", required=True, help="a name for the kiosk, e.g. 'library 1'")
     enrol_cmd.add_argument("--server", required=True, help="the URL kiosks reach the server at")
     enrol_cmd.add_argument("--out", required=True, help="credential file to write")
+    enrol_cmd.add_argument("--ca-cert", default=None,
+                           help="the council's CA certificate (PEM) for the kiosk to trust")
+    enrol_cmd.add_argument("--insecure-http", action="store_true",
+                           help="allow a plain http:// server URL that is not this machine")
 
     revoke_cmd = sub.add_parser("revoke", help="stop a kiosk from sending (lost or stolen)")
     revoke_cmd.add_argument("--store", required=True, help="the server's storage folder")
@@ -59,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="largest blob accepted, in bytes (default 2 GiB)")
     serve.add_argument("--certfile", default=None, help="TLS certificate (PEM) to serve HTTPS")
     serve.add_argument("--keyfile", default=None, help="TLS private key (PEM) for --certfile")
+    serve.add_argument("--insecure-http", action="store_true",
+                       help="allow plain HTTP on an address other than loopback")
 
     imp = sub.add_parser("import", help="take in bundles from a `booth export` folder (USB)")
     imp.add_argument("dir", help="the export folder")
@@ -91,6 +100,10 @@ def _say(text: str) -> None:
     print(text, flush=True)
 
 
+def _warn(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
 def _run(args: argparse.Namespace) -> int:
     command = args.command
     if command == "keygen":
@@ -106,8 +119,12 @@ def _run(args: argparse.Namespace) -> int:
             out = Path(args.out)
             if out.exists():
                 raise CouncilError(f"{out} already exists; choose another file name")
-            credential = enrol(keys, storage, args.name, args.server)
+            ca = read_ca_certificate(Path(args.ca_cert)) if args.ca_cert else None
+            credential = enrol(keys, storage, args.name, args.server,
+                               insecure_http=args.insecure_http, ca_certificate=ca)
             write_credential(credential, out)
+        if is_plain_http_off_loopback(args.server):
+            _warn(PLAIN_HTTP_WARNING.format(where=args.server))
         _say(f"Enrolled {args.name!r} as {credential['device_id']}; credential in {out}")
         _say("Install it on the kiosk with `booth enrol FILE`, then delete this file.")
         return 0
@@ -120,7 +137,9 @@ def _run(args: argparse.Namespace) -> int:
         with closing(open_storage(Path(args.store), create=False)) as storage:
             for device in storage.catalogue.list_devices():
                 state = f"withdrawn {device.revoked_at}" if device.revoked_at else "active"
-                _say(f"{device.device_id}  {device.name}  enrolled {device.enrolled_at}  {state}")
+                prefix = storage.catalogue.code_prefix(device.device_id) or "??"
+                _say(f"{device.device_id}  {device.name}  codes {prefix}?-???  "
+                     f"enrolled {device.enrolled_at}  {state}")
         return 0
     if command == "serve":
         from council.server import serve
@@ -134,6 +153,14 @@ def _run(args: argparse.Namespace) -> int:
             limits["max_blob_size"] = args.max_blob_size
         if bool(args.certfile) != bool(args.keyfile):
             raise CouncilError("--certfile and --keyfile go together")
+        if not args.certfile and not is_loopback_host(args.host):
+            if not args.insecure_http:
+                raise CouncilError(
+                    f"serving plain HTTP on {args.host} lets anyone on the network read the "
+                    "kiosks' tokens: give --certfile and --keyfile, serve on 127.0.0.1 behind "
+                    "a TLS reverse proxy, or add --insecure-http for a closed network"
+                )
+            _warn(PLAIN_HTTP_WARNING.format(where=f"{args.host}:{args.port}"))
         for name in (args.certfile, args.keyfile):
             if name and not Path(name).is_file():
                 raise CouncilError(f"no file at {name}")

@@ -7,7 +7,7 @@ import os
 import sqlite3
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -113,6 +113,12 @@ class Catalogue(Protocol):
         """Pin the key if none is pinned; True if ``device_key`` is now the pinned key."""
 
     def revoke_device(self, device_id: str, at: str) -> bool: ...
+
+    def add_device_with_prefix(self, device: Device, candidates: Sequence[str]) -> str:
+        """Add a device and give it the first of ``candidates`` no device has had; raise
+        LookupError (adding nothing) when every one is taken."""
+
+    def code_prefix(self, device_id: str) -> str | None: ...
 
     def create_upload(self, upload: Upload) -> None: ...
 
@@ -327,6 +333,12 @@ CREATE TABLE IF NOT EXISTS bundle_blobs (
     PRIMARY KEY (bundle_id, sha256)
 );
 CREATE INDEX IF NOT EXISTS bundle_blobs_sha ON bundle_blobs(sha256);
+-- Each kiosk's reference codes begin with its own prefix; one is never given twice,
+-- not even after its kiosk is withdrawn, so a code names one session for good.
+CREATE TABLE IF NOT EXISTS code_prefixes (
+    prefix TEXT PRIMARY KEY,
+    device_id TEXT NOT NULL UNIQUE REFERENCES devices(id)
+);
 """
 
 
@@ -388,11 +400,29 @@ class SqliteCatalogue:
 
     def add_device(self, device: Device) -> None:
         with self._tx() as conn:
-            conn.execute(
-                f"INSERT INTO devices ({self._DEVICE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
-                (device.device_id, device.name, device.token_hash, device.device_key,
-                 device.enrolled_at, device.revoked_at),
-            )
+            self._insert_device(conn, device)
+
+    def _insert_device(self, conn: sqlite3.Connection, device: Device) -> None:
+        conn.execute(
+            f"INSERT INTO devices ({self._DEVICE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+            (device.device_id, device.name, device.token_hash, device.device_key,
+             device.enrolled_at, device.revoked_at),
+        )
+
+    def add_device_with_prefix(self, device: Device, candidates: Sequence[str]) -> str:
+        with self._tx() as conn:
+            taken = {str(row[0]) for row in conn.execute("SELECT prefix FROM code_prefixes")}
+            prefix = next((c for c in candidates if c not in taken), None)
+            if prefix is None:
+                raise LookupError("every reference-code prefix has been given out")
+            self._insert_device(conn, device)
+            conn.execute("INSERT INTO code_prefixes (prefix, device_id) VALUES (?, ?)",
+                         (prefix, device.device_id))
+            return prefix
+
+    def code_prefix(self, device_id: str) -> str | None:
+        rows = self._query("SELECT prefix FROM code_prefixes WHERE device_id = ?", (device_id,))
+        return str(rows[0][0]) if rows else None
 
     def get_device(self, device_id: str) -> Device | None:
         rows = self._query(f"SELECT {self._DEVICE_COLUMNS} FROM devices WHERE id = ?", (device_id,))

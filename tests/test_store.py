@@ -19,11 +19,13 @@ from booth.store import (
     PART_SUFFIX,
     REFERENCE_ALPHABET,
     REFERENCE_LENGTH,
+    REFERENCE_PREFIX_FILE,
     TAKE_SUFFIX,
     BundleStateError,
     Store,
     StoreError,
     StoreLockedError,
+    format_reference,
     lock_holder,
 )
 from tests.helpers.clock import FakeClock
@@ -215,6 +217,21 @@ def test_reference_codes_are_unique_unambiguous_and_stable(store: Store) -> None
     assert session is not None and session.state == "finished"
     with pytest.raises(StoreError):
         store.save_priorities(session.id, "children", ["parks"])  # finished: no more writes
+
+
+def test_codes_begin_with_the_prefix_the_council_gave_this_kiosk(store: Store) -> None:
+    event = start_event(store)
+    before = {store.finish_session(open_consented_session(store, event)) for _ in range(40)}
+    assert len({code[:2] for code in before}) > 1  # not enrolled: all six are random
+    store.paths.keys.mkdir(parents=True, exist_ok=True)
+    (store.paths.keys / REFERENCE_PREFIX_FILE).write_text("K7\n")
+    after = [store.finish_session(open_consented_session(store, event)) for _ in range(40)]
+    assert all(code.startswith("K7") for code in after)
+    assert len(set(after)) == len(after)
+    found = store.session_by_reference(format_reference(after[0]).lower())
+    assert found is not None and found.reference_code == after[0]
+    (store.paths.keys / REFERENCE_PREFIX_FILE).write_text("O0")  # damaged: not used
+    assert not store.finish_session(open_consented_session(store, event)).startswith("O0")
 
 
 def test_session_detail_carries_what_a_bundle_needs(store: Store) -> None:

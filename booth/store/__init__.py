@@ -11,8 +11,7 @@ from booth.store.records import (
     BUSY_TIMEOUT_MS,
     EVENT_KINDS,
     PART_SUFFIX,
-    REFERENCE_ALPHABET,
-    REFERENCE_LENGTH,
+    REFERENCE_PREFIX_FILE,
     TAKE_SUFFIX,
     AuditEntry,
     Bundle,
@@ -34,10 +33,15 @@ from booth.store.records import (
     TakeState,
     Tombstone,
     WithdrawResult,
+)
+from booth.store.sessions import Sessions
+from booth.wire.reference import (
+    REFERENCE_ALPHABET,
+    REFERENCE_LENGTH,
+    format_reference,
     new_reference_code,
     normalise_reference,
 )
-from booth.store.sessions import Sessions
 
 
 class Store(Sessions, Outbox):
@@ -61,6 +65,7 @@ __all__ = [
     "PART_SUFFIX",
     "REFERENCE_ALPHABET",
     "REFERENCE_LENGTH",
+    "REFERENCE_PREFIX_FILE",
     "TAKE_SUFFIX",
     "AuditEntry",
     "Bundle",
@@ -83,6 +88,7 @@ __all__ = [
     "TakeState",
     "Tombstone",
     "WithdrawResult",
+    "format_reference",
     "lock_holder",
     "new_reference_code",
     "normalise_reference",

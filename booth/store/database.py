@@ -17,6 +17,7 @@ from sqlite_utils import Database, Migrations
 
 from booth.clock import Clock, SystemClock
 from booth.settings import Paths
+from booth.store.forget import forget_purged_bundle, forget_session, release_event_names
 from booth.store.records import (
     BUSY_TIMEOUT_MS,
     AuditEntry,
@@ -126,10 +127,21 @@ def _connect(path: Path, read_only: bool = False) -> sqlite3.Connection:
                 raise StoreError(f"The database at {path} cannot switch to WAL mode ({mode}).")
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA foreign_keys=ON")
+        # Deleted rows are overwritten, not left in free pages: a delivered session that
+        # the store forgets must not be readable from the file afterwards.
+        conn.execute("PRAGMA secure_delete=ON")
     except BaseException:
         conn.close()
         raise
     return conn
+
+
+def _truncate_wal(conn: sqlite3.Connection) -> None:
+    """Copy the write-ahead log into the database and empty it: the log still holds old
+    copies of pages, with rows the store has since forgotten."""
+    busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+    if busy:
+        log.info("the write-ahead log is in use; it is emptied at the next chance")
 
 
 def _unreadable(path: Path, error: Exception) -> StoreError:
@@ -249,6 +261,49 @@ def _m0001_initial(db: Database) -> None:
         db.execute(statement)
 
 
+@MIGRATIONS(name="0002_forget_delivered")
+def _m0002_forget_delivered(db: Database) -> None:
+    """Anonymous counts and hashed codes in place of delivered sessions (see forget.py);
+    a data folder from before forgets the sessions it had already delivered."""
+    statements = [
+        """CREATE TABLE tally (
+            event_id TEXT NOT NULL REFERENCES events(id),
+            list_id TEXT NOT NULL,
+            item_id TEXT NOT NULL,
+            ticks INTEGER NOT NULL CHECK (ticks >= 0),
+            PRIMARY KEY (event_id, list_id, item_id)
+        )""",
+        """CREATE TABLE event_totals (
+            event_id TEXT PRIMARY KEY REFERENCES events(id),
+            sessions INTEGER NOT NULL DEFAULT 0,
+            partial_sessions INTEGER NOT NULL DEFAULT 0,
+            video_answers INTEGER NOT NULL DEFAULT 0,
+            withdrawn INTEGER NOT NULL DEFAULT 0,
+            bundles INTEGER NOT NULL DEFAULT 0
+        )""",
+        "ALTER TABLE tombstones ADD COLUMN reference_hash TEXT",
+        "ALTER TABLE tombstones ADD COLUMN withdrawn_on TEXT",
+        "CREATE INDEX tombstones_reference ON tombstones(reference_hash)",
+    ]
+    for statement in statements:
+        db.execute(statement)
+    delivered = db.execute(
+        "SELECT session_id, group_concat(id, ' ') FROM bundles WHERE session_id != ''"
+        " GROUP BY session_id HAVING SUM(state != 'purged') = 0"
+    ).fetchall()
+    for session_id, bundle_ids in delivered:
+        forgotten = forget_session(db, str(session_id))
+        if forgotten is not None and forgotten.reference_hash is not None:
+            for bundle_id in str(bundle_ids).split():
+                db.execute("UPDATE tombstones SET reference_hash = ? WHERE bundle_id = ?",
+                           [forgotten.reference_hash, bundle_id])
+    for (bundle_id,) in db.execute("SELECT id FROM bundles WHERE state = 'purged'").fetchall():
+        forget_purged_bundle(db, str(bundle_id))
+    db.execute(
+        "UPDATE tombstones SET sealed_at = substr(sealed_at, 1, 10),"
+        " committed_at = substr(committed_at, 1, 10), purged_at = substr(purged_at, 1, 10)"
+    )
+    release_event_names(db)
 
 
 class StoreBase:
@@ -292,6 +347,7 @@ class StoreBase:
                 if verdict != ["ok"]:
                     raise sqlite3.DatabaseError(f"damaged: {verdict[0]}")
                 MIGRATIONS.apply(db)
+                _truncate_wal(conn)
             except BaseException:
                 conn.close()
                 raise
@@ -350,6 +406,11 @@ class StoreBase:
 
     def _now(self) -> str:
         return self.clock.utcnow().isoformat()
+
+    def truncate_wal(self) -> None:
+        """Empty the write-ahead log (after forgetting rows; see :func:`_truncate_wal`)."""
+        with self._mutex:
+            _truncate_wal(self.db.conn)
 
     def pragma(self, name: str) -> Any:
         """The value of ``PRAGMA name`` on this store's connection."""

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from sqlite_utils import Database
 
 from booth.store.database import StoreBase
+from booth.store.forget import day, forget_purged_bundle, forget_session, release_event_names
 from booth.store.records import (
     BUNDLE_TRANSITIONS,
     Bundle,
@@ -128,12 +129,14 @@ class Outbox(StoreBase):
         return Receipt(**row) if row else None
 
     def purge_bundle(self, bundle_id: str, blob_hashes: Sequence[str]) -> Tombstone:
-        """Mark a committed bundle purged and keep a tombstone (no personal data).
+        """Mark a committed bundle purged and keep a tombstone (no personal data, times to
+        the day). Its session, once no other bundle of it is on the way, is forgotten:
+        only anonymous counts and its code's hash stay (see :mod:`booth.store.forget`).
         Delete bundles/<id>/ after this returns; reconcile finishes the job after a crash."""
         now = self._now()
         with self._write() as db:
             row = db.execute(
-                "SELECT b.device_seq, b.created_at, r.receipt_json, r.received_at"
+                "SELECT b.device_seq, b.created_at, r.receipt_json, r.received_at, b.session_id"
                 " FROM bundles b LEFT JOIN receipts r ON r.bundle_id = b.id WHERE b.id = ?",
                 [bundle_id],
             ).fetchone()
@@ -147,10 +150,11 @@ class Outbox(StoreBase):
                 device_seq=int(row[0]),
                 blob_hashes=list(blob_hashes),
                 receipt_json=str(row[2]),
-                sealed_at=str(row[1]),
-                committed_at=str(row[3]),
-                purged_at=now,
+                sealed_at=str(day(str(row[1]))),
+                committed_at=str(day(str(row[3]))),
+                purged_at=str(day(now)),
             )
+            session_id = str(row[4])
             db.execute(
                 "INSERT INTO tombstones (bundle_id, device_seq, blob_hashes_json, receipt_json,"
                 " sealed_at, committed_at, purged_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -161,9 +165,26 @@ class Outbox(StoreBase):
                     tombstone.receipt_json,
                     tombstone.sealed_at,
                     tombstone.committed_at,
-                    now,
+                    tombstone.purged_at,
                 ],
             )
+            siblings = [str(r[0]) for r in db.execute(
+                "SELECT id FROM bundles WHERE session_id = ?", [session_id]).fetchall()]
+            forgotten = forget_session(db, session_id) if session_id else None
+            if forgotten is not None and forgotten.reference_hash is not None:
+                marks = ", ".join("?" for _ in siblings)
+                db.execute(
+                    f"UPDATE tombstones SET reference_hash = ?, withdrawn_on = ?"
+                    f" WHERE bundle_id IN ({marks})",
+                    [forgotten.reference_hash, day(now) if forgotten.withdrawn else None,
+                     *siblings],
+                )
+            forget_purged_bundle(db, bundle_id)
+            release_event_names(db)
+        if forgotten is not None:
+            for name in forgotten.take_files:  # normally released when it was sealed
+                (self.paths.takes / name).unlink(missing_ok=True)
+        self.truncate_wal()
         return tombstone
 
     def tombstones(self) -> list[Tombstone]:

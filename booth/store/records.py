@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,10 +10,8 @@ from typing import Any, Final, Literal
 
 log = logging.getLogger(__name__)
 
-
-# Reference codes avoid characters people confuse when reading them back: 0/O, 1/I/L.
-REFERENCE_ALPHABET: Final = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-REFERENCE_LENGTH: Final = 6
+#: Under keys/: the two characters the council gave this kiosk to start its codes with.
+REFERENCE_PREFIX_FILE: Final = "reference-prefix"
 BUSY_TIMEOUT_MS: Final = 5000
 TAKE_SUFFIX: Final = ".mp4.age"
 PART_SUFFIX: Final = ".part"
@@ -254,16 +251,3 @@ def row_take(row: Mapping[str, Any]) -> Take:
 
 def row_bundle(row: Mapping[str, Any]) -> Bundle:
     return Bundle(**{name: row[name] for name in Bundle.__dataclass_fields__})
-
-
-
-# --------------------------------------------------------------------------- helpers
-
-
-def new_reference_code() -> str:
-    return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
-
-
-def normalise_reference(code: str) -> str:
-    """Upper-case and drop spaces and dashes, as an officer may type it."""
-    return "".join(ch for ch in code.upper() if ch.isalnum())

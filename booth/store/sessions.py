@@ -14,9 +14,11 @@ from booth.files import fsync_dir, sha256_file
 from booth.pack.model import LOOKS
 from booth.settings import Paths
 from booth.store.database import StoreBase
+from booth.store.forget import day, delivered_with_code, release_event_names
 from booth.store.records import (
     EVENT_KINDS,
     PART_SUFFIX,
+    REFERENCE_PREFIX_FILE,
     Consent,
     Counts,
     Event,
@@ -26,12 +28,11 @@ from booth.store.records import (
     StoreError,
     Take,
     WithdrawResult,
-    new_reference_code,
-    normalise_reference,
     row_event,
     row_session,
     row_take,
 )
+from booth.wire.reference import is_prefix, new_reference_code, normalise_reference
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,9 @@ class Sessions(StoreBase):
                 ],
             )
             self._audit(db, "create_event", f"event {event.id} ({kind}, {default_look})")
+            released = release_event_names(db)  # the one just closed, if none of it is held
+        if released:
+            self.truncate_wal()
         return event
 
     def current_event(self) -> Event | None:
@@ -96,6 +100,9 @@ class Sessions(StoreBase):
         return [row_event(r) for r in self._rows("SELECT * FROM events ORDER BY rowid")]
 
     def close_event(self, event_id: str) -> None:
+        """Close an event. Its name goes now if none of its sessions is held any more (all
+        delivered), or when the last one is delivered (see :mod:`booth.store.forget`)."""
+        released = 0
         with self._write() as db:
             cursor = db.execute(
                 "UPDATE events SET closed_at = ? WHERE id = ? AND closed_at IS NULL",
@@ -103,6 +110,9 @@ class Sessions(StoreBase):
             )
             if cursor.rowcount:
                 self._audit(db, "close_event", f"event {event_id}")
+                released = release_event_names(db)
+        if released:
+            self.truncate_wal()
 
     # ----------------------------------------------------------------- sessions
 
@@ -289,15 +299,25 @@ class Sessions(StoreBase):
                 raise StoreError(f"Session {session_id} is {state} and cannot be finished.")
             return self._finish(db, session_id, partial)
 
+    def reference_prefix(self) -> str | None:
+        """The two characters the council gave this kiosk to begin its codes with (written
+        by enrolment under keys/), or None before enrolment: then codes are all random."""
+        try:
+            text = (self.paths.keys / REFERENCE_PREFIX_FILE).read_text(encoding="ascii")
+        except (OSError, UnicodeDecodeError):
+            return None
+        return text.strip() if is_prefix(text.strip()) else None
+
     def _finish(self, db: Database, session_id: str, partial: bool) -> str:
+        prefix = self.reference_prefix()
         for _attempt in range(100):
-            code = new_reference_code()
+            code = new_reference_code(prefix)
             taken = db.execute(
                 "SELECT 1 FROM sessions WHERE reference_code = ?", [code]
-            ).fetchone()
-            if taken is None:
+            ).fetchone() is not None or bool(delivered_with_code(db, code))
+            if not taken:
                 break
-        else:  # pragma: no cover - 31**6 codes; reaching this means the generator is broken
+        else:  # pragma: no cover - 17**4 codes per kiosk; years of sessions to fill
             raise StoreError("Could not find a free reference code.")
         db.execute(
             "UPDATE sessions SET state = ?, reference_code = ?, finished_at = ? WHERE id = ?",
@@ -330,9 +350,13 @@ class Sessions(StoreBase):
                 "SELECT id, state FROM sessions WHERE reference_code = ?", [code]
             ).fetchone()
             if row is None:
-                raise StoreError(
-                    f"No answers have the reference code {code}. Check the code and try again."
-                )
+                delivered = self._withdraw_delivered(db, code, officer_note)
+                if delivered is None:
+                    raise StoreError(
+                        f"No answers have the reference code {code}. Check the code and try "
+                        "again."
+                    )
+                return delivered
             session_id, state = str(row[0]), str(row[1])
             bundles = db.execute(
                 "SELECT id, state FROM bundles WHERE session_id = ? ORDER BY device_seq",
@@ -367,6 +391,31 @@ class Sessions(StoreBase):
                 + (f"; note: {note}" if note else ""),
             )
         return WithdrawResult(session_id, code, files, to_delete, sent)
+
+    def _withdraw_delivered(
+        self, db: Database, code: str, officer_note: str
+    ) -> WithdrawResult | None:
+        """A withdrawal for a session this kiosk delivered and then forgot: recognised by
+        its code's hash, noted on its tombstone, and left for the council to carry out."""
+        found = delivered_with_code(db, code)
+        if not found:
+            return None
+        sent = [bundle_id for bundle_id, _asked in found]
+        if all(asked is not None for _bundle, asked in found):
+            return WithdrawResult("", code, [], [], sent, True)
+        marks = ", ".join("?" for _ in sent)
+        db.execute(
+            f"UPDATE tombstones SET withdrawn_on = ? WHERE bundle_id IN ({marks})",
+            [day(self._now()), *sent],
+        )
+        note = " ".join(officer_note.split())[:200]
+        self._audit(
+            db,
+            "withdraw",
+            f"reference {code}: delivered earlier and no longer held here; sent bundles to"
+            f" flag: {', '.join(sent)}" + (f"; note: {note}" if note else ""),
+        )
+        return WithdrawResult("", code, [], [], sent)
 
     def session_detail(self, session_id: str) -> SessionDetail:
         """The session with its consent, kept takes, ticks and about-you, for sealing."""
@@ -442,28 +491,36 @@ class Sessions(StoreBase):
                     [event_id],
                 )
             }
+            # Sessions already delivered and forgotten live on as these totals.
+            gone = self._one("SELECT * FROM event_totals WHERE event_id = ?", [event_id]) or {}
         return Counts(
-            sessions=states.get("finished", 0) + states.get("partial", 0),
-            video_answers=sum(takes.values()),
-            withdrawn=states.get("withdrawn", 0),
+            sessions=states.get("finished", 0) + states.get("partial", 0)
+            + gone.get("sessions", 0),
+            video_answers=sum(takes.values()) + gone.get("video_answers", 0),
+            withdrawn=states.get("withdrawn", 0) + gone.get("withdrawn", 0),
             pending_bundles=bundles.get("sealed", 0) + bundles.get("uploading", 0),
-            committed_bundles=bundles.get("committed", 0) + bundles.get("purged", 0),
+            committed_bundles=bundles.get("committed", 0) + bundles.get("purged", 0)
+            + gone.get("bundles", 0),
             quarantined_bundles=bundles.get("quarantined", 0),
             quarantined_takes=takes.get("quarantined", 0),
             open_sessions=states.get("open", 0),
-            partial_sessions=states.get("partial", 0),
+            partial_sessions=states.get("partial", 0) + gone.get("partial_sessions", 0),
         )
 
     def priority_tally(self, event_id: str, list_id: str) -> dict[str, int]:
-        """How many people at this event ticked each item ("what others chose").
+        """How many people at this event ticked each item ("what others chose"): the
+        sessions held here, and the counts kept of those delivered and forgotten.
         Withdrawn sessions are not counted; items nobody ticked are absent."""
         return {
             r["item_id"]: r["n"]
             for r in self._rows(
-                "SELECT p.item_id, COUNT(*) AS n FROM priority_ticks p JOIN sessions s"
+                "SELECT item_id, SUM(n) AS n FROM ("
+                " SELECT p.item_id, COUNT(*) AS n FROM priority_ticks p JOIN sessions s"
                 " ON s.id = p.session_id WHERE s.event_id = ? AND p.list_id = ?"
-                " AND s.state != 'withdrawn' GROUP BY p.item_id ORDER BY n DESC, p.item_id",
-                [event_id, list_id],
+                " AND s.state != 'withdrawn' GROUP BY p.item_id"
+                " UNION ALL SELECT item_id, ticks FROM tally WHERE event_id = ? AND list_id = ?"
+                ") GROUP BY item_id ORDER BY n DESC, item_id",
+                [event_id, list_id, event_id, list_id],
             )
         }
 

@@ -28,6 +28,7 @@ from booth.sync.keys import (
 from booth.sync.online import make_client, say_hello
 from booth.sync.seal import reconcile_bundles, seal_pending
 from booth.sync.uploader import GaveUp, NeedsOfficer, SyncStopped, Uploader, UploaderOptions
+from booth.wire.protocol import is_plain_http_off_loopback
 
 log = logging.getLogger(__name__)
 
@@ -76,15 +77,20 @@ def _credential_and_store(
     return credential, store
 
 
-def enrol_main(settings: Settings, file: str | Path) -> int:
+def enrol_main(settings: Settings, file: str | Path, insecure_http: bool = False) -> int:
     """Install the council's credential, make the device key, and say whether the server
-    answers (being offline now is fine)."""
+    answers (being offline now is fine). Plain HTTP to another machine needs
+    ``insecure_http``, and is warned about."""
     console = _console()
     try:
-        credential = install_credential(settings.paths, file)
+        credential = install_credential(settings.paths, file, insecure_http=insecure_http)
     except CredentialError as exc:
         console.print(f"Could not enrol: {exc}")
         return EXIT_SETUP
+    if is_plain_http_off_loopback(credential.server_url):
+        console.print(f"WARNING: {credential.server_url} is plain HTTP: this booth's token "
+                      "and what it sends cross the network unencrypted. Use it only on a "
+                      "closed network you trust.")
     DeviceKeys.load_or_create(settings.paths)
     console.print(f"Enrolled as {credential.device_id}; answers will go to "
                   f"{credential.server_url}.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import ssl
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from booth.files import durable_replace
 from booth.settings import Paths, Settings
+from booth.store import REFERENCE_PREFIX_FILE
 from booth.wire.age import AgeError, parse_recipient
 from booth.wire.bundle import (
     ID_PATTERN,
@@ -23,11 +25,14 @@ from booth.wire.bundle import (
     private_key_b64,
     public_key_b64,
 )
+from booth.wire.protocol import is_plain_http_off_loopback
+from booth.wire.reference import PREFIX_LENGTH, REFERENCE_ALPHABET
 
 DEVICE_KEY_FILE = "device.key"
 DEVICE_PUB_FILE = "device.pub"
 CREDENTIAL_FILE = "credential.json"
 RECIPIENTS_FILE = "council.recipients"
+REFERENCE_PREFIX_PATTERN = f"^[{REFERENCE_ALPHABET}]{{{PREFIX_LENGTH}}}$"
 
 
 class CredentialError(Exception):
@@ -83,9 +88,16 @@ class Credential(BaseModel):
     server_url: str = Field(min_length=1, max_length=500)
     recipients: tuple[str, ...] = Field(min_length=1, max_length=16)
     server_signing_key: str
+    # The two characters this kiosk's reference codes begin with, unique to it among the
+    # council's kiosks (older credentials have none: their codes are all random).
+    reference_prefix: str | None = Field(default=None, pattern=REFERENCE_PREFIX_PATTERN)
+    # The council's own CA certificate(s), PEM: when present the kiosk trusts that CA,
+    # and no other, for the council server (a public CA or an intercepting proxy is out).
+    ca_cert: str | None = Field(default=None, min_length=1, max_length=64 * 1024)
 
     def to_dict(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
+        # Fields a credential does not carry stay out, so an older kiosk could read it.
+        return self.model_dump(mode="json", exclude_none=True)
 
     @classmethod
     def parse(cls, data: bytes | str) -> Credential:
@@ -108,20 +120,49 @@ class Credential(BaseModel):
             raise CredentialError(f"credential server_signing_key: {exc}") from None
         if not credential.server_url.startswith(("http://", "https://")):
             raise CredentialError("credential server_url must start with http:// or https://")
+        if credential.ca_cert is not None:
+            try:
+                ssl.create_default_context(cadata=credential.ca_cert)
+            except (ssl.SSLError, ValueError) as exc:
+                raise CredentialError(f"credential ca_cert is not a PEM certificate: {exc}") \
+                    from None
         return credential
 
+    def tls_context(self) -> ssl.SSLContext | None:
+        """An SSL context that trusts exactly the council's CA, or None (the system's)."""
+        if self.ca_cert is None:
+            return None
+        return ssl.create_default_context(cadata=self.ca_cert)
 
-def install_credential(paths: Paths, file: Path | str) -> Credential:
-    """Check a credential file and keep it (and the council's recipients) under paths.keys."""
+
+def install_credential(
+    paths: Paths, file: Path | str, *, insecure_http: bool = False
+) -> Credential:
+    """Check a credential file and keep it (and the council's recipients) under paths.keys.
+
+    A plain ``http://`` server other than this machine is refused unless
+    ``insecure_http``: the device token would cross the network in clear."""
     source = Path(file)
     try:
         data = source.read_bytes()
     except OSError as exc:
         raise CredentialError(f"cannot read {source}: {exc.strerror}") from None
     credential = Credential.parse(data)
+    if is_plain_http_off_loopback(credential.server_url) and not insecure_http:
+        raise CredentialError(
+            f"the council server {credential.server_url} is plain HTTP to another machine, "
+            "so this booth's token would travel in clear. Ask the council for an https:// "
+            "credential, or add --insecure-http if this is a closed network you trust"
+        )
     paths.keys.mkdir(parents=True, exist_ok=True)
     _write_private(paths.keys / CREDENTIAL_FILE, json.dumps(credential.to_dict(), indent=2))
     _write_private(paths.keys / RECIPIENTS_FILE, "\n".join(credential.recipients) + "\n")
+    # The store reads this when it gives a finished session its reference code.
+    prefix_file = paths.keys / REFERENCE_PREFIX_FILE
+    if credential.reference_prefix is not None:
+        _write_private(prefix_file, credential.reference_prefix + "\n")
+    else:
+        prefix_file.unlink(missing_ok=True)
     return credential
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import ssl
 from dataclasses import dataclass
 
 import httpx
@@ -37,6 +38,30 @@ def auth_headers(credential: Credential) -> dict[str, str]:
     return {"Authorization": f"Bearer {credential.token}"}
 
 
+def _tls_problem(exc: BaseException) -> ssl.SSLError | None:
+    """The TLS error under an HTTP client's error, if that is what it was."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, ssl.SSLError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def describe_connection_error(exc: httpx.HTTPError) -> str:
+    """Plain words for a request that got no answer. A certificate problem is named as
+    one (it is not "cannot reach": the server answered, and was not trusted)."""
+    problem = _tls_problem(exc)
+    if isinstance(problem, ssl.SSLCertVerificationError):
+        why = problem.verify_message or problem.reason or str(problem)
+        return f"the council server's certificate is not trusted: {why}"
+    if problem is not None:
+        return f"the secure connection to the council server failed: {problem.reason or problem}"
+    return f"cannot reach the council server ({type(exc).__name__})"
+
+
 def say_hello(client: httpx.Client, credential: Credential) -> Hello:
     """Ask the server to sign a fresh nonce and check the answer with the pinned key."""
     nonce = secrets.token_hex(16)
@@ -45,7 +70,7 @@ def say_hello(client: httpx.Client, credential: Credential) -> Hello:
             HELLO_PATH, params={"nonce": nonce}, headers=auth_headers(credential)
         )
     except httpx.HTTPError as exc:
-        return Hello(False, f"cannot reach the council server ({type(exc).__name__})")
+        return Hello(False, describe_connection_error(exc))
     if answer.status_code == 401:
         return Hello(False, "the council server does not know this booth; enrol it again", 401)
     if answer.status_code == 403:
@@ -73,9 +98,12 @@ def say_hello(client: httpx.Client, credential: Credential) -> Hello:
 
 def make_client(credential: Credential, timeout: float = DEFAULT_TIMEOUT) -> httpx.Client:
     """An HTTP client for the council server. Redirects are never followed: a portal's
-    redirect is not the council."""
+    redirect is not the council. A credential that carries the council's CA makes the
+    client trust that CA alone; otherwise the system's trusted CAs apply."""
+    pinned = credential.tls_context()
     return httpx.Client(
-        base_url=credential.server_url, timeout=timeout, follow_redirects=False
+        base_url=credential.server_url, timeout=timeout, follow_redirects=False,
+        verify=pinned if pinned is not None else True,
     )
 
 

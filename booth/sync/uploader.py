@@ -4,9 +4,11 @@ For each bundle: check it on disk (a damaged one is quarantined, never sent), th
 each blob HEAD first (resume from the server's offset), POST to create, PATCH chunks
 with ``Upload-Offset`` and ``Upload-Checksum``; then PUT the signed manifest and verify
 the server's receipt before marking the bundle committed, deleting its blobs and
-keeping a tombstone. Transient trouble (network, 5xx, 429, a captive portal) is
-retried forever with exponential backoff and full jitter; 401/403/409/413 stop and
-ask for an officer. No Qt here: ``booth.sync.qt`` runs this on a worker thread.
+keeping a tombstone. Transient trouble (network, 5xx, 429, a captive portal, an upload
+the server is still busy with) is retried forever with exponential backoff and full
+jitter, and a server's ``Retry-After`` can lengthen a wait but never shorten it below
+the backoff's step; 401/403/413 and a conflicting bundle stop and ask for an officer.
+No Qt here: ``booth.sync.qt`` runs this on a worker thread.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ import httpx
 from booth.files import file_sha256, fsync_dir
 from booth.store import Bundle, Store
 from booth.sync.keys import Credential, DeviceKeys
-from booth.sync.online import auth_headers, make_client, say_hello
+from booth.sync.online import auth_headers, describe_connection_error, make_client, say_hello
 from booth.wire import checksums
 from booth.wire.bundle import (
     BundleError,
@@ -92,18 +94,36 @@ def full_jitter(attempt: int, rand: Callable[[], float], base: float, cap: float
     return rand() * min(cap, base * (2.0 ** min(attempt, 32)))
 
 
-def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or an HTTP date)."""
+def _http_date(text: str | None) -> float | None:
+    if not text:
+        return None
+    try:
+        return parsedate_to_datetime(text.strip()).timestamp()
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+
+
+def parse_retry_after(value: str | None, server_date: str | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header: delta-seconds, or an HTTP date read
+    against the server's own ``Date`` header, never the kiosk's clock (which may be hours
+    out). A date with no ``Date`` to read it against says nothing: the backoff decides."""
     if not value:
         return None
     value = value.strip()
     if value.isdigit():
         return min(float(value), RETRY_AFTER_CAP)
-    try:
-        when = parsedate_to_datetime(value).timestamp()
-    except (TypeError, ValueError):
+    when = _http_date(value)
+    now = _http_date(server_date)
+    if when is None or now is None:
         return None
-    return max(0.0, min(when - (now if now is not None else time.time()), RETRY_AFTER_CAP))
+    return max(0.0, min(when - now, RETRY_AFTER_CAP))
+
+
+def retry_wait(step: float, retry_after: float | None, floor: float) -> float:
+    """How long to wait before trying again: what the server asked for, but never less
+    than the backoff's own step nor ``floor``, so a ``Retry-After`` in the past (or a
+    server that says 0) cannot turn backoff into a tight loop."""
+    return max(step, floor, retry_after if retry_after is not None else 0.0)
 
 
 @dataclass(frozen=True)
@@ -336,12 +356,10 @@ class Uploader:
                 if give_up is not None and failures >= give_up:
                     self.report.problem = str(exc)
                     raise GaveUp(f"could not send for now: {exc}") from None
-                delay = (
-                    exc.retry_after
-                    if exc.retry_after is not None
-                    else full_jitter(failures - 1, self._rand, self.options.backoff_base,
-                                     self.options.backoff_cap)
-                )
+                step = full_jitter(failures - 1, self._rand, self.options.backoff_base,
+                                   self.options.backoff_cap)
+                # Half the base: full jitter's occasional near-zero draw is still a pause.
+                delay = retry_wait(step, exc.retry_after, self.options.backoff_base / 2)
                 log.info("sync: %s; trying again in %.1f s", exc, delay)
                 self.report.waits.append(delay)
                 self._wait(delay)
@@ -443,7 +461,7 @@ class Uploader:
         try:
             answer = self.client.request(method, url, headers=headers, content=content)
         except httpx.HTTPError as exc:
-            raise Transient(f"network trouble ({type(exc).__name__})") from None
+            raise Transient(describe_connection_error(exc)) from None
         status = answer.status_code
         if status == 401:
             raise NeedsOfficer("the council server does not know this booth; enrol it again")
@@ -451,12 +469,15 @@ class Uploader:
             raise NeedsOfficer(self._reason(answer, "the council server refused this booth"))
         if status == 429 or status == 503 or status >= 500:
             raise Transient(
-                f"the council server is busy ({status})",
-                parse_retry_after(answer.headers.get("Retry-After")),
+                f"the council server is busy ({status})", self._retry_after(answer)
             )
         if 300 <= status < 400:
             raise Transient(f"redirected ({status}); a Wi-Fi sign-in page?")
         return answer
+
+    @staticmethod
+    def _retry_after(answer: httpx.Response) -> float | None:
+        return parse_retry_after(answer.headers.get("Retry-After"), answer.headers.get("Date"))
 
     @staticmethod
     def _reason(answer: httpx.Response, fallback: str) -> str:
@@ -565,6 +586,12 @@ class Uploader:
                 elif status == 409:
                     conflicts += 1
                     self.report.conflicts += 1
+                    if self._error_code(answer) == "busy":
+                        # A request of ours that a dropped link left behind still holds
+                        # the upload on the server. Sent again now, the chunk would only
+                        # be refused again: back off, then ask HEAD where it stands.
+                        raise Transient("the council server is still writing an earlier "
+                                        "chunk of this upload (busy)", self._retry_after(answer))
                     if conflicts >= CHECKSUM_RETRIES:
                         raise Transient("the server is still busy with an earlier chunk")
                     found = self._server_offset(location)

@@ -44,6 +44,7 @@ from booth.ui.screens.messages import (
     ThankYouScreen,
 )
 from booth.ui.speech import Speaker
+from booth.wire.reference import format_reference
 
 log = logging.getLogger(__name__)
 
@@ -454,7 +455,7 @@ class KioskWindow(QWidget):
         elif state is State.PRIORITIES:
             self.priorities.set_ticked(view.ticked, view.notice or "")
         elif state is State.THANK_YOU:
-            self.thanks.show_code(view.reference_code or "")
+            self.thanks.show_code(format_reference(view.reference_code or ""))
 
     def _load_review(self, view: JourneyView) -> None:
         self._review_take = view.take_id

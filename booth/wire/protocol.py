@@ -8,8 +8,10 @@ SHA-256 of their ciphertext; a bundle is committed with a signed manifest at
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Final
+from urllib.parse import urlsplit
 
 #: What the council's hello answers as its ``service``; a captive portal cannot.
 SERVICE_NAME: Final = "booth-council"
@@ -35,3 +37,22 @@ def blob_url(sha256: str) -> str:
 def bundle_url(bundle_id: str) -> str:
     """Where a kiosk commits (PUT) the signed manifest of ``bundle_id``."""
     return f"{BUNDLES}{bundle_id}"
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for this machine's own addresses (127.0.0.0/8, ::1, "localhost"): the only
+    places plain HTTP keeps the device token off the network."""
+    host = host.strip().strip("[]").rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def is_plain_http_off_loopback(url: str) -> bool:
+    """True when ``url`` is plain ``http://`` to anywhere but this machine: the bearer
+    token (and everything else) would cross the network in clear."""
+    parts = urlsplit(url.strip())
+    return parts.scheme.lower() == "http" and not is_loopback_host(parts.hostname or "")

@@ -8,6 +8,7 @@ import json
 import shutil
 import subprocess
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -136,6 +137,41 @@ def test_enrol_issues_a_credential_the_kiosk_installs(
         "enrol", "--keys", str(keys), "--store", str(store), "--name", "library 2",
         "--server", "https://council.example/", "--out", str(out),
     ]) == 1
+
+
+def test_each_kiosk_gets_its_own_code_prefix_and_its_codes_begin_with_it(
+    tmp_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from booth.wire.reference import REFERENCE_ALPHABET, is_prefix
+    from council import admin
+
+    keys = admin.keygen(tmp_path / "keys")
+    with closing(admin.open_storage(tmp_path / "store")) as storage:
+        issued = [admin.enrol(keys, storage, f"kiosk {n}", "https://council.example")
+                  for n in range(20)]
+        prefixes = [credential["reference_prefix"] for credential in issued]
+        assert len(set(prefixes)) == 20 and all(is_prefix(p) for p in prefixes)
+        assert storage.catalogue.code_prefix(issued[0]["device_id"]) == prefixes[0]
+        # A withdrawn kiosk's prefix is never given again: its codes still name its sessions.
+        admin.revoke(storage, issued[0]["device_id"])
+        monkeypatch.setattr(admin, "all_prefixes", lambda: [prefixes[0], "YY"])
+        assert admin.enrol(keys, storage, "next", "https://council.example")[
+            "reference_prefix"] == "YY"
+        with pytest.raises(admin.CouncilError, match="prefixes has been given"):
+            admin.enrol(keys, storage, "one too many", "https://council.example")
+        assert [d.name for d in storage.catalogue.list_devices()].count("one too many") == 0
+    assert council_main(["devices", "--store", str(tmp_path / "store")]) == 0
+    assert f"codes {prefixes[1]}?-???" in capsys.readouterr().out
+
+    file = tmp_path / "kiosk.json"
+    file.write_text(json.dumps(issued[1]))
+    install_credential(settings.paths, file)
+    with Store.open(settings.paths) as store:
+        sessions = [finished_session(store, [], videos=0)[0] for _ in range(5)]
+        codes = [store.get_session(s).reference_code for s in sessions]  # type: ignore[union-attr]
+    assert all(code and code.startswith(prefixes[1]) for code in codes)
+    assert set("".join(c or "" for c in codes)) <= set(REFERENCE_ALPHABET)
 
 
 def test_revoke_command_locks_the_device_out(

@@ -117,12 +117,6 @@ def test_lost_answer_to_post_resumes_the_upload_the_server_made(
     _assert_delivered_once(kiosk, server, bundle_id, blobs)
 
 
-def _blobs_from_store(kiosk: Kiosk, bundle_id: str) -> list[bundle.BlobRef]:
-    found = kiosk.store.get_bundle(bundle_id)
-    assert found is not None
-    return list(bundle.Manifest.parse(found.manifest_json).blobs)
-
-
 def test_lost_answer_to_the_final_patch_is_not_sent_again(
     kiosk: Kiosk, server: CouncilServer, faults: list[Fault]
 ) -> None:
@@ -259,9 +253,101 @@ def test_503_and_429_honour_retry_after(
     faults.append(Fault("PUT", "/api/v1/bundles/", "status", status=429,
                         headers={"Retry-After": "3"}))
     slept: list[float] = []
-    report = kiosk.uploader(chunk_size=CHUNK, sleep=slept.append).run()
+    # A Retry-After is a floor over the backoff's step, not instead of it: the jitter is
+    # fixed here so that step (1 s, then 2 s) stays below what the server asked for.
+    report = kiosk.uploader(chunk_size=CHUNK, sleep=slept.append, rand=lambda: 0.5).run()
     assert slept == [7.0, 3.0]
     assert report.committed == [bundle_id]
+
+
+class _FastClock:
+    """``time`` as a kiosk whose clock runs an hour fast sees it."""
+
+    def __init__(self) -> None:
+        import time
+
+        self._time = time
+
+    def time(self) -> float:
+        return self._time.time() + 3600.0
+
+    def monotonic(self) -> float:
+        return self._time.monotonic()
+
+
+def test_retry_after_dates_are_read_against_the_servers_clock(
+    kiosk: Kiosk, server: CouncilServer, faults: list[Fault], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+    from email.utils import formatdate
+
+    from booth.sync import uploader
+
+    monkeypatch.setattr(uploader, "time", _FastClock())
+    bundle_id, _ = kiosk.seal_one()
+    # Thirty seconds on by the server's clock is an hour ago by this kiosk's.
+    faults.append(Fault("PATCH", "/files/", "status", status=503,
+                        headers={"Retry-After": formatdate(time.time() + 30, usegmt=True)}))
+    slept: list[float] = []
+    report = kiosk.uploader(chunk_size=CHUNK, sleep=slept.append, rand=lambda: 0.5).run()
+    assert slept == [pytest.approx(30.0, abs=2.0)]
+    assert report.committed == [bundle_id]
+
+
+def test_past_retry_after_dates_never_mean_now(
+    kiosk: Kiosk, server: CouncilServer, faults: list[Fault], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+    from email.utils import formatdate
+
+    from booth.sync import uploader
+
+    monkeypatch.setattr(uploader, "time", _FastClock())
+    bundle_id, _ = kiosk.seal_one()
+    past = {"Retry-After": formatdate(time.time() - 86400, usegmt=True)}
+    faults.append(Fault("PATCH", "/files/", "status", status=503, headers=past, times=3))
+    faults.append(Fault("PUT", "/api/v1/bundles/", "status", status=429, headers=past, times=2))
+    slept: list[float] = []
+    report = kiosk.uploader(chunk_size=CHUNK, sleep=slept.append, rand=lambda: 0.5).run()
+    # Five past dates in a row: the waits are the backoff's, and they grow.
+    assert slept == [1.0, 2.0, 4.0, 8.0, 16.0]
+    assert report.committed == [bundle_id]
+    # With the real jitter too, no wait is ever shorter than the floor.
+    faults.append(Fault("PATCH", "/files/", "status", status=503, headers=past, times=6))
+    kiosk.seal_one()
+    slept.clear()
+    kiosk.uploader(chunk_size=CHUNK, sleep=slept.append).run()
+    assert len(slept) == 6 and min(slept) >= 1.0
+
+
+def test_an_upload_the_server_is_busy_with_is_retried_with_backoff(
+    kiosk: Kiosk, server: CouncilServer, faults: list[Fault]
+) -> None:
+    bundle_id, _ = kiosk.seal_one()
+    busy = Fault("PATCH", "/files/", "body", status=409, times=4,
+                 body=b'{"error": "busy", "detail": "another request is writing this upload"}')
+    faults.append(busy)
+    slept: list[float] = []
+    report = kiosk.uploader(chunk_size=CHUNK, sleep=slept.append, rand=lambda: 0.5).run()
+    # Not sent again at once (it would only be refused again): each try waits longer.
+    assert busy.fired == 4 and report.conflicts == 4
+    assert slept == [1.0, 2.0, 4.0, 8.0]
+    assert report.committed == [bundle_id]
+
+
+def test_an_upload_that_stays_busy_is_never_waited_on_for_ever(
+    kiosk: Kiosk, server: CouncilServer, faults: list[Fault]
+) -> None:
+    kiosk.seal_one()
+    faults.append(Fault("PATCH", "/files/", "body", status=409, times=10_000,
+                        body=b'{"error": "busy"}'))
+    slept: list[float] = []
+    with pytest.raises(GaveUp, match="busy"):
+        kiosk.uploader(chunk_size=CHUNK, sleep=slept.append, rand=lambda: 1.0,
+                       give_up_after=14).run()
+    # The waits double up to the cap and stay there: never longer, never for ever.
+    assert slept[:4] == [2.0, 4.0, 8.0, 16.0]
+    assert max(slept) == slept[-1] == 600.0
 
 
 def test_5xx_without_retry_after_backs_off_with_full_jitter(
@@ -325,12 +411,13 @@ def test_html_200_in_place_of_a_receipt_is_not_success(
     kiosk: Kiosk, server: CouncilServer, faults: list[Fault]
 ) -> None:
     bundle_id, _ = kiosk.seal_one()
+    blobs = _blobs(kiosk, bundle_id)
     faults.append(Fault("PUT", "/api/v1/bundles/", "html"))
     states: list[str] = []
     report = kiosk.uploader(on_state=states.append).run()
     assert report.retries == 1 and "offline" in states
     assert report.committed == [bundle_id]
-    _assert_delivered_once(kiosk, server, bundle_id, _blobs_from_store(kiosk, bundle_id))
+    _assert_delivered_once(kiosk, server, bundle_id, blobs)
 
 
 # --- things an officer must see --------------------------------------------------------
@@ -474,10 +561,13 @@ def test_killed_at_any_step_of_seal_upload_or_commit(
     settings: Settings, server: CouncilServer, phase: str, step: str
 ) -> None:
     paths = settings.paths
+    sealed: list[bundle.BlobRef] = []
     with enrolled_kiosk(paths, server) as kiosk:
         session_id, videos = finished_session(kiosk.store, kiosk.credential.recipients)
         if phase == "upload":
-            seal.seal_session(kiosk.store, paths, kiosk.device, kiosk.credential, session_id)
+            sealed_id = seal.seal_session(kiosk.store, paths, kiosk.device, kiosk.credential,
+                                          session_id)
+            sealed = _blobs(kiosk, sealed_id)
 
     _run_child(paths, phase, step)
 
@@ -488,12 +578,19 @@ def test_killed_at_any_step_of_seal_upload_or_commit(
         kiosk = Kiosk(paths, store, DeviceKeys.load_or_create(paths), kiosk.credential)
         seal.seal_pending(store, paths, kiosk.device, kiosk.credential)
         rows = store.bundles_in_state(*seal.ALL_BUNDLE_STATES)
-        assert len(rows) == 1 and rows[0].session_id == session_id
+        assert len(rows) == 1
+        if rows[0].state == "purged":
+            # Killed after the purge: the session is already forgotten, and its bundle
+            # (with no manifest kept) is linked to no one.
+            assert rows[0].session_id == "" and store.get_session(session_id) is None
+            blobs = sealed
+        else:
+            assert rows[0].session_id == session_id
+            blobs = list(bundle.Manifest.parse(rows[0].manifest_json).blobs)
         with kiosk.uploader() as up:
             report = up.run()
         assert report.quarantined == []
         bundle_id = rows[0].id
-        blobs = list(bundle.Manifest.parse(rows[0].manifest_json).blobs)
         _assert_delivered_once(kiosk, server, bundle_id, blobs)
         assert store.integrity_check() == "ok"
         assert store.sessions_to_seal() == []

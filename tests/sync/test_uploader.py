@@ -144,8 +144,24 @@ def test_backoff_is_full_jitter_capped_and_retry_after_is_read() -> None:
     assert uploader.full_jitter(5, lambda: 0.0, 2.0, 600.0) == 0.0
     assert uploader.parse_retry_after("7") == 7.0
     assert uploader.parse_retry_after("Wed, 25 Nov 2026 20:00:30 GMT",
-                                      now=1795636800.0) == pytest.approx(30.0)
+                                      "Wed, 25 Nov 2026 20:00:00 GMT") == pytest.approx(30.0)
     assert uploader.parse_retry_after("soon") is None
+
+
+def test_a_retry_after_date_is_read_against_the_servers_date_and_only_ever_adds() -> None:
+    # The server's Date, not the kiosk's clock: a kiosk an hour fast still waits 30 s.
+    server_now = "Wed, 25 Nov 2026 20:00:00 GMT"
+    assert uploader.parse_retry_after("Wed, 25 Nov 2026 20:00:30 GMT", server_now) == 30.0
+    # In the past by the server's own clock: no wait asked for...
+    assert uploader.parse_retry_after("Wed, 25 Nov 2026 19:00:00 GMT", server_now) == 0.0
+    # ...and a date with no Date to read it against says nothing either.
+    assert uploader.parse_retry_after("Wed, 25 Nov 2026 20:00:30 GMT", None) is None
+    assert uploader.parse_retry_after("Wed, 25 Nov 2026 20:00:30 GMT", "garbage") is None
+    # So the wait is the backoff's step (with a floor), lengthened by Retry-After only.
+    assert uploader.retry_wait(0.0, 0.0, 1.0) == 1.0
+    assert uploader.retry_wait(4.0, 0.0, 1.0) == 4.0
+    assert uploader.retry_wait(4.0, None, 1.0) == 4.0
+    assert uploader.retry_wait(4.0, 30.0, 1.0) == 30.0
 
 
 def test_stored_receipt_is_the_servers_json(kiosk: Kiosk, council_server: CouncilServer) -> None:

@@ -99,6 +99,27 @@ def test_counts_withdraw_and_export(qtbot: QtBot, kiosk: Kiosk, tmp_path: Path) 
     assert len([p for p in export.iterdir() if p.is_dir()]) == 1
 
 
+def test_withdrawing_a_delivered_session_says_ask_the_council(
+    qtbot: QtBot, kiosk: Kiosk
+) -> None:
+    code = _finish_a_session_without_video(kiosk)
+    qtbot.waitUntil(lambda: len(kiosk.store.bundles_in_state("sealed", "uploading")) == 1,
+                    timeout=20_000)
+    [sealed] = kiosk.store.bundles_in_state("sealed", "uploading")
+    # As when the council's receipt comes back: the kiosk purges and forgets the session.
+    kiosk.store.add_receipt(sealed.id, "{}", "usb")
+    kiosk.store.purge_bundle(sealed.id, [])
+    assert kiosk.store.session_by_reference(code) is None
+    _open_panel(qtbot, kiosk)
+    panel = kiosk.window.officer
+    panel.refresh()
+    assert panel.status_text("sessions") == "1"  # the counts outlive the forgotten rows
+    panel.tabs.setCurrentIndex(3)
+    panel.withdraw_code.setText(f"{code[:3]} {code[3:]}".lower())
+    panel._withdraw()
+    assert "already been sent: ask the council" in panel.message.text()
+
+
 def test_event_set_up_waits_for_the_booth_to_be_free(qtbot: QtBot, kiosk: Kiosk) -> None:
     _open_panel(qtbot, kiosk)
     panel = kiosk.window.officer

@@ -120,7 +120,7 @@ def test_every_screen_renders_its_view(qtbot: QtBot, data_dir: Path, look: str) 
     click(qtbot, w.about.skip)
     assert w.stack.currentWidget() is w.thanks
     code = rig.effects.args_of("finish_session")
-    assert code and w.thanks.code.text() == "R00001"
+    assert code and w.thanks.code.text() == "R00-001"  # shown in two groups of three
     click(qtbot, w.thanks.finish)
     assert w.stack.currentWidget() is w.attract
     close_rig(rig)
