@@ -102,13 +102,12 @@ def staff(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             try:
-                user, new_password = add_user(form.cleaned_data["username"],
+                _user, new_password = add_user(form.cleaned_data["username"],
                                               form.cleaned_data["role"], actor(request))
             except AccountError as exc:
                 form.add_error("username", str(exc))
                 status = 400
             else:
-                messages.success(request, f"Account {user.username} made.")
                 form = StaffForm()
         else:
             status = 400

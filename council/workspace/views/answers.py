@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.contrib import messages
@@ -57,12 +58,20 @@ def answer_list(request: HttpRequest) -> HttpResponse:
     })
 
 
+def _moment(text: str) -> datetime | str:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return text
+
+
 def _consent(ws: Any, session: Any) -> dict[str, Any]:
     wording, confirmation = ws.consent_wordings.get(session.consent_wording_digest,
                                                     (None, None))
     return {"given": session.consent_given, "wording": wording,
             "confirmation_line": confirmation, "adult_confirmed": session.consent_adult_confirmed,
-            "given_at": session.consent_given_at, "digest": session.consent_wording_digest,
+            "given_at": _moment(session.consent_given_at),
+            "digest": session.consent_wording_digest,
             "pack_id": session.pack_id}
 
 
