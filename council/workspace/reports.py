@@ -84,6 +84,7 @@ def dashboard(ws: Workspace, filters: Filters) -> dict[str, Any]:
         per_look.setdefault(row["session__look"], {})[row["item_id"]] = row["n"]
     return {
         "sessions": sessions.count(),
+        "ticks": Priority.objects.filter(session__in=sessions).count(),
         "videos": VideoAnswer.objects.filter(session__in=sessions).count(),
         "priorities": {
             "labels": [_label(ws, row["item_id"]) for row in priorities[:15]],

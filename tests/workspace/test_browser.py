@@ -84,15 +84,16 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
                            about={"older_age": "age_70_74", "area": "Marple"},
                            received_at=now - timedelta(days=20)),
     }
-    for n in range(6):
+    ticks = {"adults": ["local_businesses", "parks_open_spaces", "getting_online"],
+             "age_friendly": ["simple_ways_to_have_a_say", "all_age_friendly"],
+             "children": ["be_kind", "friendships", "more_trees_plants"]}
+    for n in range(12):
+        chosen = ("adults", "age_friendly", "children")[n % 3]
         add_session(store, look=("adult", "older", "child")[n % 3],
-                    priorities={"adults": ["local_businesses", "parks_open_spaces"],
-                                "age_friendly": ["simple_ways_to_have_a_say"],
-                                "children": ["be_kind", "friendships"]}
-                    [("adults", "age_friendly", "children")[n % 3]],
-                    about={"area": ("Marple", "Cheadle", "Reddish")[n % 3],
+                    priorities={chosen: ticks[chosen][: 1 + n % 3]},
+                    about={"area": ("Marple", "Cheadle", "Reddish", "Bramhall")[n % 4],
                            "age_band": "age_45_54"} if n % 3 != 2 else {"child_age": "age_10_11"},
-                    received_at=now - timedelta(days=n + 4))
+                    received_at=now - timedelta(days=4 + n // 2))
     add_session(store, encrypted_payload=b"damaged in transit")
     where = ["--keys", str(store.keys_dir), "--store", str(store.store_dir)]
     passwords = {}
@@ -306,6 +307,19 @@ def test_every_page_renders_for_its_role_and_is_photographed(
                   ("retention", "/retention/"), ("kiosks", "/kiosks/"),
                   ("set_aside", "/set-aside/"), ("audit", "/audit/?verify=1")],
     }
+    # The admin adds the council's event and merges the kiosks' own name for it.
+    admin = as_role("admin")
+    admin.go("/events/")
+    admin.page.fill("#id_name", "Bramhall Festival")
+    admin.page.fill("#id_venue", "Bramhall Park")
+    admin.page.fill("#id_date", "2026-11-28")
+    admin.page.select_option("#id_kind", "public")
+    with admin.page.expect_navigation():
+        admin.page.click("#event-form button[type=submit]")
+    with admin.page.expect_navigation():
+        admin.page.click("form.workspace-merge button[type=submit]")
+    assert "now counts as" in admin.page.inner_text("main")
+    assert (running.store.store_dir / "events" / "current.json").is_file()
     for role, wanted in pages.items():
         staff = as_role(role)
         for name, path in wanted:
@@ -323,7 +337,6 @@ def test_every_page_renders_for_its_role_and_is_photographed(
                 assert "entries are intact" in staff.page.inner_text("main")
             staff.page.screenshot(path=str(target / f"workspace_{name}.png"), full_page=True)
     # The admin makes a new account; its first sign-in sets up the authenticator app.
-    admin = as_role("admin")
     admin.go("/staff/")
     admin.page.fill("#id_username", "new.reviewer")
     admin.page.select_option("#id_role", "reviewer")

@@ -35,7 +35,7 @@
     type: "line",
     data: { labels: data.over_time.labels,
             datasets: [{ label: "Answers", data: data.over_time.values, borderColor: green,
-                         backgroundColor: "rgba(0,112,60,0.15)", fill: true, tension: 0.25,
+                         backgroundColor: "rgba(0,112,60,0.15)", fill: true, cubicInterpolationMode: "monotone",
                          pointRadius: 4 }] },
     options: { plugins: { legend: { display: false } }, scales: { y: integerAxis() } }
   });
