@@ -111,6 +111,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+CSRF_FAILURE_VIEW = "council.workspace.views.auth.csrf_failure"
 LOGIN_URL = "workspace:sign-in"
 LOGIN_REDIRECT_URL = "workspace:home"
 

@@ -115,3 +115,11 @@ def test_oversized_forms_and_posts_without_csrf_are_refused(
     refused = strict.post(reverse("workspace:decide", args=[1]), {"state": "ok"})
     assert refused.status_code == 403
     assert reviewer.get(reverse("workspace:decide", args=[1])).status_code == 405
+
+
+def test_a_post_without_csrf_gets_the_workspaces_own_page(staff: StaffClient) -> None:
+    strict = Client(enforce_csrf_checks=True)
+    strict.cookies = staff("admin").cookies
+    answer = strict.post(reverse("workspace:events"), {"name": "x"})
+    assert answer.status_code == 403
+    assert b"That form had expired" in answer.content

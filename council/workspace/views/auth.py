@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 from typing import Any
 
@@ -92,12 +93,17 @@ def two_factor(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"form": form, "error": error, "setting_up": setting_up}
     if setting_up:
         secret = device.bin_key
-        import base64
-
         context["secret"] = base64.b32encode(secret).decode("ascii").rstrip("=")
         context["qr_svg"] = _qr_svg(device.config_url)
     return render(request, "workspace/two_factor.html", context,
                   status=400 if request.method == "POST" else 200)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A POST without a valid CSRF token (Django has logged it): our page, not Django's
+    (which carries inline styles the content security policy refuses)."""
+    del reason
+    return render(request, "workspace/expired.html", status=403)
 
 
 def home(request: HttpRequest) -> HttpResponse:
