@@ -27,6 +27,7 @@ from council.decrypt import decrypt_all
 from council.importer import import_folder
 from council.maintenance import collect_garbage, verify_store
 from council.report import write_report
+from council.workspace import cli as workspace_cli
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -93,6 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--store", required=True, help="the server's storage folder")
     rep.add_argument("--out", required=True, help="folder to write to")
     rep.add_argument("--pack", default=None, help="campaign pack for labels (default: shipped)")
+
+    # The staff workspace and the commands that act on its database.
+    workspace_cli.add_commands(sub)
     return parser
 
 
@@ -104,8 +108,20 @@ def _warn(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
+def _set_aside(problems: list[str]) -> int:
+    """Say which bundles were left out (the others were done); 1 if any was."""
+    for problem in problems:
+        print(f"booth-council: SET ASIDE {problem}", file=sys.stderr, flush=True)
+    if problems:
+        print(f"booth-council: {len(problems)} bundle(s) set aside; the others are done",
+              file=sys.stderr, flush=True)
+    return 1 if problems else 0
+
+
 def _run(args: argparse.Namespace) -> int:
     command = args.command
+    if command in workspace_cli.COMMANDS:
+        return workspace_cli.run(args)
     if command == "keygen":
         made = keygen(Path(args.dir))
         _say(f"Council keys written to {made.folder}")
@@ -188,10 +204,11 @@ def _run(args: argparse.Namespace) -> int:
         return 0 if report.ok else 1
     if command == "decrypt":
         keys = CouncilKeys.load(Path(args.keys))
+        problems: list[str] = []
         with closing(open_storage(Path(args.store), create=False)) as storage:
-            folders = decrypt_all(keys, storage, Path(args.out))
+            folders = decrypt_all(keys, storage, Path(args.out), problems)
         _say(f"{len(folders)} new bundle(s) decrypted into {args.out}")
-        return 0
+        return _set_aside(problems)
     if command == "verify":
         keys = CouncilKeys.load(Path(args.keys))
         with closing(open_storage(Path(args.store), create=False)) as storage:
@@ -209,11 +226,12 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if command == "report":
         keys = CouncilKeys.load(Path(args.keys))
+        problems = []
         with closing(open_storage(Path(args.store), create=False)) as storage:
             files = write_report(keys, storage, Path(args.out),
-                                 Path(args.pack) if args.pack else None)
+                                 Path(args.pack) if args.pack else None, problems)
         _say(json.dumps({"written": [str(path) for path in files]}, indent=2))
-        return 0
+        return _set_aside(problems)
     raise CouncilError(f"unknown command {command}")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +14,10 @@ from booth.wire.age import (
     decrypt_stream,
 )
 from booth.wire.bundle import (
+    BundleError,
     Manifest,
 )
+from council import removed
 from council.admin import CouncilError, CouncilKeys
 from council.storage import CouncilStorage, StoredBundle
 
@@ -66,44 +69,74 @@ def read_payload(storage: CouncilStorage, bundle: StoredBundle,
     return payload
 
 
-def decrypt_all(keys: CouncilKeys, storage: CouncilStorage, out: Path) -> list[Path]:
+def decrypt_all(keys: CouncilKeys, storage: CouncilStorage, out: Path,
+                problems: list[str] | None = None) -> list[Path]:
     """Every received bundle to ``<out>/<bundle_id>/`` as answers.json + video-<n>.mp4.
 
     answers.json is written last, so a folder that has it is complete and is skipped
-    when the command runs again; returns the folders written this time."""
+    when the command runs again; returns the folders written this time. A bundle that
+    fails is left out and its problem added to ``problems`` (the others go on); with no
+    list given, the first problem is raised once every other bundle is done. Withdrawn
+    bundles are left out, and a folder written for one before it was withdrawn is removed;
+    videos deleted by retention are listed as deleted."""
     identities = keys.ingest_identities()
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
+    found: list[str] = []
+    gone = removed.read_all(storage.root)
     for bundle in storage.catalogue.list_bundles():
         folder = out / bundle.bundle_id
+        removal = gone.get(bundle.bundle_id)
+        if removal is not None and removal.withdrawn:
+            shutil.rmtree(folder, ignore_errors=True)
+            continue
         if (folder / ANSWERS_FILE).is_file():
             continue
-        folder.mkdir(exist_ok=True)
-        manifest = Manifest.parse(bundle.manifest_json)
-        payload = read_payload(storage, bundle, identities)
-        by_sha = {take.get("blob_sha256"): take for take in payload.get("takes", [])
-                  if isinstance(take, dict)}
-        videos: list[dict[str, Any]] = []
-        for number, blob in enumerate(
-            (b for b in manifest.blobs if b.kind == "video"), start=1
-        ):
-            name = f"video-{number}.mp4"
-            _decrypt_blob(storage, blob.sha256, identities, folder / name, bundle.bundle_id)
-            take = by_sha.get(blob.sha256, {})
-            videos.append({"file": name, "take_id": take.get("take_id"),
-                           "prompt_id": take.get("prompt_id"), "sha256": blob.sha256})
-        answers = {
-            "bundle_id": bundle.bundle_id,
-            "device_id": bundle.device_id,
-            "device_seq": bundle.device_seq,
-            "received_at": bundle.received_at,
-            "videos": videos,
-            "answers": payload,
-        }
-        target = folder / ANSWERS_FILE
-        part = target.with_name(ANSWERS_FILE + ".part")
-        part.write_text(json.dumps(answers, indent=2, ensure_ascii=False) + "\n",
-                        encoding="utf-8")
-        os.replace(part, target)
-        written.append(folder)
+        try:
+            written.append(_decrypt_bundle(storage, bundle, identities, folder, removal))
+        except CouncilError as exc:
+            found.append(str(exc))
+    if problems is not None:
+        problems.extend(found)
+    elif found:
+        raise CouncilError(found[0])
     return written
+
+
+def _decrypt_bundle(storage: CouncilStorage, bundle: StoredBundle, identities: list[str],
+                    folder: Path, removal: removed.Removal | None) -> Path:
+    try:
+        manifest = Manifest.parse(bundle.manifest_json)
+    except BundleError as exc:
+        raise CouncilError(f"bundle {bundle.bundle_id}: {exc}") from None
+    payload = read_payload(storage, bundle, identities)
+    folder.mkdir(exist_ok=True)
+    by_sha = {take.get("blob_sha256"): take for take in payload.get("takes", [])
+              if isinstance(take, dict)}
+    videos: list[dict[str, Any]] = []
+    for number, blob in enumerate(
+        (b for b in manifest.blobs if b.kind == "video"), start=1
+    ):
+        take = by_sha.get(blob.sha256, {})
+        entry: dict[str, Any] = {"take_id": take.get("take_id"),
+                                 "prompt_id": take.get("prompt_id"), "sha256": blob.sha256}
+        if removal is not None and blob.sha256 in removal.blobs:
+            videos.append({"file": None, **entry, "deleted": "retention period ended"})
+            continue
+        name = f"video-{number}.mp4"
+        _decrypt_blob(storage, blob.sha256, identities, folder / name, bundle.bundle_id)
+        videos.append({"file": name, **entry})
+    answers = {
+        "bundle_id": bundle.bundle_id,
+        "device_id": bundle.device_id,
+        "device_seq": bundle.device_seq,
+        "received_at": bundle.received_at,
+        "videos": videos,
+        "answers": payload,
+    }
+    target = folder / ANSWERS_FILE
+    part = target.with_name(ANSWERS_FILE + ".part")
+    part.write_text(json.dumps(answers, indent=2, ensure_ascii=False) + "\n",
+                    encoding="utf-8")
+    os.replace(part, target)
+    return folder

@@ -13,6 +13,7 @@ from booth.wire.bundle import (
     verify_receipt,
 )
 from booth.wire.protocol import SHA256_RE
+from council import removed
 from council.admin import CouncilError, CouncilKeys
 from council.storage import CouncilStorage
 
@@ -38,6 +39,8 @@ def verify_store(keys: CouncilKeys, storage: CouncilStorage) -> AuditReport:
     if not storage.catalogue.integrity_ok():
         report.problems.append("the catalogue database failed SQLite's integrity check")
     referenced: set[str] = set()
+    # Blobs the workspace removed on purpose (withdrawal, retention) are not problems.
+    gone = removed.read_all(storage.root)
     for stored in storage.catalogue.list_bundles():
         report.bundles += 1
         try:
@@ -48,8 +51,11 @@ def verify_store(keys: CouncilKeys, storage: CouncilStorage) -> AuditReport:
         except BundleError as exc:
             report.problems.append(f"bundle {stored.bundle_id}: {exc}")
             continue
+        removal = gone.get(stored.bundle_id)
         for blob in manifest.blobs:
             referenced.add(blob.sha256)
+            if removal is not None and blob.sha256 in removal.blobs:
+                continue
             report.blobs_checked += 1
             size = storage.blobs.blob_size(blob.sha256)
             if size is None:

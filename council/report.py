@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from council.admin import CouncilKeys
+from council import removed
+from council.admin import CouncilError, CouncilKeys
 from council.decrypt import read_payload
 from council.storage import CouncilStorage
 
@@ -37,11 +38,23 @@ def _age_band(about_you: dict[str, Any]) -> str:
     return NOT_GIVEN
 
 
-def priority_rows(keys: CouncilKeys, storage: CouncilStorage) -> list[PriorityRow]:
+def priority_rows(keys: CouncilKeys, storage: CouncilStorage,
+                  problems: list[str] | None = None) -> list[PriorityRow]:
+    """Every ticked priority of every bundle, withdrawn ones left out. A bundle that
+    cannot be read is left out too and its problem added to ``problems`` (with no list
+    given, the first problem is raised after every other bundle is read)."""
     identities = keys.ingest_identities()
     rows: list[PriorityRow] = []
+    found: list[str] = []
+    gone = removed.read_all(storage.root)
     for bundle in storage.catalogue.list_bundles():
-        payload = read_payload(storage, bundle, identities)
+        if bundle.bundle_id in gone and gone[bundle.bundle_id].withdrawn:
+            continue
+        try:
+            payload = read_payload(storage, bundle, identities)
+        except CouncilError as exc:
+            found.append(str(exc))
+            continue
         session = payload.get("session") or {}
         about = payload.get("about_you") or {}
         look = str(session.get("look") or NOT_GIVEN)
@@ -52,6 +65,10 @@ def priority_rows(keys: CouncilKeys, storage: CouncilStorage) -> list[PriorityRo
             for item in items or []:
                 rows.append(PriorityRow(bundle.bundle_id, look, area_text, _age_band(about),
                                         str(list_id), str(item)))
+    if problems is not None:
+        problems.extend(found)
+    elif found:
+        raise CouncilError(found[0])
     return rows
 
 
@@ -98,9 +115,10 @@ def _bar_chart(title: str, counts: Counter[str], labels: dict[str, str], target:
 
 
 def write_report(keys: CouncilKeys, storage: CouncilStorage, out: Path,
-                 pack_path: Path | None = None) -> list[Path]:
+                 pack_path: Path | None = None, problems: list[str] | None = None
+                 ) -> list[Path]:
     """priorities.csv plus a bar chart PNG per look (audience) and per area."""
-    rows = priority_rows(keys, storage)
+    rows = priority_rows(keys, storage, problems)
     out.mkdir(parents=True, exist_ok=True)
     csv_path = out / "priorities.csv"
     with csv_path.open("w", encoding="utf-8", newline="") as handle:

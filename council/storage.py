@@ -584,6 +584,11 @@ class SqliteCatalogue:
             )
             return [self._bundle(row) for row in rows]
 
+    def bundle_ids(self) -> list[str]:
+        """Every received bundle's id, oldest first (cheap: no manifests are read)."""
+        rows = self._query("SELECT id FROM bundles ORDER BY received_at, id")
+        return [str(row[0]) for row in rows]
+
     def blob_referenced(self, sha256: str) -> bool:
         rows = self._query("SELECT 1 FROM bundle_blobs WHERE sha256 = ? LIMIT 1", (sha256,))
         return bool(rows)

@@ -22,6 +22,9 @@ DEB_PACKAGES=(
   age
   # a virtual screen for machines with no display (demo, screenshots, tests)
   xvfb xauth
+  # the council workspace: its styles and charts are built with Node, its browser tests
+  # drive Debian's Chromium, and its PostgreSQL tests start a real server
+  nodejs chromium postgresql
 )
 
 if command -v dpkg-query >/dev/null 2>&1; then
@@ -46,4 +49,20 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
 .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[dev]"
+
+# The workspace's front end (GOV.UK Frontend styles, Chart.js), pinned by package-lock.json
+# and built into council/workspace/frontend/dist, which the workspace serves itself.
+if ! command -v npm >/dev/null 2>&1; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends npm >/dev/null
+fi
+(
+  cd council/workspace/frontend
+  if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    npm ci --no-audit --no-fund --loglevel=error
+  fi
+  node build.mjs >/dev/null
+)
 echo "setup: ready (.venv)"

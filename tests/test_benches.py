@@ -45,3 +45,14 @@ def test_capture_bench_prints_its_figures() -> None:
     assert figures["realtime_factor"] > 0 and figures["ffmpeg_over_booth"] > 0
     assert figures["paced_frames"] > 0 and figures["peak_rss_mb"] > 0
     assert "targets_met" in figures
+
+
+def test_workspace_bench_prints_its_three_figures() -> None:
+    figures = _run("-m", "bench.workspace", "--mb", "4", "--answers", "300", "--bundles", "5",
+                   "--rounds", "2")
+    assert figures["range_ttfb_ms"] > 0 and figures["decrypt_from_start_to_middle_ms"] > 0
+    assert figures["answers_list_ms"] > 0 and figures["indexed_answers"] == 300
+    assert figures["indexed_bundles"] == 5 and figures["index_bundles_per_s"] > 0
+    assert set(figures["targets"]) == {"range_ttfb_ms", "answers_list_ms",
+                                       "index_bundles_per_s"}
+    assert isinstance(figures["ok"], bool)
