@@ -10,6 +10,8 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
 
@@ -56,48 +58,30 @@ def test_the_contracts_hold_on_this_code(tmp_path: Path) -> None:
     assert "0 broken" in result.stdout
 
 
-def test_a_kiosk_module_importing_the_council_breaks_a_contract(tmp_path: Path) -> None:
+# Each contract broken on purpose in a copy of the code: (edits, what lint-imports says).
+BREAKS = {
+    "a kiosk module imports the council": (
+        [("booth/clock.py", "import council.server")], "booth.clock -> council.server"),
+    "Qt outside its modules": (
+        [("booth/store/records.py", "import PySide6.QtCore")], "booth.store.records -> PySide6"),
+    "pyrage outside the age module": (
+        [("council/decrypt.py", "import pyrage")], "council.decrypt -> pyrage"),
+    "an import circle": (
+        [("booth/files.py", "import booth.clock"), ("booth/clock.py", "import booth.files")],
+        "No import circles"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BREAKS))
+def test_breaking_a_rule_breaks_its_contract(tmp_path: Path, name: str) -> None:
+    edits, said = BREAKS[name]
     tree = _copy_of_the_code(tmp_path)
-    clock = tree / "booth" / "clock.py"
-    clock.write_text(clock.read_text(encoding="utf-8") + "\nimport council.server\n",
-                     encoding="utf-8")
+    for relative, line in edits:
+        module = tree / relative
+        module.write_text(module.read_text(encoding="utf-8") + f"\n{line}\n", encoding="utf-8")
     result = _lint_imports(tree)
     assert result.returncode == 1
-    assert "booth.clock -> council.server" in result.stdout
-
-
-def test_qt_outside_its_modules_breaks_a_contract(tmp_path: Path) -> None:
-    tree = _copy_of_the_code(tmp_path)
-    records = tree / "booth" / "store" / "records.py"
-    records.write_text(records.read_text(encoding="utf-8") + "\nimport PySide6.QtCore\n",
-                       encoding="utf-8")
-    result = _lint_imports(tree)
-    assert result.returncode == 1
-    assert "booth.store.records -> PySide6" in result.stdout
-
-
-def test_pyrage_outside_the_age_module_breaks_a_contract(tmp_path: Path) -> None:
-    tree = _copy_of_the_code(tmp_path)
-    decrypt = tree / "council" / "decrypt.py"
-    decrypt.write_text(decrypt.read_text(encoding="utf-8") + "\nimport pyrage\n",
-                       encoding="utf-8")
-    result = _lint_imports(tree)
-    assert result.returncode == 1
-    assert "council.decrypt -> pyrage" in result.stdout
-
-
-def test_an_import_circle_breaks_a_contract(tmp_path: Path) -> None:
-    tree = _copy_of_the_code(tmp_path)
-    files = tree / "booth" / "files.py"
-    files.write_text(files.read_text(encoding="utf-8") + "\nimport booth.clock\n",
-                     encoding="utf-8")
-    clock = tree / "booth" / "clock.py"
-    clock.write_text(clock.read_text(encoding="utf-8") + "\nimport booth.files\n",
-                     encoding="utf-8")
-    result = _lint_imports(tree)
-    assert result.returncode == 1
-    assert "No import circles" in result.stdout and "BROKEN" in result.stdout
-
+    assert said in result.stdout and "BROKEN" in result.stdout
 
 def _modules() -> list[Path]:
     return sorted(p for package in ("booth", "council") for p in (ROOT / package).rglob("*.py"))
