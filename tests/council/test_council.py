@@ -29,6 +29,7 @@ from tests.helpers.council import (
     upload_blob,
 )
 from tests.helpers.sync import finished_session
+from tests.helpers.tls import make_ca, server_certificate
 
 AGE = shutil.which("age") or "/usr/bin/age"
 AGE_KEYGEN = shutil.which("age-keygen") or "/usr/bin/age-keygen"
@@ -387,36 +388,6 @@ def test_import_without_a_checksum_list_is_a_clear_error(
     assert council_main(["import", str(tmp_path / "nothing"), *_council_args(council_server)]) == 1
 
 
-def _self_signed(folder: Path) -> tuple[Path, Path]:
-    import datetime as dt
-    import ipaddress
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name)
-        .public_key(key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=1)).not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                       critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_file = folder / "cert.pem"
-    key_file = folder / "key.pem"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ))
-    return cert_file, key_file
-
 
 @pytest.mark.parametrize("tls", [False, True], ids=["http", "https"])
 def test_serve_command_runs_the_ingest_server_until_stopped(tmp_path: Path, tls: bool) -> None:
@@ -434,9 +405,10 @@ def test_serve_command_runs_the_ingest_server_until_stopped(tmp_path: Path, tls:
     extra: list[str] = []
     verify: ssl.SSLContext | bool = True
     if tls:
-        cert_file, key_file = _self_signed(tmp_path)
+        ca = make_ca(tmp_path / "ca", "council CA")
+        cert_file, key_file = server_certificate(ca, tmp_path / "server")
         extra = ["--certfile", str(cert_file), "--keyfile", str(key_file)]
-        verify = ssl.create_default_context(cafile=str(cert_file))
+        verify = ssl.create_default_context(cafile=str(ca.pem_file))
     # It answers a signed hello, then stops cleanly on Ctrl-C (checked by the helper).
     with council_serve_process(keys, store, url, token, extra, verify):
         pass
