@@ -71,8 +71,7 @@ class SilentSpeaker:
 
 
 def language_code(locale: QLocale) -> str:
-    """The booth's code for a voice's language: "ur" for ur_PK, "pt_BR" only where a pack
-    asks for that exact variety (see ``_best_locale``)."""
+    """A voice's language as the booth writes it: "ur" for a ur_PK voice."""
     return QLocale.languageToCode(locale.language())
 
 
@@ -270,13 +269,12 @@ class QtSpeaker(QObject):
                 return False
             tts.setRate(self._rate)
             self._tts = tts
+            locales = tts.availableLocales()
             self._locales = {}
-            for locale in tts.availableLocales():
-                code = language_code(locale)
-                if code not in self._locales:
-                    best = _best_locale(code, tts.availableLocales())
-                    if best is not None:
-                        self._locales[code] = best
+            for code in {language_code(locale) for locale in locales}:
+                best = _best_locale(code, locales)
+                if best is not None:
+                    self._locales[code] = best
             self._usable = True
             self._apply_language()
         except Exception:  # no voice must never break the booth
