@@ -201,6 +201,34 @@ def check_server(settings: Settings) -> Probe:
     return replace(probe, required=False)
 
 
+def check_speech(settings: Settings) -> Probe:
+    """Which of the pack's languages can be read aloud (never required: without a voice the
+    booth hides "Read it to me" in that language)."""
+    from booth.i18n import english_name
+    from booth.pack import PackError, load_pack
+    from booth.ui.speech import probe_speech
+
+    try:
+        languages = load_pack(settings.pack_path).languages
+    except PackError:
+        languages = ["en"]
+    found = probe_speech()
+
+    def names(codes: list[str]) -> str:
+        return ", ".join(f"{english_name(code)} ({code})" for code in codes)
+
+    if not found.ok:
+        return Probe("speech", False, f"Nothing can be read aloud ({found.detail}); "
+                     '"Read it to me" is hidden in every language.', required=False)
+    spoken = [code for code in languages if found.can_speak(code)]
+    silent = [code for code in languages if not found.can_speak(code)]
+    detail = (f"Reads aloud in {names(spoken)}" if spoken
+              else "Reads aloud in none of the pack's languages")
+    if silent:
+        detail += f'; no voice for {names(silent)}, so "Read it to me" is hidden in them'
+    return Probe("speech", not silent, f"{detail} ({found.detail})", required=False)
+
+
 CHECKS: tuple[Check, ...] = (
     check_data_folder,
     check_disk,
@@ -210,6 +238,7 @@ CHECKS: tuple[Check, ...] = (
     check_microphone,
     check_encoder,
     check_server,
+    check_speech,
 )
 
 

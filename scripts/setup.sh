@@ -18,6 +18,12 @@ DEB_PACKAGES=(
   libva2 libva-drm2 libva-x11-2
   # Qt text-to-speech: speech-dispatcher with the espeak-ng voice
   libspeechd2 speech-dispatcher espeak-ng
+  # ...and speech-dispatcher's espeak-ng module, which gives it espeak-ng's voices (Urdu,
+  # Polish, Arabic and about a hundred more; without it speech-dispatcher has none)
+  speech-dispatcher-espeak-ng
+  # fonts that join and shape Urdu (Noto Nastaliq Urdu) and Arabic (Noto Naskh Arabic);
+  # booth.spec copies them into the frozen build
+  fonts-noto-core
   # the stock age tool: council staff decrypt bundles with it, and the tests prove they can
   age
   # a virtual screen for machines with no display (demo, screenshots, tests)
@@ -49,6 +55,9 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
 .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[dev]"
+# The booth's own words in each language: resources/i18n/*/LC_MESSAGES/booth.po compiled to
+# booth.mo (settings in pyproject.toml; the .mo files are built here, never committed).
+.venv/bin/pybabel compile >/dev/null
 
 # The workspace's front end (GOV.UK Frontend styles, Chart.js), pinned by package-lock.json
 # and built into council/workspace/frontend/dist, which the workspace serves itself.

@@ -19,11 +19,12 @@ from tests.helpers.council import running_council
 REPO = Path(__file__).resolve().parent.parent
 
 
-# The camera and microphone checks record for a second each; tests about other
-# checks leave them out to stay fast.
+# The camera and microphone checks record for a second each, and the speech check starts
+# the speech engine (tests/ui/test_speech.py); tests about other checks leave them out to
+# stay fast.
 WITHOUT_DEVICES = tuple(
     check for check in doctor.CHECKS
-    if check not in (doctor.check_camera, doctor.check_microphone)
+    if check not in (doctor.check_camera, doctor.check_microphone, doctor.check_speech)
 )
 
 

@@ -26,6 +26,7 @@ from booth.pack import (
     load_pack_or_default,
     pack_from_toml,
     parse_pack,
+    translation_path,
 )
 
 DEFAULT = default_pack_path()
@@ -441,6 +442,9 @@ def test_a_model_dump_validates_again(pack: CampaignPack) -> None:
 def test_good_pack_is_used_without_error(tmp_path: Path) -> None:
     path = tmp_path / "event.toml"
     path.write_text(edit('name = "One Stockport"', 'name = "Market day"'), encoding="utf-8")
+    for language in ("ur", "pl", "ar"):  # a pack travels with its translation files
+        translation_path(path, language).write_bytes(
+            translation_path(DEFAULT, language).read_bytes())
     chosen, error = load_pack_or_default(path, DEFAULT)
     assert error is None
     assert chosen.name == "Market day"

@@ -1,9 +1,8 @@
-"""Campaign pack: the council-edited TOML file that drives the journey (model), and its
-loader (load)."""
+"""Campaign pack: the council-edited TOML file that drives the journey (model), its loader
+(load), what is wrong with one (errors), and its words in other languages (translations)."""
 
+from booth.pack.errors import PackError, Problem
 from booth.pack.load import (
-    PackError,
-    Problem,
     default_pack_path,
     load_pack,
     load_pack_or_default,
@@ -13,6 +12,7 @@ from booth.pack.load import (
 )
 from booth.pack.model import (
     FORMAT_VERSION,
+    LANGUAGE_PATTERN,
     LOOKS,
     PREFER_NOT_TO_SAY_ID,
     PREFER_NOT_TO_SAY_LABEL,
@@ -33,11 +33,14 @@ from booth.pack.model import (
     PriorityList,
     Prompt,
     Theme,
+    area_id,
     contrast_ratio,
 )
+from booth.pack.translations import translation_file, translation_path
 
 __all__ = [
     "FORMAT_VERSION",
+    "LANGUAGE_PATTERN",
     "LOOKS",
     "PREFER_NOT_TO_SAY_ID",
     "PREFER_NOT_TO_SAY_LABEL",
@@ -60,6 +63,7 @@ __all__ = [
     "Problem",
     "Prompt",
     "Theme",
+    "area_id",
     "contrast_ratio",
     "default_pack_path",
     "load_pack",
@@ -67,4 +71,6 @@ __all__ = [
     "pack_from_toml",
     "parse_pack",
     "resources_dir",
+    "translation_file",
+    "translation_path",
 ]

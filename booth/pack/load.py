@@ -1,49 +1,30 @@
-"""Reading a campaign pack: TOML in, a validated pack or a PackError that names the field."""
+"""Reading a campaign pack: TOML in (the pack and a translation file per language), a
+validated pack or a PackError that names the file, the field and the problem."""
 
 from __future__ import annotations
 
-import difflib
 import hashlib
-import re
-import tomllib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import (
-    ValidationError,
-)
+from pydantic import ValidationError
 
+from booth import i18n
+from booth.i18n import SOURCE_LANGUAGE
+from booth.pack.errors import PackError, Problem, problems_from, read_toml
 from booth.pack.model import (
-    COLOUR_PATTERN,
-    ID_PATTERN,
     PREFER_NOT_TO_SAY_ID,
     PREFER_NOT_TO_SAY_LABEL,
     RETENTION_PLACEHOLDER,
     SOMEWHERE_ELSE_ID,
     SOMEWHERE_ELSE_LABEL,
-    AboutYouQuestion,
-    AnswerOption,
     CampaignPack,
-    ConsentWording,
-    FieldProblem,
-    IdleTime,
-    IdleTimes,
-    LookTheme,
-    PriorityItem,
-    PriorityList,
-    Prompt,
-    Theme,
+    area_id,
     check_format_version,
-    describe,
-    printable,
-    shown,
 )
-
-# --------------------------------------------------------------------------- errors
-
+from booth.pack.translations import add_translations
 
 #: Shipped resources (campaign packs) beside the source tree, or in a frozen build.
 RESOURCES_DIR = Path(__file__).resolve().parent.parent.parent / "resources"
@@ -64,172 +45,37 @@ def default_pack_path() -> Path:
     return resources_dir() / "packs" / "one_stockport.toml"
 
 
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with a pack: where (a field path like ``prompts[2].audience``) and what."""
-
-    field: str
-    message: str
-
-
-class PackError(Exception):
-    """A campaign pack that cannot be used; the message names the file, the field and the problem.
-
-    ``unexpected`` is True only when the loader itself failed (a bug), not the pack.
-    """
-
-    def __init__(self, path: Path, problems: Iterable[Problem], *, unexpected: bool = False):
-        self.path = path
-        self.problems: tuple[Problem, ...] = tuple(problems) or (Problem("", "is not usable"),)
-        self.unexpected = unexpected
-        super().__init__(
-            "\n".join(_line(path, problem) for problem in self.problems)
-        )
-
-    @property
-    def field(self) -> str:
-        """The field path of the first problem ("" when it is about the whole file)."""
-        return self.problems[0].field
-
-
-def _line(path: Path, problem: Problem) -> str:
-    where = f"{problem.field}: " if problem.field else ""
-    return f"campaign pack {path}: {where}{problem.message}"
-
-
-def _join_path(parts: Iterable[str | int]) -> str:
-    text = ""
-    for part in parts:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        elif part.startswith("[") and part.endswith("]"):
-            text += part
-        else:
-            # Quote names TOML itself would quote ("my key"), as the council would write them.
-            name = part if re.fullmatch(r"[A-Za-z0-9_-]+", part) else f'"{printable(part)}"'
-            text = f"{text}.{name}" if text else name
-    return text
-
-
-_TYPE_WORDS: dict[str, str] = {
-    "string_type": "text in quotes",
-    "int_type": "a whole number",
-    "int_from_float": "a whole number",
-    "float_type": "a number",
-    "bool_type": "true or false",
-    "list_type": "a list in [ ]",
-    "dict_type": "a [section] or { } table",
-    "model_type": "a [section] or { } table",
-    "model_attributes_type": "a [section] or { } table",
-}
-
-
-def _all_field_names() -> list[str]:
-    names: set[str] = set()
-    for model in (CampaignPack, Prompt, PriorityList, PriorityItem, AnswerOption,
-                  AboutYouQuestion, ConsentWording, Theme, LookTheme, IdleTimes, IdleTime):
-        names.update(model.model_fields)
-    return sorted(names)
-
-
-def _problem_from(error: Mapping[str, Any]) -> Problem:
-    loc: list[str | int] = [part for part in error["loc"] if part != "[key]"]
-    kind: str = error["type"]
-    ctx: Mapping[str, Any] = error.get("ctx") or {}
-    value = error.get("input")
-    message: str = error["msg"]
-
-    if kind in ("value_error", "assertion_error"):
-        cause = ctx.get("error")
-        if isinstance(cause, FieldProblem):
-            where = _join_path(loc)
-            if cause.field:  # already a field path, written by this module
-                joiner = "." if where and not cause.field.startswith("[") else ""
-                where = f"{where}{joiner}{cause.field}"
-            return Problem(where, cause.problem)
-        return Problem(_join_path(loc), message.removeprefix("Value error, "))
-    if kind == "extra_forbidden":
-        name = str(loc[-1]) if loc else "?"
-        hint = difflib.get_close_matches(name, _all_field_names(), n=1)
-        suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
-        return Problem(
-            _join_path(loc),
-            f"{shown(name)} is not a setting the booth knows{suggestion}; check the spelling",
-        )
-    if kind == "missing":
-        return Problem(_join_path(loc), "is required but missing")
-    if kind == "literal_error":
-        expected = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
-        return Problem(
-            _join_path(loc), f"{shown(value)} is not one of {', '.join(expected)}"
-        )
-    if kind in _TYPE_WORDS:
-        return Problem(
-            _join_path(loc), f"should be {_TYPE_WORDS[kind]}, not {describe(value)}"
-        )
-    if kind == "string_pattern_mismatch":
-        pattern = str(ctx.get("pattern", ""))
-        if pattern == ID_PATTERN:
-            wanted = "an id of small letters, digits and _ (like 'nature_and_parks')"
-        elif pattern == COLOUR_PATTERN:
-            wanted = "a colour like '#1A2B3C'"
-        else:
-            wanted = f"text matching {pattern}"
-        return Problem(_join_path(loc), f"{shown(value)} should be {wanted}")
-    if kind == "string_too_short":
-        return Problem(_join_path(loc), "is empty; write something or remove it")
-    if kind == "string_too_long":
-        return Problem(
-            _join_path(loc), f"is too long (at most {ctx.get('max_length')} characters)"
-        )
-    if kind == "too_short":
-        return Problem(
-            _join_path(loc), f"needs at least {ctx.get('min_length')} entries, has none"
-            if not value else f"needs at least {ctx.get('min_length')} entries"
-        )
-    bounds = {
-        "greater_than_equal": ("at least", "ge"),
-        "less_than_equal": ("at most", "le"),
-        "greater_than": ("more than", "gt"),
-        "less_than": ("less than", "lt"),
-    }
-    if kind in bounds:
-        words, key = bounds[kind]
-        return Problem(_join_path(loc), f"{shown(value)} should be {words} {ctx.get(key)}")
-    return Problem(_join_path(loc), message)
-
-
-def _problems_from(exc: ValidationError) -> list[Problem]:
-    errors = exc.errors()
-    wrong = {tuple(e["loc"]) for e in errors}
-    problems: list[tuple[int, Problem]] = []
-    for error in errors:
-        loc = tuple(error["loc"])
-        # A missing "spoken" only repeats that its text or title is missing or wrong.
-        if error["type"] == "missing" and loc[-1:] == ("spoken",) and (
-            (*loc[:-1], "text") in wrong or (*loc[:-1], "title") in wrong
-        ):
-            continue
-        # A misspelt name explains the "missing" one next to it, so it goes first.
-        rank = 0 if error["type"] == "extra_forbidden" else 1
-        problems.append((rank, _problem_from(error)))
-    return [problem for _, problem in sorted(problems, key=lambda pair: pair[0])]
-
-
 # --------------------------------------------------------------------------- loading
 
 
-def _slug(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", name.casefold()).strip("_") or "area"
+def _added_labels(language: str) -> tuple[str, str]:
+    """The answers the booth adds ("Somewhere else", "Prefer not to say") in ``language``:
+    they are the booth's own words, so they come from its catalogue, not from the pack."""
+    try:
+        words = i18n.catalogue(language)
+    except i18n.UnknownLanguage:  # the languages check names it; carry on in English
+        words = i18n.catalogue(SOURCE_LANGUAGE)
+    return words.tr(SOMEWHERE_ELSE_LABEL), words.tr(PREFER_NOT_TO_SAY_LABEL)
 
 
-def _filled_in(data: dict[str, Any]) -> dict[str, Any]:
-    """The raw pack with what the loader adds: fixed answers, area answers, retention days."""
+def _filled_in(data: dict[str, Any], language: str | None = None,
+               area_ids: list[str] | None = None) -> dict[str, Any]:
+    """The raw pack with what the loader adds: fixed answers, area answers, retention days.
+
+    ``language`` is the one the table's words are in (the pack file's first language unless
+    given); ``area_ids`` are the ids of the areas' answers when the areas are a translation
+    (the ids of the pack's own language, so an answer counts the same in every language)."""
     data = dict(data)
+    if language is None:
+        languages = data.get("languages")
+        language = (languages[0] if isinstance(languages, list) and languages
+                    and isinstance(languages[0], str) else SOURCE_LANGUAGE)
+    somewhere_else, prefer_not_to_say = _added_labels(language)
     areas = data.get("areas", [])
     area_names = (
         [a for a in areas if isinstance(a, str)] if isinstance(areas, list) else []
     )
+    ids = area_ids if area_ids is not None else [area_id(a) for a in area_names]
     questions = data.get("about_you")
     if isinstance(questions, list):
         completed: list[Any] = []
@@ -237,9 +83,10 @@ def _filled_in(data: dict[str, Any]) -> dict[str, Any]:
             if isinstance(question, dict) and isinstance(question.get("options", []), list):
                 options = list(question.get("options", []))
                 if question.get("use_areas") is True:
-                    options += [{"id": _slug(a), "label": a.strip()} for a in area_names]
-                    options.append({"id": SOMEWHERE_ELSE_ID, "label": SOMEWHERE_ELSE_LABEL})
-                options.append({"id": PREFER_NOT_TO_SAY_ID, "label": PREFER_NOT_TO_SAY_LABEL})
+                    options += [{"id": i, "label": a.strip()}
+                            for i, a in zip(ids, area_names, strict=True)]
+                    options.append({"id": SOMEWHERE_ELSE_ID, "label": somewhere_else})
+                options.append({"id": PREFER_NOT_TO_SAY_ID, "label": prefer_not_to_say})
                 question = {**question, "options": options}
             completed.append(question)
         data["about_you"] = completed
@@ -305,7 +152,8 @@ def _only_pack_errors(path: Path) -> Iterator[None]:
         ) from exc
 
 
-def _parse(data: Mapping[str, Any], path: Path, digest: str) -> CampaignPack:
+def _parse(data: Mapping[str, Any], path: Path, digest: str,
+           raw: bytes | None = None, translations: bool = True) -> CampaignPack:
     if not isinstance(data, Mapping):
         raise PackError(path, [Problem("", "should be a TOML table of settings")])
     version = data.get("format_version")
@@ -320,50 +168,48 @@ def _parse(data: Mapping[str, Any], path: Path, digest: str) -> CampaignPack:
     try:
         pack = CampaignPack.model_validate(_filled_in(dict(data)))
     except ValidationError as exc:
-        raise PackError(path, _problems_from(exc)) from None
+        raise PackError(path, problems_from(exc)) from None
     pack._path = path
     pack._digest = digest
+    pack._language = pack.languages[0]
+    # Only a pack that is right in its own language is read in the others: a mistake in the
+    # pack is named once, where it is, not again in every translation.
+    if translations:
+        add_translations(pack, data, path, raw, _filled_in)
     return pack
 
 
 def _from_bytes(raw: bytes, path: Path) -> CampaignPack:
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise PackError(path, [Problem(
-            "", f"is not UTF-8 text (bad byte at position {exc.start}); save it as UTF-8"
-        )]) from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise PackError(path, [_toml_problem(str(exc))]) from None
-    return _parse(data, path, hashlib.sha256(raw).hexdigest())
+    return _parse(read_toml(raw, path), path, hashlib.sha256(raw).hexdigest(), raw)
 
 
-def _toml_problem(message: str) -> Problem:
-    match = re.search(r"\s*\(at line (\d+), column (\d+)\)\s*$", message)
-    if match is None:
-        match = re.search(r"\s*\(at end of document\)\s*$", message)
-        where = "at the end of the file" if match else ""
-    else:
-        where = f"line {match.group(1)}, column {match.group(2)}"
-    reason = message[: match.start()] if match else message
-    return Problem(where, f"this is not valid TOML ({reason})")
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise PackError(path, [Problem("", "the file does not exist")]) from None
+    except IsADirectoryError:
+        raise PackError(path, [Problem("", "is a folder, not a pack file")]) from None
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise PackError(path, [Problem("", f"cannot be read ({reason})")]) from None
 
 
 def load_pack(path: Path) -> CampaignPack:
-    """Read and validate a campaign pack file. Raises :class:`PackError`, never anything else."""
+    """Read and validate a campaign pack file and the translation file of each of its other
+    languages. Raises :class:`PackError`, never anything else."""
     with _only_pack_errors(path):
-        try:
-            raw = path.read_bytes()
-        except FileNotFoundError:
-            raise PackError(path, [Problem("", "the file does not exist")]) from None
-        except IsADirectoryError:
-            raise PackError(path, [Problem("", "is a folder, not a pack file")]) from None
-        except OSError as exc:
-            reason = exc.strerror or type(exc).__name__
-            raise PackError(path, [Problem("", f"cannot be read ({reason})")]) from None
-        return _from_bytes(raw, path)
+        return _from_bytes(_read(path), path)
+
+
+def pack_table(path: Path) -> dict[str, Any]:
+    """The pack file's own table, checked in its own language only: what a translation file
+    for a new language is written from. Raises :class:`PackError`."""
+    with _only_pack_errors(path):
+        raw = _read(path)
+        data = read_toml(raw, path)
+        _parse(data, path, hashlib.sha256(raw).hexdigest(), raw, translations=False)
+        return data
 
 
 def load_pack_or_default(path: Path, default_path: Path) -> tuple[CampaignPack, PackError | None]:

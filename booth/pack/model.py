@@ -1,8 +1,10 @@
-"""The campaign pack's model: prompts, priority lists, about-you questions, consent, theme."""
+"""The campaign pack's model: prompts, priority lists, about-you questions, consent, theme,
+and the languages its words are in."""
 
 from __future__ import annotations
 
-from collections.abc import Container, Iterable
+import re
+from collections.abc import Callable, Container, Iterable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -17,6 +19,17 @@ from pydantic import (
     model_validator,
 )
 
+from booth.i18n import (
+    N_,
+    PSEUDO_LANGUAGE,
+    SOURCE_LANGUAGE,
+    english_name,
+    has_catalogue,
+    is_language_code,
+    languages,
+    pseudo,
+)
+
 Audience = Literal["child", "adult", "older", "all"]
 Look = Literal["child", "adult", "older"]
 LOOKS: tuple[Look, ...] = ("child", "adult", "older")
@@ -27,15 +40,17 @@ SUPPORTED_FORMAT_VERSIONS: frozenset[int] = frozenset({1})
 
 #: Added by the loader to every about-you question; never written in the pack itself.
 PREFER_NOT_TO_SAY_ID = "prefer_not_to_say"
-PREFER_NOT_TO_SAY_LABEL = "Prefer not to say"
+PREFER_NOT_TO_SAY_LABEL = N_("Prefer not to say")
 #: Added to the question whose answers come from the pack's ``areas`` list.
 SOMEWHERE_ELSE_ID = "somewhere_else"
-SOMEWHERE_ELSE_LABEL = "Somewhere else"
+SOMEWHERE_ELSE_LABEL = N_("Somewhere else")
 
 #: Consent text may say ``{retention_days}``; the loader puts the pack's number in.
 RETENTION_PLACEHOLDER = "{retention_days}"
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9_]*$"
+#: A language as the pack names it, and as its translation file is named: "ur", "pt_BR".
+LANGUAGE_PATTERN = r"^[a-z]{2,3}(_[A-Z]{2})?$"
 COLOUR_PATTERN = r"^#[0-9A-Fa-f]{6}$"
 
 # Minimum contrast (WCAG 2 ratio) between text and what it sits on. AA for everyone,
@@ -344,6 +359,11 @@ class CampaignPack(_Model):
     id: Id
     name: str = Field(min_length=1, max_length=80)
     council: str = Field(min_length=1, max_length=120)
+    #: The languages a person can choose; the first is the one this file is written in.
+    #: Each other language has its own file beside the pack (one_stockport.ur.toml).
+    languages: list[str] = Field(default_factory=lambda: [SOURCE_LANGUAGE], min_length=1)
+    #: The language each new person starts in (the first of ``languages`` unless set).
+    default_language: str
     campaign_themes: list[str] = Field(default_factory=list)
     retention_days: int = Field(ge=1, le=3650)
     max_take_seconds: int = Field(ge=5, le=600)
@@ -358,6 +378,12 @@ class CampaignPack(_Model):
 
     _path: Path = PrivateAttr(default=Path("<memory>"))
     _digest: str = PrivateAttr(default="")
+    # A pack in one language is a "view": the same pack with its words translated. The pack
+    # the loader returns is the view in its file's own language and holds the others.
+    _language: str = PrivateAttr(default="")
+    _views: dict[str, CampaignPack] = PrivateAttr(default_factory=dict)
+    _base: CampaignPack | None = PrivateAttr(default=None)
+    _texts: dict[str, str] | None = PrivateAttr(default=None)
 
     @property
     def path(self) -> Path:
@@ -374,6 +400,48 @@ class CampaignPack(_Model):
     def _known_format(cls, value: int) -> int:
         check_format_version(value)
         return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_language_is_the_first(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "default_language" not in data:
+            chosen = data.get("languages", [SOURCE_LANGUAGE])
+            if isinstance(chosen, list) and chosen and isinstance(chosen[0], str):
+                return {**data, "default_language": chosen[0]}
+        return data
+
+    @field_validator("languages")
+    @classmethod
+    def _known_languages(cls, value: list[str]) -> list[str]:
+        seen: dict[str, int] = {}
+        for index, code in enumerate(value):
+            if (not re.fullmatch(LANGUAGE_PATTERN, code) or code == PSEUDO_LANGUAGE
+                    or not is_language_code(code)):
+                raise FieldProblem(
+                    f"[{index}]", f"{shown(code)} is not a language code; write codes like "
+                    "'en' (English), 'ur' (Urdu), 'pl' (Polish) or 'ar' (Arabic)"
+                )
+            if code in seen:
+                raise FieldProblem(f"[{index}]", f"'{code}' is in the list twice")
+            seen[code] = index
+            if not has_catalogue(code):
+                raise FieldProblem(
+                    f"[{index}]",
+                    f"the booth's own words (its buttons and instructions) are not translated "
+                    f"into {english_name(code)} ('{code}'); it has "
+                    f"{', '.join(languages())}. See docs/translations.md",
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _default_is_offered(self) -> CampaignPack:
+        if self.default_language not in self.languages:
+            raise FieldProblem(
+                "default_language",
+                f"{shown(self.default_language)} is not one of the pack's languages "
+                f"({', '.join(self.languages)})",
+            )
+        return self
 
     @field_validator("campaign_themes", "areas")
     @classmethod
@@ -471,4 +539,122 @@ class CampaignPack(_Model):
     def theme_for(self, look: Look) -> LookTheme:
         """The colours and size factors for this look."""
         return self.theme.for_look(look)
+
+    # ------------------------------------------------------------------ languages
+
+    @property
+    def language(self) -> str:
+        """The language this pack's words are in (see :meth:`in_language`)."""
+        return self._language or self.languages[0]
+
+    def in_language(self, language: str) -> CampaignPack:
+        """This pack with every word a person sees or hears in ``language``: prompts, lists,
+        about-you questions and answers, consent and areas (ids, pictures and settings stay
+        the same). Every language of the pack was checked complete when it loaded; a
+        language it does not have raises ``LookupError``, never a quiet English fallback.
+        :data:`booth.i18n.PSEUDO_LANGUAGE` gives every word pseudo-translated, for tests."""
+        base = self._base or self
+        if language == base.language:
+            return base
+        view = base._views.get(language)
+        if view is None and language == PSEUDO_LANGUAGE:
+            view = base._views[language] = _pseudo_view(base)
+        if view is None:
+            raise LookupError(
+                f"the campaign pack '{self.id}' is not in {english_name(language)} "
+                f"({language}); it has {', '.join(self.languages)}"
+            )
+        return view
+
+    def text(self, key: str, language: str | None = None) -> str:
+        """One word or sentence by its key (the key a translation file uses, such as
+        ``prompts.love.text`` or ``about_you.area.options.bramhall``), in ``language`` or
+        this view's. An unknown key is a ``KeyError``: the caller asked for something the
+        pack does not have."""
+        view = self.in_language(language) if language is not None else self
+        texts = view.texts()
+        if key not in texts:
+            raise KeyError(f"the campaign pack '{self.id}' has no text '{key}'")
+        return texts[key]
+
+    def texts(self) -> dict[str, str]:
+        """Every word of the pack a person sees or hears, in this view's language, by key."""
+        if self._texts is None:
+            self._texts = _texts_of(self)
+        return dict(self._texts)
+
+
+def texts_key(*parts: str) -> str:
+    """The key of a pack text: ``texts_key("prompts", "love", "text")``."""
+    return ".".join(parts)
+
+
+def _texts_of(pack: CampaignPack) -> dict[str, str]:
+    base = pack._base or pack
+    texts = {"name": pack.name}
+    for look, wording in pack.consent.items():
+        texts[texts_key("consent", look, "text")] = wording.text
+        texts[texts_key("consent", look, "spoken")] = wording.spoken
+        if wording.adult_confirmation is not None:
+            texts[texts_key("consent", look, "adult_confirmation")] = wording.adult_confirmation
+    for prompt in pack.prompts:
+        texts[texts_key("prompts", prompt.id, "text")] = prompt.text
+        texts[texts_key("prompts", prompt.id, "spoken")] = prompt.spoken
+    for plist in pack.priority_lists:
+        texts[texts_key("priority_lists", plist.id, "title")] = plist.title
+        texts[texts_key("priority_lists", plist.id, "spoken")] = plist.spoken
+        for item in plist.items:
+            texts[texts_key("priority_lists", plist.id, "items", item.id, "label")] = item.label
+            texts[texts_key("priority_lists", plist.id, "items", item.id, "spoken")] = (
+                item.spoken_text)
+    for question in pack.about_you:
+        texts[texts_key("about_you", question.id, "text")] = question.text
+        texts[texts_key("about_you", question.id, "spoken")] = question.spoken
+        for option in question.options:
+            texts[texts_key("about_you", question.id, "options", option.id)] = option.label
+    for english, shown_name in zip(base.areas, pack.areas, strict=True):
+        texts[texts_key("areas", area_id(english))] = shown_name
+    return texts
+
+
+def area_id(name: str) -> str:
+    """The id an area's answer is stored under: its name in the pack's own language, as a
+    slug ("Cheadle Hulme" is ``cheadle_hulme``), the same in every language."""
+    return re.sub(r"[^a-z0-9]+", "_", name.casefold()).strip("_") or "area"
+
+
+# The fields that hold words a person sees or hears (LookTheme.text is a colour: the walk
+# below never goes into the theme).
+_WORD_FIELDS = frozenset({"text", "spoken", "label", "title", "adult_confirmation"})
+
+
+def _with_words(value: Any, change: Callable[[str], str]) -> Any:
+    if isinstance(value, BaseModel):
+        updates = {
+            name: change(field) if name in _WORD_FIELDS and isinstance(field, str)
+            else _with_words(field, change)
+            for name in type(value).model_fields
+            if isinstance(field := getattr(value, name), (str, BaseModel, list, dict))
+        }
+        return value.model_copy(update=updates)
+    if isinstance(value, list):
+        return [_with_words(item, change) for item in value]
+    if isinstance(value, dict):
+        return {key: _with_words(item, change) for key, item in value.items()}
+    return value
+
+
+def _pseudo_view(base: CampaignPack) -> CampaignPack:
+    """Every word pseudo-translated, without checking lengths again: it is for tests only."""
+    view = base.model_copy(update={
+        "name": pseudo(base.name),
+        "areas": [pseudo(area) for area in base.areas],
+        **{field: _with_words(getattr(base, field), pseudo)
+           for field in ("consent", "prompts", "priority_lists", "about_you")},
+    })
+    view._language = PSEUDO_LANGUAGE
+    view._views = {}
+    view._base = base
+    view._texts = None
+    return view
 

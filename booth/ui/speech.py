@@ -1,4 +1,9 @@
-"""Reading words aloud through Qt's text-to-speech, silently harmless without a voice."""
+"""Reading words aloud through Qt's text-to-speech, in the person's language, silently
+harmless without a voice.
+
+A language is spoken only with a voice for it (espeak-ng, through speech-dispatcher, has
+Urdu, Polish and Arabic): where there is none, ``can_speak`` says so and nothing is read, so
+the screens hide "Read it to me" rather than read Urdu words with an English voice."""
 
 from __future__ import annotations
 
@@ -6,9 +11,11 @@ import logging
 import subprocess
 import sys
 import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Protocol
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QLocale, QObject
 
 # How long the speech engine may take to answer the probe before the booth stays silent.
 PROBE_TIMEOUT_S = 10.0
@@ -16,20 +23,37 @@ PROBE_TIMEOUT_S = 10.0
 log = logging.getLogger(__name__)
 
 
+#: The probe's line naming the languages it has voices for: "languages: ar en pl ur".
+LANGUAGES_LINE = "languages:"
+#: Speech starts in the language the booth's own words are written in.
+FIRST_LANGUAGE = "en"
+
+
 class Speaker(Protocol):
-    """Says things aloud (or not)."""
+    """Says things aloud (or not), in one language at a time."""
 
     def say(self, text: str) -> None: ...
 
     def stop(self) -> None: ...
 
+    def can_speak(self, language: str) -> bool:
+        """True when there is a voice for ``language`` (False while still finding out)."""
+        ...
+
+    def use_language(self, language: str) -> bool:
+        """Speak ``language`` from now on; False (and silence) when it has no voice."""
+        ...
+
 
 class SilentSpeaker:
-    """For machines and tests that must stay quiet; remembers what it was asked to say."""
+    """For machines and tests that must stay quiet; remembers what it was asked to say.
+    ``languages`` are the ones it pretends to have voices for (every one when None)."""
 
-    def __init__(self) -> None:
+    def __init__(self, languages: Iterable[str] | None = None) -> None:
         self.said: list[str] = []
         self.stops = 0
+        self.language = FIRST_LANGUAGE
+        self._languages = frozenset(languages) if languages is not None else None
 
     def say(self, text: str) -> None:
         self.said.append(text)
@@ -37,6 +61,42 @@ class SilentSpeaker:
     def stop(self) -> None:
         """Nothing is playing; counted, so tests can see when speech is cut short."""
         self.stops += 1
+
+    def can_speak(self, language: str) -> bool:
+        return self._languages is None or language in self._languages
+
+    def use_language(self, language: str) -> bool:
+        self.language = language
+        return self.can_speak(language)
+
+
+def language_code(locale: QLocale) -> str:
+    """A voice's language as the booth writes it: "ur" for a ur_PK voice."""
+    return QLocale.languageToCode(locale.language())
+
+
+def spoken_languages(output: str) -> frozenset[str]:
+    """The languages a probe's output says it has voices for."""
+    for line in output.splitlines():
+        if line.startswith(LANGUAGES_LINE):
+            return frozenset(line.removeprefix(LANGUAGES_LINE).split())
+    return frozenset()
+
+
+def _best_locale(language: str, locales: Iterable[QLocale]) -> QLocale | None:
+    """The engine's locale for ``language``: the kiosk's own variety if it speaks it (a
+    kiosk set up in England gets en_GB), else the language's usual one (ur_PK, ar_EG)."""
+    code, _, territory = language.partition("_")
+    matching = [loc for loc in locales if language_code(loc) == code
+                and (not territory or QLocale.territoryToCode(loc.territory()) == territory)]
+    if not matching:
+        return None
+    wanted = (QLocale(), QLocale(language))  # QLocale(): the kiosk's, unless set otherwise
+    for preferred in wanted:
+        for loc in matching:
+            if loc.language() == preferred.language() and loc.territory() == preferred.territory():
+                return loc
+    return sorted(matching, key=lambda loc: loc.name())[0]
 
 
 def probe_command(engine: str | None) -> list[str]:
@@ -70,8 +130,36 @@ def probe_main(engine: str | None) -> int:
     if not voices:
         print(f"{tts.engine()}: no voices")
         return 1
-    print(f"{tts.engine()} with {len(voices)} voice(s)")
+    languages = sorted({language_code(locale) for locale in tts.availableLocales()})
+    print(LANGUAGES_LINE, " ".join(languages))
+    print(f"{tts.engine()} with {len(voices)} voice(s) in {len(languages)} language(s)")
     return 0
+
+
+@dataclass(frozen=True)
+class SpeechProbe:
+    """What the speech engine said when started on its own: usable, and in which languages."""
+
+    ok: bool
+    languages: frozenset[str]
+    detail: str
+
+    def can_speak(self, language: str) -> bool:
+        return language in self.languages or language.partition("_")[0] in self.languages
+
+
+def probe_speech(engine: str | None = None, timeout: float = PROBE_TIMEOUT_S) -> SpeechProbe:
+    """Start the engine in a separate process (it may hang) and report what it offers."""
+    try:
+        result = subprocess.run(probe_command(engine), capture_output=True, text=True,
+                                timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return SpeechProbe(False, frozenset(), f"the speech engine gave no answer within "
+                                               f"{timeout:g} s")
+    except OSError as error:
+        return SpeechProbe(False, frozenset(), f"the speech engine could not start: {error}")
+    lines = result.stdout.strip().splitlines() or ["no output"]
+    return SpeechProbe(result.returncode == 0, spoken_languages(result.stdout), lines[-1])
 
 
 class QtSpeaker(QObject):
@@ -91,9 +179,14 @@ class QtSpeaker(QObject):
         self._probe_timeout = probe_timeout
         self._probe_done = threading.Event()
         self._probe_ok = False
+        #: What the probe said this machine can speak (set by the probe's thread).
+        self.probed_languages: frozenset[str] = frozenset()
         self._probe_thread: threading.Thread | None = None
         self._probe_process: subprocess.Popen[str] | None = None
         self.said: list[str] = []
+        self._language = FIRST_LANGUAGE
+        self._locales: dict[str, QLocale] = {}  # language -> the engine's locale for it
+        self._unspoken: set[str] = set()  # languages already logged as having no voice
 
     def _start_probe(self) -> None:
         if self._probe_thread is None:
@@ -115,6 +208,7 @@ class QtSpeaker(QObject):
                 output, _ = process.communicate(timeout=self._probe_timeout)
                 self._probe_ok = process.returncode == 0
                 detail = output.strip().splitlines()[-1] if output.strip() else "no output"
+                self.probed_languages = spoken_languages(output)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.communicate()  # reaps it and closes its pipe
@@ -175,7 +269,14 @@ class QtSpeaker(QObject):
                 return False
             tts.setRate(self._rate)
             self._tts = tts
+            locales = tts.availableLocales()
+            self._locales = {}
+            for code in {language_code(locale) for locale in locales}:
+                best = _best_locale(code, locales)
+                if best is not None:
+                    self._locales[code] = best
             self._usable = True
+            self._apply_language()
         except Exception:  # no voice must never break the booth
             log.exception("text-to-speech could not start")
             self._usable = False
@@ -185,12 +286,53 @@ class QtSpeaker(QObject):
     def available(self) -> bool:
         return self._ensure()
 
+    def languages(self) -> frozenset[str]:
+        """The languages this machine can speak (none until the engine has answered)."""
+        if not self._ensure():
+            return frozenset()
+        return frozenset(self._locales)
+
+    def can_speak(self, language: str) -> bool:
+        if not self._ensure():
+            return False
+        code = language if language in self._locales else language.partition("_")[0]
+        return code in self._locales
+
+    def use_language(self, language: str) -> bool:
+        self._language = language
+        if not self._ensure():
+            return False
+        return self._apply_language()
+
+    def _apply_language(self) -> bool:
+        """Point the engine at the current language's voice; False when it has none."""
+        from PySide6.QtTextToSpeech import QTextToSpeech
+
+        tts = self._tts
+        code = self._language if self._language in self._locales \
+            else self._language.partition("_")[0]
+        locale = self._locales.get(code)
+        if not isinstance(tts, QTextToSpeech) or locale is None:
+            return False
+        tts.setLocale(locale)
+        voices = tts.availableVoices()
+        # espeak-ng lists its plain voice and variants of it ("Urdu+Alex"): the plain one.
+        plain = [voice for voice in voices if "+" not in voice.name()]
+        if plain or voices:
+            tts.setVoice((plain or voices)[0])
+        return True
+
     def say(self, text: str) -> None:
         if not text.strip():
             return
         self.said.append(text)
         if not self._ensure():
             return
+        if not self.can_speak(self._language):
+            if self._language not in self._unspoken:
+                self._unspoken.add(self._language)
+                log.info("no voice for %s: nothing is read aloud in it", self._language)
+            return  # never the words of one language in another's voice
         from PySide6.QtTextToSpeech import QTextToSpeech
 
         tts = self._tts

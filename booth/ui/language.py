@@ -1,0 +1,78 @@
+"""The Qt side of a participant's language: the font that shapes its script, found by Qt, and
+the direction the screens are laid out in (Urdu and Arabic mirror the whole layout).
+
+A source checkout uses the fonts Debian's fonts-noto-core installs (scripts/setup.sh); a
+frozen build carries copies in resources/fonts (booth.spec), registered here so the kiosk
+needs nothing installed. Which font a language needs is decided in ``booth.i18n``."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontDatabase
+
+from booth import i18n
+from booth.pack import resources_dir
+
+log = logging.getLogger(__name__)
+
+#: The look's own font, for languages whose script it sets well (Latin, Greek, Cyrillic).
+DEFAULT_FAMILY = "DejaVu Sans"
+
+
+@dataclass(frozen=True)
+class TextStyle:
+    """How a language's words are drawn: in which font, and which way the screen runs."""
+
+    language: str
+    family: str
+    direction: Qt.LayoutDirection
+
+    @property
+    def right_to_left(self) -> bool:
+        return self.direction == Qt.LayoutDirection.RightToLeft
+
+
+def fonts_dir() -> Path:
+    """The fonts a frozen build ships (absent in a source checkout: the system has them)."""
+    return resources_dir() / "fonts"
+
+
+@cache
+def register_fonts() -> tuple[str, ...]:
+    """Add the shipped fonts to Qt's database, once (a QGuiApplication must exist). Returns
+    the families they hold."""
+    families: list[str] = []
+    for file in sorted(fonts_dir().glob("*.[ot]tf")):
+        font_id = QFontDatabase.addApplicationFont(str(file))
+        if font_id < 0:
+            log.error("the font file %s could not be read", file)
+            continue
+        families += QFontDatabase.applicationFontFamilies(font_id)
+    return tuple(sorted(set(families)))
+
+
+def missing_fonts() -> list[str]:
+    """The families ``booth.i18n`` asks for that Qt cannot find on this machine."""
+    register_fonts()
+    have = set(QFontDatabase.families())
+    return [family for family in i18n.required_fonts() if family not in have]
+
+
+def text_style(language: str, default_family: str = DEFAULT_FAMILY) -> TextStyle:
+    """The font family and layout direction for ``language``: "Noto Nastaliq Urdu" and right
+    to left for Urdu, "Noto Naskh Arabic" and right to left for Arabic, the look's own font
+    and left to right for English and Polish."""
+    register_fonts()
+    family = i18n.font_family(language) or default_family
+    if family not in QFontDatabase.families():
+        # Qt would quietly draw the words in another font, unjoined or in the wrong style.
+        log.error("the font %s for %s is not installed (scripts/setup.sh installs it)",
+                  family, i18n.english_name(language))
+    direction = (Qt.LayoutDirection.RightToLeft if i18n.direction(language) == "rtl"
+                 else Qt.LayoutDirection.LeftToRight)
+    return TextStyle(language, family, direction)
