@@ -23,6 +23,11 @@ class Speaker(Protocol):
 
     def stop(self) -> None: ...
 
+    @property
+    def available(self) -> bool:
+        """Whether speech works (the screens offer "Hear it again" only then)."""
+        ...
+
 
 class SilentSpeaker:
     """For machines and tests that must stay quiet; remembers what it was asked to say."""
@@ -30,6 +35,7 @@ class SilentSpeaker:
     def __init__(self) -> None:
         self.said: list[str] = []
         self.stops = 0
+        self.available = True  # a test sets it False for a machine with no voice
 
     def say(self, text: str) -> None:
         self.said.append(text)
