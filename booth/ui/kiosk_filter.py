@@ -3,19 +3,29 @@ in, and whether the keyboard or touch is in use."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, QPoint, Qt, QTimer
 from PySide6.QtGui import QKeyEvent, QMouseEvent
 from PySide6.QtWidgets import QAbstractButton, QWidget
-
-if TYPE_CHECKING:
-    from booth.ui.window import KioskWindow
 
 CORNER_PX = 120
 
 _MODIFIER_KEYS = (Qt.Key.Key_Shift, Qt.Key.Key_Control, Qt.Key.Key_Alt, Qt.Key.Key_Meta,
                   Qt.Key.Key_AltGr)
+
+
+class FilteredWindow(Protocol):
+    """What the filter asks of the kiosk window (``booth.ui.window.KioskWindow``)."""
+
+    long_press_ms: int
+
+    def open_pin_pad(self) -> None: ...
+    def officer_open(self) -> bool: ...
+    def activity(self) -> None: ...
+    def settling(self) -> bool: ...
+    def set_keyboard(self, used: bool) -> None: ...
+    def mapFromGlobal(self, point: QPoint) -> QPoint: ...
 
 
 class KioskFilter(QObject):
@@ -24,9 +34,10 @@ class KioskFilter(QObject):
     tells the window whether the keyboard or touch is in use (focus is drawn only for
     the keyboard)."""
 
-    def __init__(self, window: KioskWindow) -> None:
-        super().__init__(window)
+    def __init__(self, window: FilteredWindow, parent: QObject) -> None:
+        super().__init__(parent)
         self._window = window
+        self._host = parent  # the window as a widget: whose touches these are
         self._press_timer = QTimer(self)
         self._press_timer.setSingleShot(True)
         self._press_timer.timeout.connect(window.open_pin_pad)
@@ -73,7 +84,7 @@ class KioskFilter(QObject):
             return False
         if kind in (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonDblClick) and \
                 isinstance(event, QMouseEvent):
-            if isinstance(watched, QWidget) and watched.window() is self._window:
+            if isinstance(watched, QWidget) and watched.window() is self._host:
                 if self._window.settling() and not self._window.officer_open():
                     # The second tap of a double tap, landing on the screen that the
                     # first tap opened: ignored, so it cannot choose something by accident.
@@ -89,7 +100,7 @@ class KioskFilter(QObject):
         if kind == QEvent.Type.MouseButtonRelease:
             self._press_timer.stop()
             if (self._swallowing and isinstance(watched, QWidget)
-                    and watched.window() is self._window):
+                    and watched.window() is self._host):
                 self._swallowing = False
                 return True
         elif (kind == QEvent.Type.MouseMove and isinstance(event, QMouseEvent)

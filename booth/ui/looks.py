@@ -36,6 +36,7 @@ class LookStyle:
     border: str
     focus: str  # the keyboard focus ring, with an inner ring of surface colour
     chosen: str  # the outline and tick of a chosen answer
+    bar: str  # the tally's bars of what others chose (theirs are in ``chosen``)
     title_px: int
     body_px: int
     button_px: int
@@ -159,6 +160,7 @@ def look_style(look: Look, theme: LookTheme) -> LookStyle:
         border=readable_on(border, backgrounds),
         focus=readable_on(FOCUS_COLOUR, backgrounds),
         chosen=readable_on(theme.button, backgrounds, 4.5),
+        bar=readable_on(theme.accent, backgrounds),
         title_px=round(_BASE_TITLE * title_scale),
         body_px=round(_BASE_BODY * font),
         button_px=round(_BASE_BUTTON * font),

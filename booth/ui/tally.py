@@ -31,7 +31,7 @@ class _Bar(QWidget):
         bar = QRectF(0, (self.height() - height) / 2, max(8.0, self.width() * self._share),
                      height)
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QColor(s.chosen if self._mine else s.border))
+        painter.setBrush(QColor(s.chosen if self._mine else s.bar))
         painter.drawRoundedRect(bar, 6, 6)
         painter.end()
 

@@ -175,7 +175,7 @@ class KioskWindow(QWidget):
         self.pin_pad = pin_pad_factory(self)
         self.officer = officer_panel_factory(self)
         self._connect()
-        self._filter = KioskFilter(self)
+        self._filter = KioskFilter(self, self)
         app = QApplication.instance()
         if app is not None:
             app.installEventFilter(self._filter)
@@ -277,11 +277,7 @@ class KioskWindow(QWidget):
         super().resizeEvent(event)
         for overlay in (self.confirm, self.still_there, self.pin_pad, self.officer):
             overlay.setGeometry(self.rect())
-        if self.size() != self._scaled_for:
-            self._scaled_for = self.size()
-            self._rescale()
-
-    _scaled_for: Any = None
+        self._rescale()
 
     def look_style(self) -> LookStyle:
         return self.styles[self._look or self.resting_look]
@@ -523,6 +519,7 @@ class KioskWindow(QWidget):
             return
         self._on_yes = on_yes
         self.confirm.ask(*question)
+        self._screen_changed_at = time.monotonic()  # a double tap must not answer it
         if self._reads_aloud() and self.speech_works():
             self.speaker.stop()
             self.speaker.say(question[0])

@@ -75,3 +75,20 @@ def test_the_check_finds_clipped_words_small_targets_and_crowding(qtbot: QtBot) 
     assert any("Supercalifragilistic" in p and "clipped" in p for p in found), found
     assert any("'One'" in p and "only 40 px tall" in p for p in found), found
     assert any("'One'" in p and "'Two'" in p and "apart" in p for p in found), found
+
+
+@pytest.mark.slow
+def test_screens_still_fit_after_other_looks_used_them(qtbot: QtBot, data_dir: Path) -> None:
+    """One booth, one person of each look after another (as at a public event): nothing a
+    look left behind (a grid's columns, a size) spoils the next look's screens."""
+    rig = build_window(qtbot, data_dir, size=SIZES[0])
+    try:
+        problems: list[str] = []
+        for look in (*LOOKS, "child"):
+            for name, roots in every_screen(rig, look):  # type: ignore[arg-type]
+                style = rig.window.look_style()
+                problems += [f"{look} {name}: {p}" for root in roots
+                             for p in layout_problems(root, style)]
+        assert problems == []
+    finally:
+        close_rig(rig)

@@ -22,6 +22,7 @@ def _check(style: LookStyle) -> None:
         assert contrast_ratio(style.border, back) >= WCAG_NON_TEXT, (style.look, back)
         assert contrast_ratio(style.focus, back) >= WCAG_NON_TEXT, (style.look, back)
         assert contrast_ratio(style.chosen, back) >= WCAG_NON_TEXT, (style.look, back)
+        assert contrast_ratio(style.bar, back) >= WCAG_NON_TEXT, (style.look, back)
     # The ring's inner line is white: the two rings tell apart from each other too.
     assert contrast_ratio(style.focus, "#FFFFFF") >= WCAG_NON_TEXT
 

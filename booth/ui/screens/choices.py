@@ -49,6 +49,8 @@ def _tiles_in_grid(grid: QGridLayout, tiles: Sequence[PictureTile], columns: int
     if tiles:
         style = tiles[0].style_for_layout()
         grid.setSpacing(max(0, style.gap - round(2 * tiles[0].halo())))
+    for column in range(grid.columnCount()):  # a grid keeps its columns from last time
+        grid.setColumnStretch(column, 0)
     previous: QWidget | None = None
     for index, tile in enumerate(tiles):
         grid.addWidget(tile, index // columns, index % columns)
