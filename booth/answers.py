@@ -16,6 +16,11 @@ from booth.store import Store
 
 log = logging.getLogger(__name__)
 
+#: A look's "what others chose" bars are shown only once at least this many people of
+#: that look at this event have ticked something: below it, the bars could show what the
+#: person before chose.
+TALLY_MIN_PEOPLE = 5
+
 
 class Answers:
     """The journey's ``SessionEffects`` in the real booth (the take is ``booth.take``'s).
@@ -72,20 +77,37 @@ class Answers:
             for name in self.store.delete_session(session.session_id):
                 (self.paths.takes / name).unlink(missing_ok=True)
 
+    def delete_session(self, session: SessionDraft) -> None:
+        """Stop: delete the session's rows and kept takes. Only an open session can be: one
+        that is finished has been handed over to be sealed and sent, and is withdrawn by
+        its code instead."""
+        stored = self.store.get_session(session.session_id)
+        if stored is None:
+            return
+        if stored.state != "open":
+            log.warning("session %s is %s: not deleted by Stop", session.session_id,
+                        stored.state)
+            return
+        for name in self.store.delete_session(session.session_id):
+            (self.paths.takes / name).unlink(missing_ok=True)
+        log.info("session deleted at the participant's request (Stop)")
+
     def speak(self, text: str) -> None:
         self._speak(text)
 
     # ------------------------------------------------------------ the event
 
     def tally(self, list_id: str) -> tuple[Mapping[str, int], int]:
-        """(item id -> people who ticked it, people who answered) at this event."""
+        """(item id -> people who ticked it, the people behind those counts) at this event,
+        the person looking at it included. Below ``TALLY_MIN_PEOPLE`` the counts are
+        withheld (empty): they could show one person's choices."""
         event = self.store.current_event()
         if event is None:
             return {}, 0
-        counts = self.store.priority_tally(event.id, list_id)
-        # Everyone who has finished at this event, and the person looking at the tally.
-        people = self.store.event_counts(event.id).sessions + 1
-        return counts, people
+        people = self.store.priority_people(event.id, list_id)
+        if people < TALLY_MIN_PEOPLE:
+            return {}, people
+        return self.store.priority_tally(event.id, list_id), people
 
     def _event_id(self) -> str:
         event = self.store.current_event()

@@ -77,11 +77,101 @@ def _seed_other_people(kiosk: Any) -> None:
     kiosk.restart_journey()
 
 
+Shot = Callable[[str], None]
+Pump = Callable[..., None]
+
+
+def _first_journey(kiosk: Any, clock: ManualClock, look: Look, shot: Shot, pump: Pump) -> None:
+    """One person of ``look``, from the consent to the thank-you screen, with a video,
+    before anyone else has answered (so the tally waits for more people)."""
+    from booth.journey import State
+
+    journey, window = kiosk.journey, kiosk.window
+    if journey.state is State.ATTRACT:
+        journey.touch()
+    journey.choose_look(look)
+    shot(f"{look}_02_consent")
+    if journey.view().needs_adult_confirmation:
+        window.consent.adult.setChecked(True)
+        shot(f"{look}_02b_consent_grown_up_said_yes")
+    journey.give_consent(adult_confirmed=True)
+    shot(f"{look}_03_choose_prompt")
+    prompt = kiosk.pack.prompts_for(look)[0]
+    journey.choose_prompt(prompt.id)
+    pump(until=window.ready.preview.has_frame)
+    pump(until=lambda: window.ready.meter.level() > 0.05, timeout=3)
+    shot(f"{look}_04_get_ready")
+    journey.start_recording()
+    if kiosk.pack.countdown_for(look) > 0:
+        shot(f"{look}_04b_countdown")
+        clock.advance(kiosk.pack.countdown_for(look) + 0.1)
+        journey.tick()
+    pump(until=lambda: journey.view().take_id is not None)
+    pump(1.2)
+    clock.advance(12.0)
+    journey.tick()
+    shot(f"{look}_05_recording")
+    if look == "older":
+        left = journey.view().seconds_left or 0
+        clock.advance(max(0, left - 10))
+        journey.tick()
+        shot(f"{look}_05b_recording_last_seconds")
+    journey.stop_recording()
+    pump(until=lambda: journey.state is State.REVIEW)
+    pump(until=lambda: window.review.frames_shown > 20, timeout=5)
+    shot(f"{look}_06_review")
+    window.review.retake.click()
+    shot(f"{look}_06b_confirm_try_again")
+    window.confirm.no.click()
+    journey.keep()
+    items = kiosk.pack.priority_list_for(look).items
+    for item in (items[0], items[2]):
+        journey.toggle_priority(item.id)
+    shot(f"{look}_07_priorities")
+    journey.submit_priorities([items[0].id, items[2].id])
+    shot(f"{look}_08_tally_waiting")
+    journey.continue_after_tally()
+    if journey.state is State.ABOUT_YOU:
+        window.about.current_options()[1].click()
+        shot(f"{look}_09_about_you")
+        if len(journey.view().about_you) > 1:
+            window.about.next.click()
+            shot(f"{look}_09b_about_you_next")
+        journey.skip_about_you()
+    shot(f"{look}_10_thank_you")
+    journey.finish()
+
+
+def _second_journey(kiosk: Any, clock: ManualClock, look: Look, shot: Shot, pump: Pump) -> None:
+    """Another person of ``look`` once many have answered (the tally shows its bars), who
+    then stops; and one who says "No thanks"."""
+    journey, window = kiosk.journey, kiosk.window
+    journey.touch()
+    journey.choose_look(look)
+    journey.give_consent(adult_confirmed=True)
+    journey.skip_video()
+    items = kiosk.pack.priority_list_for(look).items
+    for item in (items[1], items[3]):
+        journey.toggle_priority(item.id)
+    journey.submit_priorities([items[1].id, items[3].id])
+    shot(f"{look}_08_tally")
+    window.nav.stop.click()
+    shot(f"{look}_15_confirm_stop")
+    window.confirm.yes.click()
+    shot(f"{look}_16_goodbye_stopped")
+    journey.finish()
+    journey.touch()
+    journey.choose_look(look)
+    journey.decline_consent()
+    shot(f"{look}_17_goodbye_no_thanks")
+    journey.finish()
+
+
 def main(settings: Settings, out_dir: str | Path, size: tuple[int, int]) -> int:
     """Render every screen in every look into ``out_dir``; returns 0 on success."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from booth.app import build_kiosk, process_events, qt_application
-    from booth.journey import State
+    from booth.ui.printing import CodePrinter
     from booth.ui.speech import SilentSpeaker
 
     out = Path(out_dir)
@@ -119,62 +209,30 @@ def main(settings: Settings, out_dir: str | Path, size: tuple[int, int]) -> int:
         try:
             window.resize(width, height)
             window.show()
+            window.set_printer(lambda: CodePrinter(pdf=Path(folder) / "code.pdf"))
             pump(0.2)
-            _seed_other_people(kiosk)
             window.attract.loop.set_phase(0.15)
             window.attract.loop.stop()
             shot("00_attract")
             journey.touch()
             shot("01_welcome")
             for look in LOOK_ORDER:
-                prefix = str(look)
-                journey.choose_look(look)
-                shot(f"{prefix}_02_consent")
-                journey.give_consent(adult_confirmed=True)
-                shot(f"{prefix}_03_choose_prompt")
-                prompt = kiosk.pack.prompts_for(look)[0]
-                journey.choose_prompt(prompt.id)
-                pump(until=window.ready.preview.has_frame)
-                pump(until=lambda: window.ready.meter.level() > 0.05, timeout=3)
-                shot(f"{prefix}_04_get_ready")
-                if kiosk.pack.countdown_for(look) > 0:
-                    clock.advance(kiosk.pack.countdown_for(look) + 0.1)
-                    journey.tick()
-                else:
-                    journey.start_recording()
-                pump(until=lambda: journey.view().take_id is not None)
-                pump(1.2)
-                clock.advance(12.0)
-                journey.tick()
-                shot(f"{prefix}_05_recording")
-                journey.stop_recording()
-                pump(until=lambda: journey.state is State.REVIEW)
-                pump(until=lambda: window.review.frames_shown > 20, timeout=5)
-                shot(f"{prefix}_06_review")
-                journey.keep()
-                items = kiosk.pack.priority_list_for(look).items
-                for item in (items[0], items[2]):
-                    journey.toggle_priority(item.id)
-                shot(f"{prefix}_07_priorities")
-                journey.submit_priorities([items[0].id, items[2].id])
-                shot(f"{prefix}_08_tally")
-                journey.continue_after_tally()
-                if journey.state is State.ABOUT_YOU:
-                    shot(f"{prefix}_09_about_you")
-                    journey.skip_about_you()
-                shot(f"{prefix}_10_thank_you")
-                journey.finish()
-                journey.touch()
+                _first_journey(kiosk, clock, look, shot, pump)
                 if look == "older":
+                    journey.touch()
                     journey.choose_look(look)
                     clock.advance(kiosk.pack.idle_for(look).idle_seconds + 1)
                     journey.tick()
-                    shot(f"{prefix}_11_still_there")
+                    shot(f"{look}_11_still_there")
                     journey.still_here()
                     journey.fail("screenshot")
                     shot("12_oops")
                     clock.advance(60)
                     journey.tick()
+            # Enough people now for the tally to show its bars.
+            _seed_other_people(kiosk)
+            for look in LOOK_ORDER:
+                _second_journey(kiosk, clock, look, shot, pump)
             window.open_pin_pad()
             shot("13_officer_pin")
             window.pin_pad.hide()

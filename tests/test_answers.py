@@ -9,10 +9,11 @@ import pytest
 
 from booth.answers import Answers
 from booth.journey import SessionDraft
-from booth.pack import CampaignPack, default_pack_path, load_pack
+from booth.pack import CampaignPack, Look, default_pack_path, load_pack
 from booth.settings import Settings
 from booth.store import Store
 from tests.helpers.clock import FakeClock
+from tests.helpers.store import keep_a_take
 
 
 @pytest.fixture
@@ -85,3 +86,74 @@ def test_a_booth_not_enrolled_keeps_finished_sessions_waiting_to_be_sealed(
     draft = _consented(answers, clock)
     answers.finish_session(draft)
     assert store.sessions_to_seal() == [draft.session_id]
+
+
+def _answer(answers: Answers, clock: FakeClock, look: Look, items: list[str],
+            finish: bool = True) -> SessionDraft:
+    draft = SessionDraft(uuid.uuid4().hex, look, clock.utcnow(), consent_given=True)
+    answers.session_started(draft)
+    answers.save_priorities(draft, items)
+    draft.priorities = tuple(items)
+    if finish:
+        answers.finish_session(draft)
+    return draft
+
+
+def _deliver(store: Store, session_id: str) -> None:
+    """Seal, send and purge: the kiosk forgets the session, keeping only counts."""
+    bundle_id = uuid.uuid4().hex
+    store.add_bundle(bundle_id, session_id, store.next_device_seq(), '{"format": 1}')
+    store.add_receipt(bundle_id, '{"receipt": 1}')
+    store.purge_bundle(bundle_id, [])
+    assert store.get_session(session_id) is None
+
+
+def test_the_tally_stays_hidden_below_five_people_of_a_look(
+    store: Store, settings: Settings, pack: CampaignPack
+) -> None:
+    clock = FakeClock()
+    answers = Answers(store, settings.paths, pack, clock)
+    store.create_event("Market day", "public", "adult", False)
+    adults = pack.priority_list_for("adult")
+    older = pack.priority_list_for("older")
+    first, second = adults.items[0].id, adults.items[1].id
+    for _ in range(7):  # many older people: they do not make the adults' bars appear
+        _answer(answers, clock, "older", [older.items[0].id])
+    _answer(answers, clock, "adult", [])  # no ticks: nobody behind any bar
+    delivered = [_answer(answers, clock, "adult", [first, second]) for _ in range(2)]
+    for draft in delivered:
+        _deliver(store, draft.session_id)
+    _answer(answers, clock, "adult", [first])
+    assert answers.tally(adults.id) == ({}, 3)
+    fourth = _answer(answers, clock, "adult", [second], finish=False)  # looking at it now
+    assert answers.tally(adults.id) == ({}, 4), "four people: their choices stay hidden"
+    answers.delete_session(fourth)  # they stop: gone from the count too
+    assert answers.tally(adults.id) == ({}, 3)
+    _answer(answers, clock, "adult", [second])
+    _answer(answers, clock, "adult", [first, second], finish=False)
+    counts, people = answers.tally(adults.id)
+    assert people == 5, "the count shown is the people behind the bars"
+    assert dict(counts) == {first: 4, second: 4}
+    assert all(count <= people for count in counts.values())
+    assert answers.tally(older.id) == ({older.items[0].id: 7}, 7)
+
+
+def test_stop_deletes_an_open_session_with_its_kept_takes_but_not_a_finished_one(
+    store: Store, settings: Settings, pack: CampaignPack
+) -> None:
+    clock = FakeClock()
+    handed: list[str] = []
+    answers = Answers(store, settings.paths, pack, clock, hand_over=handed.append)
+    draft = _answer(answers, clock, "older", [pack.priority_list_for("older").items[0].id],
+                    finish=False)
+    take = keep_a_take(store, draft.session_id)
+    answers.save_about_you(draft, {"older_age": "age_70_74"})
+    kept = settings.paths.takes / take.file_name
+    assert kept.exists()
+    answers.delete_session(draft)
+    assert store.get_session(draft.session_id) is None and not kept.exists()
+    assert handed == []
+    finished = _answer(answers, clock, "adult", [])
+    answers.delete_session(finished)  # already handed over to be sent: withdrawn by code
+    session = store.get_session(finished.session_id)
+    assert session is not None and session.state == "finished"

@@ -103,7 +103,8 @@ def test_a_booth_not_yet_enrolled_records_no_video_but_carries_on(
         j.choose_look("adult")
         j.give_consent()
         j.choose_prompt(kiosk.pack.prompts_for("adult")[0].id)
-        j.start_recording()
+        j.start_recording()  # "Start", then the adult look's countdown
+        j.countdown_done()
         assert j.state is State.CHOOSE_PROMPT
         assert "did not work" in (j.view().notice or "")
         assert list(settings.paths.takes.iterdir()) == []

@@ -122,6 +122,11 @@ def test_a_child_records_keeps_ticks_and_gets_a_code(qtbot: QtBot, kiosk: Kiosk)
     assert kiosk.journey.state is State.GET_READY
     qtbot.waitUntil(w.ready.preview.has_frame, timeout=10_000)  # live camera picture
     qtbot.waitUntil(lambda: w.ready.meter.level() > 0.05, timeout=5_000)  # the tone is heard
+    assert not w.ready.count.isVisible()  # nothing counts down before "Start"
+    _clock(kiosk).advance(5)
+    kiosk.journey.tick()
+    assert kiosk.journey.state is State.GET_READY and kiosk.takes.open_takes() == []
+    click(qtbot, w.ready.start)
     assert w.ready.count.isVisible() and w.ready.count.text() == "3"
     _clock(kiosk).advance(3.1)  # the journey's ticker does the rest
     qtbot.waitUntil(lambda: kiosk.journey.state is State.RECORDING, timeout=2_000)
@@ -156,8 +161,10 @@ def test_a_child_records_keeps_ticks_and_gets_a_code(qtbot: QtBot, kiosk: Kiosk)
     event = kiosk.store.current_event()
     assert event is not None
     assert kiosk.store.priority_tally(event.id, plist.id) == {chosen[0]: 1, chosen[1]: 1}
-    mine = [row for row in w.tally.bars.rows() if row[3]]
-    assert len(mine) == 2 and all(row[2] == 1 for row in mine)
+    # The first person at the event: the bars would show only their own ticks, so the
+    # tally thanks them and waits for more people.
+    assert w.tally.bars.rows() == [] and not w.tally.bars.isVisible()
+    assert w.tally.waiting.isVisible() and "more people" in w.tally.waiting.text()
     click(qtbot, w.tally.next)
     assert kiosk.journey.state is State.ABOUT_YOU
     click(qtbot, w.about.current_options()[1])
@@ -205,12 +212,15 @@ def test_an_older_person_starts_when_ready_and_does_without_a_video(
     assert kiosk.journey.state is State.GET_READY  # it waits for them
     click(qtbot, w.ready.start)
     first = _record(qtbot, kiosk, 1.0)
-    click(qtbot, w.review.retake)  # try again: the first take leaves nothing behind
+    click(qtbot, w.review.retake)  # try again: asked first, then the first take goes
+    assert kiosk.journey.state is State.REVIEW and first.exists()
+    click(qtbot, w.confirm.yes)
     assert kiosk.journey.state is State.GET_READY and not first.exists()
     click(qtbot, w.ready.start)
     part = _record(qtbot, kiosk, 1.0)
     assert part != first
     click(qtbot, w.review.without)
+    click(qtbot, w.confirm.yes)  # "Carry on without a video?"
     assert kiosk.journey.state is State.PRIORITIES
     assert not part.exists() and _takes_on_disk(kiosk) == []
     plist = kiosk.pack.priority_list_for("older")
@@ -239,6 +249,7 @@ def test_a_passer_by_walks_away_mid_take_and_leaves_nothing(qtbot: QtBot, kiosk:
     assert session_id is not None and kiosk.store.get_session(session_id) is not None
     prompt = kiosk.pack.prompts_for("adult")[0]
     click(qtbot, w.choose.tiles[prompt.id])
+    click(qtbot, w.ready.start)
     clock.advance(kiosk.pack.countdown_for("adult") + 0.1)
     qtbot.waitUntil(lambda: kiosk.journey.view().take_id is not None, timeout=10_000)
     wait_until_recorded(qtbot, kiosk.capture, 0.8)
@@ -340,6 +351,7 @@ def test_a_reviewed_answer_reaches_booth_council_serve_and_decrypts_to_what_was_
         click(qtbot, w.consent.yes)
         click(qtbot, w.choose.tiles[kiosk.pack.prompts_for("adult")[0].id])
         qtbot.waitUntil(w.ready.preview.has_frame, timeout=10_000)
+        click(qtbot, w.ready.start)
         _clock(kiosk).advance(3.1)
         qtbot.waitUntil(lambda: kiosk.journey.state is State.RECORDING, timeout=2_000)
         _record(qtbot, kiosk, 1.5)
@@ -376,3 +388,64 @@ def test_a_reviewed_answer_reaches_booth_council_serve_and_decrypts_to_what_was_
         kiosk.window.allow_close()
         kiosk.window.close()
         kiosk.close()
+
+
+def test_stop_on_every_screen_after_consent_deletes_what_that_person_gave(
+    qtbot: QtBot, kiosk: Kiosk
+) -> None:
+    """Stop, asked and answered yes, on each screen from choosing a question to the
+    about-you questions: the person's consent, kept and unkept takes, ticks and answers
+    are gone from the store and the disk; someone who finished earlier is untouched."""
+    w = kiosk.window
+    clock = _clock(kiosk)
+    click(qtbot, w.attract.invite)
+    click(qtbot, w.welcome.tiles["adult"])
+    click(qtbot, w.consent.yes)
+    kiosk.journey.skip_video()
+    kiosk.journey.submit_priorities([])
+    kiosk.journey.continue_after_tally()
+    kiosk.journey.skip_about_you()
+    earlier = kiosk.journey.view().session_id
+    click(qtbot, w.thanks.finish)
+    prompt = kiosk.pack.prompts_for("adult")[0]
+    plist = kiosk.pack.priority_list_for("adult")
+    for screen in ("choose_prompt", "get_ready", "countdown", "recording", "review",
+                   "priorities", "tally", "about_you"):
+        click(qtbot, w.attract.invite)
+        click(qtbot, w.welcome.tiles["adult"])
+        click(qtbot, w.consent.yes)
+        session_id = kiosk.journey.view().session_id
+        assert session_id is not None and kiosk.store.get_session(session_id) is not None
+        if screen != "choose_prompt":
+            click(qtbot, w.choose.tiles[prompt.id])
+        if screen not in ("choose_prompt", "get_ready"):
+            click(qtbot, w.ready.start)
+        if screen not in ("choose_prompt", "get_ready", "countdown"):
+            clock.advance(kiosk.pack.countdown_for("adult") + 0.1)
+            qtbot.waitUntil(lambda: kiosk.journey.view().take_id is not None, timeout=10_000)
+            wait_until_recorded(qtbot, kiosk.capture, 0.5)
+        if screen not in ("choose_prompt", "get_ready", "countdown", "recording"):
+            clock.advance(1)
+            click(qtbot, w.recording.stop)
+            qtbot.waitUntil(lambda: kiosk.journey.state is State.REVIEW, timeout=10_000)
+        if screen in ("priorities", "tally", "about_you"):
+            click(qtbot, w.review.keep)
+            assert len(kiosk.store.takes_for_session(session_id)) == 1  # a kept answer
+            assert _takes_on_disk(kiosk)
+        if screen in ("tally", "about_you"):
+            click(qtbot, w.priorities.tiles[plist.items[0].id])
+            click(qtbot, w.priorities.done)
+        if screen == "about_you":
+            click(qtbot, w.tally.next)
+            click(qtbot, w.about.current_options()[0])
+        assert kiosk.journey.state.value == screen.replace("countdown", "get_ready")
+        click(qtbot, w.nav.stop)
+        click(qtbot, w.confirm.yes)
+        assert w.stack.currentWidget() is w.goodbye, screen
+        assert kiosk.store.get_session(session_id) is None, screen
+        qtbot.waitUntil(lambda: _takes_on_disk(kiosk) == [], timeout=10_000)
+        assert kiosk.takes.open_takes() == []
+        clock.advance(10)  # the goodbye goes by itself
+        qtbot.waitUntil(lambda: kiosk.journey.state is State.ATTRACT, timeout=2_000)
+    finished = kiosk.store.get_session(str(earlier))
+    assert finished is not None and finished.state == "finished"

@@ -16,6 +16,7 @@ from booth.clock import SystemClock
 from booth.journey import (
     FAILSAFE_MESSAGE,
     EventSettings,
+    Goodbye,
     Journey,
     JourneyError,
     JourneyView,
@@ -72,6 +73,7 @@ SITUATIONS = (
     "consent",
     "choose_prompt",
     "get_ready",
+    "counting",
     "starting",
     "recording",
     "stopping",
@@ -80,6 +82,7 @@ SITUATIONS = (
     "tally",
     "about_you",
     "thank_you",
+    "goodbye",
     "still_there",
     "failsafe",
 )
@@ -99,6 +102,9 @@ def drive(journey: Journey, clock: FakeClock, situation: str, look: Look = "adul
     journey.choose_look(look)
     if situation == "consent":
         return
+    if situation == "goodbye":
+        journey.decline_consent()
+        return
     journey.give_consent(adult_confirmed=True)
     if situation == "choose_prompt":
         return
@@ -109,7 +115,12 @@ def drive(journey: Journey, clock: FakeClock, situation: str, look: Look = "adul
     journey.choose_prompt(first_prompt(look))
     if situation == "get_ready":
         return
-    journey.start_recording()
+    journey.start_recording()  # "Start": the look's countdown, if it has one
+    if situation == "counting":
+        assert journey.view().countdown_remaining, "counting needs a look with a countdown"
+        return
+    if journey.view().countdown_remaining is not None:
+        journey.countdown_done()
     if situation == "starting":
         return
     journey.recording_started("take-1")
@@ -143,6 +154,7 @@ SITUATION_STATE = {
     "consent": State.CONSENT,
     "choose_prompt": State.CHOOSE_PROMPT,
     "get_ready": State.GET_READY,
+    "counting": State.GET_READY,
     "starting": State.RECORDING,
     "recording": State.RECORDING,
     "stopping": State.RECORDING,
@@ -151,6 +163,7 @@ SITUATION_STATE = {
     "tally": State.TALLY,
     "about_you": State.ABOUT_YOU,
     "thank_you": State.THANK_YOU,
+    "goodbye": State.GOODBYE,
     "still_there": State.STILL_THERE,
     "failsafe": State.FAILSAFE,
 }
@@ -187,6 +200,8 @@ EVENTS: dict[str, Callable[[Journey], None]] = {
     "submit_about_you": lambda j: j.submit_about_you({}),
     "skip_about_you": lambda j: j.skip_about_you(),
     "finish": lambda j: j.finish(),
+    "more_time": lambda j: j.more_time(),
+    "stop_and_delete": lambda j: j.stop_and_delete(),
     "still_here": lambda j: j.still_here(),
     "back": lambda j: j.back(),
     "fail": lambda j: j.fail("test"),
@@ -200,15 +215,18 @@ TRANSITIONS: dict[tuple[str, str], State] = {
     ("welcome", "choose_look"): State.CONSENT,
     ("welcome", "back"): State.ATTRACT,
     ("consent", "give_consent"): State.CHOOSE_PROMPT,
-    ("consent", "decline_consent"): State.ATTRACT,
+    ("consent", "decline_consent"): State.GOODBYE,
     ("consent", "back"): State.WELCOME,
     ("choose_prompt", "choose_prompt"): State.GET_READY,
     ("choose_prompt", "skip_video"): State.PRIORITIES,
     ("choose_prompt", "back"): State.CONSENT,
-    ("get_ready", "countdown_done"): State.RECORDING,
-    ("get_ready", "start_recording"): State.RECORDING,
+    # "Start" begins the adult look's countdown; nothing records before it.
+    ("get_ready", "start_recording"): State.GET_READY,
     ("get_ready", "skip_video"): State.PRIORITIES,
     ("get_ready", "back"): State.CHOOSE_PROMPT,
+    ("counting", "countdown_done"): State.RECORDING,
+    ("counting", "skip_video"): State.PRIORITIES,
+    ("counting", "back"): State.GET_READY,
     ("starting", "recording_started"): State.RECORDING,
     ("starting", "recording_failed"): State.CHOOSE_PROMPT,
     ("recording", "stop_recording"): State.RECORDING,
@@ -222,14 +240,24 @@ TRANSITIONS: dict[tuple[str, str], State] = {
     ("review", "back"): State.CHOOSE_PROMPT,
     ("priorities", "toggle_priority"): State.PRIORITIES,
     ("priorities", "submit_priorities"): State.TALLY,
+    ("priorities", "back"): State.CHOOSE_PROMPT,
     ("tally", "continue_after_tally"): State.ABOUT_YOU,
+    ("tally", "back"): State.PRIORITIES,
     ("about_you", "submit_about_you"): State.THANK_YOU,
     ("about_you", "skip_about_you"): State.THANK_YOU,
+    ("about_you", "back"): State.TALLY,
     ("thank_you", "finish"): State.ATTRACT,
+    ("thank_you", "more_time"): State.THANK_YOU,
+    ("goodbye", "finish"): State.ATTRACT,
     ("still_there", "still_here"): State.CHOOSE_PROMPT,
     ("still_there", "touch"): State.CHOOSE_PROMPT,
     ("failsafe", "finish"): State.ATTRACT,
 }
+# Stop is offered on every screen after consent until the session is finished.
+STOP_SITUATIONS = ("choose_prompt", "get_ready", "counting", "starting", "recording",
+                   "stopping", "review", "priorities", "tally", "about_you")
+for _situation in STOP_SITUATIONS:
+    TRANSITIONS[(_situation, "stop_and_delete")] = State.GOODBYE
 # A touch or a tick (with no time passing) is fine anywhere and changes nothing.
 for _situation in SITUATIONS:
     TRANSITIONS.setdefault((_situation, "touch"), SITUATION_STATE[_situation])
@@ -317,6 +345,7 @@ def test_an_adult_walks_the_whole_journey(
     journey.choose_look("adult")
     journey.give_consent()
     journey.choose_prompt("change")
+    journey.start_recording()
     clock.advance(PACK.countdown_for("adult"))
     journey.tick()
     journey.recording_started("take1")
@@ -383,6 +412,7 @@ def test_a_child_is_read_everything_and_has_no_about_you_questions(
     journey.choose_prompt("love")
     love = PACK.prompts_for("child")[0]
     assert (love.spoken,) in effects.args_of("speak")
+    journey.start_recording()
     journey.countdown_done()
     journey.recording_started("t")
     journey.stop_recording()
@@ -424,12 +454,32 @@ def test_skipping_the_video_goes_straight_to_priorities(
     assert journey.state is State.CHOOSE_PROMPT, "without a kept answer, back is allowed"
 
 
-def test_back_from_priorities_is_refused_once_an_answer_is_kept(
-    journey: Journey, clock: FakeClock
+def test_back_from_priorities_keeps_a_kept_answer_and_offers_another_question(
+    journey: Journey, clock: FakeClock, effects: RecordingEffects
 ) -> None:
     drive(journey, clock, "priorities")
     journey.back()
+    assert journey.state is State.CHOOSE_PROMPT
+    assert journey.view().kept_take_id == "take-1"
+    assert "discard_take" not in effects.names()
+    journey.skip_video()  # carry on without another video
+    assert journey.state is State.PRIORITIES and journey.view().kept_take_id == "take-1"
+
+
+def test_back_from_the_tally_and_about_you_goes_one_step_at_a_time(
+    journey: Journey, clock: FakeClock, effects: RecordingEffects
+) -> None:
+    drive(journey, clock, "about_you")
+    journey.back()
+    assert journey.state is State.TALLY
+    journey.back()
     assert journey.state is State.PRIORITIES
+    first = PACK.priority_list_for("adult").items[0].id
+    assert journey.view().ticked == (first,), "the ticks as they were"
+    journey.toggle_priority(first)
+    journey.submit_priorities([])
+    assert effects.args_of("save_priorities")[-1][1] == ()
+    assert journey.state is State.TALLY
 
 
 # ---------------------------------------------------------------- consent
@@ -471,16 +521,24 @@ def test_grown_ups_never_need_an_adult_confirmation(
     assert journey.state is State.CHOOSE_PROMPT
 
 
-def test_declining_consent_leaves_nothing(
+def test_declining_consent_says_goodbye_and_leaves_nothing(
     journey: Journey, clock: FakeClock, effects: RecordingEffects
 ) -> None:
-    drive(journey, clock, "consent")
+    drive(journey, clock, "consent", "child")
     journey.decline_consent()
+    assert journey.view() == JourneyView(state=State.GOODBYE, look="child",
+                                         goodbye=Goodbye.DECLINED)
+    assert journey.session is None
+    clock.advance(SETTINGS.goodbye_seconds - 0.5)
+    journey.tick()
+    assert journey.state is State.GOODBYE
+    clock.advance(0.5)
+    journey.tick()
     assert journey.view() == JourneyView(state=State.ATTRACT)
-    assert effects.calls == []
+    assert [name for name in effects.names() if name != "speak"] == []
 
 
-def test_withdrawing_consent_after_going_back_abandons_the_session(
+def test_withdrawing_consent_after_going_back_deletes_the_session(
     journey: Journey, clock: FakeClock, effects: RecordingEffects
 ) -> None:
     drive(journey, clock, "choose_prompt")
@@ -489,27 +547,100 @@ def test_withdrawing_consent_after_going_back_abandons_the_session(
     journey.give_consent()
     journey.back()
     journey.decline_consent()
-    assert journey.state is State.ATTRACT
-    assert effects.names() == ["session_started", "abandon_session"]
-    [(session, reason)] = effects.args_of("abandon_session")
-    assert "consent" in reason
+    assert journey.state is State.GOODBYE
+    assert effects.names() == ["session_started", "delete_session"]
+    [(session,)] = effects.args_of("delete_session")
     assert effects.args_of("session_started") == [(session,)]
 
 
-def test_going_back_to_welcome_after_consent_abandons_the_session(
+def test_going_back_to_welcome_after_consent_deletes_the_session(
     journey: Journey, clock: FakeClock, effects: RecordingEffects
 ) -> None:
-    drive(journey, clock, "choose_prompt")
+    drive(journey, clock, "priorities")  # with a kept answer: consent is taken back
+    journey.back()
     journey.back()
     journey.back()
     assert journey.state is State.WELCOME
     assert journey.view().session_id is None
-    assert effects.names() == ["session_started", "abandon_session"]
+    assert [n for n in effects.names() if n in ("session_started", "delete_session",
+                                                "abandon_session")] == [
+        "session_started", "delete_session"]
     journey.choose_look("older")
     assert journey.view().look == "older"
 
 
+# ---------------------------------------------------------------- Stop
+
+
+@pytest.mark.parametrize("situation", STOP_SITUATIONS)
+def test_stop_deletes_the_session_on_every_screen_after_consent(
+    situation: str, journey: Journey, clock: FakeClock, effects: RecordingEffects
+) -> None:
+    drive(journey, clock, situation)
+    session = journey.session
+    assert session is not None
+    unkept = session.take_id if session.take_id != session.kept_take_id else None
+    recording = situation in ("starting", "recording")
+    before = len(effects.calls)
+    journey.stop_and_delete()
+    assert journey.view() == JourneyView(state=State.GOODBYE, look="adult",
+                                         goodbye=Goodbye.STOPPED)
+    assert journey.session is None
+    new = [name for name, _ in effects.calls[before:]]
+    assert new[-1] == "delete_session" and new.count("delete_session") == 1
+    assert effects.args_of("delete_session") == [(session,)]
+    assert "abandon_session" not in effects.names() and "finish_session" not in new
+    if recording:
+        assert "stop_take" in new
+    if unkept is not None:
+        assert ("discard_take", (unkept,)) in effects.calls[before:]
+    clock.advance(SETTINGS.goodbye_seconds)
+    journey.tick()
+    assert journey.view() == JourneyView(state=State.ATTRACT)
+
+
+@pytest.mark.parametrize("situation", ["attract", "welcome", "consent", "thank_you",
+                                       "goodbye", "failsafe"])
+def test_stop_is_not_offered_before_consent_or_once_the_session_is_finished(
+    situation: str, journey: Journey, clock: FakeClock, effects: RecordingEffects
+) -> None:
+    drive(journey, clock, situation)
+    state = journey.state
+    journey.stop_and_delete()
+    assert journey.state is state
+    assert "delete_session" not in effects.names()
+
+
 # ---------------------------------------------------------------- countdown and takes
+
+
+@pytest.mark.parametrize("look", LOOKS)
+def test_recording_never_starts_without_start(
+    look: Look, journey: Journey, clock: FakeClock, effects: RecordingEffects
+) -> None:
+    drive(journey, clock, "get_ready", look)
+    journey.countdown_done()  # a screen's countdown with no "Start" before it: ignored
+    idle = PACK.idle_for(look)
+    for _ in range(int(idle.idle_seconds + idle.still_there_seconds) + 2):
+        clock.advance(1)
+        journey.tick()
+        assert "start_take" not in effects.names()
+    assert journey.state is State.ATTRACT
+    drive(journey, clock, "get_ready", look)
+    journey.start_recording()
+    if PACK.countdown_for(look):
+        journey.back()  # "Back" during the countdown: not started after all
+        assert journey.state is State.GET_READY
+        assert journey.view().countdown_remaining is None
+        clock.advance(PACK.countdown_for(look) + 1)
+        journey.tick()
+        assert "start_take" not in effects.names()
+        journey.start_recording()
+        clock.advance(PACK.countdown_for(look))
+        journey.tick()
+    assert journey.state is State.RECORDING
+    assert effects.names().count("start_take") == 1
+
 
 
 @pytest.mark.parametrize("look", [look for look in LOOKS if PACK.countdown_for(look) > 0])
@@ -518,6 +649,8 @@ def test_countdown_per_look_then_recording_starts(
 ) -> None:
     seconds = PACK.countdown_for(look)
     drive(journey, clock, "get_ready", look)
+    assert journey.view().countdown_remaining is None, "nothing counts down before Start"
+    journey.start_recording()
     seen: list[int | None] = [journey.view().countdown_remaining]
     for _ in range(seconds * 4 - 1):
         clock.advance(0.25)
@@ -622,9 +755,11 @@ def test_retake_discards_the_previous_take(
     journey.retake()
     assert effects.calls[-1] == ("discard_take", ("take-1",))
     assert journey.state is State.GET_READY
-    assert journey.view().countdown_remaining == PACK.countdown_for("adult")
+    assert journey.view().countdown_remaining is None, "it waits for Start again"
     assert journey.view().take_id is None
     journey.start_recording()
+    assert journey.view().countdown_remaining == PACK.countdown_for("adult")
+    journey.countdown_done()
     journey.recording_started("take-2")
     journey.stop_recording()
     journey.recording_finished("take-2", 3.0)
@@ -674,7 +809,7 @@ def test_a_recorder_answering_straight_away_is_fine(
 ) -> None:
     effects.on_start_take = lambda: journey.recording_started("quick")
     effects.on_stop_take = lambda: journey.recording_finished("quick", 1.0)
-    drive(journey, clock, "get_ready")
+    drive(journey, clock, "get_ready", "older")
     journey.start_recording()
     assert journey.view().take_id == "quick" and not journey.view().recording_starting
     journey.stop_recording()
@@ -903,6 +1038,39 @@ def test_thank_you_shows_the_code_then_returns_to_attract_by_itself(
     assert view.session_id != effects.args_of("finish_session")[0][0].session_id
 
 
+def test_the_thank_you_countdown_extends_on_more_time(
+    journey: Journey, clock: FakeClock
+) -> None:
+    drive(journey, clock, "thank_you")
+    assert journey.view().thank_you_left == SETTINGS.thank_you_seconds
+    clock.advance(SETTINGS.thank_you_seconds - 5)
+    journey.tick()
+    assert journey.view().thank_you_left == 5
+    journey.more_time()
+    assert journey.view().thank_you_left == 5 + SETTINGS.more_time_seconds
+    clock.advance(5 + SETTINGS.more_time_seconds - 0.5)
+    journey.tick()
+    assert journey.state is State.THANK_YOU and journey.view().thank_you_left == 1
+    clock.advance(0.5)
+    journey.tick()
+    assert journey.state is State.ATTRACT
+    drive(journey, clock, "thank_you")
+    for _ in range(20):  # many presses: longer, but not for ever
+        journey.more_time()
+    assert journey.view().thank_you_left == SETTINGS.more_time_seconds * 5
+
+
+def test_older_people_have_longer_to_copy_their_code(
+    journey: Journey, clock: FakeClock
+) -> None:
+    drive(journey, clock, "thank_you", "older")
+    assert SETTINGS.older_thank_you_seconds > SETTINGS.thank_you_seconds
+    assert journey.view().thank_you_left == SETTINGS.older_thank_you_seconds
+    clock.advance(SETTINGS.thank_you_seconds + 1)
+    journey.tick()
+    assert journey.state is State.THANK_YOU
+
+
 def test_failsafe_returns_to_attract_by_itself(
     journey: Journey, clock: FakeClock, effects: RecordingEffects
 ) -> None:
@@ -935,7 +1103,7 @@ def test_failing_after_thank_you_does_not_abandon_a_finished_session(
     ("effect", "situation", "event"),
     [
         ("session_started", "consent", "give_consent"),
-        ("start_take", "get_ready", "start_recording"),
+        ("start_take", "counting", "countdown_done"),
         ("keep_take", "review", "keep"),
         ("save_priorities", "priorities", "submit_priorities"),
         ("finish_session", "about_you", "skip_about_you"),
@@ -985,6 +1153,7 @@ def test_listeners_see_every_change_and_only_changes(
     journey.tick()
     assert len(views) == 1, "nothing changed"
     drive(journey, clock, "get_ready", "child")
+    journey.start_recording()
     countdown = PACK.countdown_for("child")
     assert views[-1].countdown_remaining == countdown
     count = len(views)
@@ -1093,7 +1262,7 @@ class JourneyMachine(RuleBasedStateMachine):
         self.effects = RecordingEffects()
         self.journey = Journey(PACK, self.clock, self.effects)
         self.views: list[JourneyView] = []
-        self.journey.subscribe(self.views.append)
+        self.journey.subscribe(self._seen)
         self.seen_calls = 0
         # the recorder as the app would run it
         self.start_asked = False
@@ -1107,8 +1276,32 @@ class JourneyMachine(RuleBasedStateMachine):
         self.started_sessions: set[str] = set()
         self.ended: dict[str, int] = {}
         self.broke_something = False
+        # "Start" pressed on this visit to the get-ready screen: no take without it.
+        self.start_pressed = False
+        self.last_state = State.ATTRACT
+        self.started_unasked = 0
+        self.effects.before_start_take = self._check_start_pressed
         self.errors = _ErrorCounter()
         logging.getLogger("booth.journey").addHandler(self.errors)
+
+    def _seen(self, view: JourneyView) -> None:
+        self.views.append(view)
+        arriving = view.state is State.GET_READY and self.last_state not in (
+            State.GET_READY, State.STILL_THERE)
+        if arriving or view.state not in (State.GET_READY, State.RECORDING,
+                                          State.STILL_THERE):
+            self.start_pressed = False
+        self.last_state = view.state
+
+    def _check_start_pressed(self) -> None:
+        # Noted here, asserted in the invariant: the journey guards what its effects raise.
+        if not self.start_pressed:
+            self.started_unasked += 1
+
+    def _press_start(self) -> None:
+        if self.journey.state is State.GET_READY:
+            self.start_pressed = True
+        self.journey.start_recording()
 
     def teardown(self) -> None:
         logging.getLogger("booth.journey").removeHandler(self.errors)
@@ -1145,7 +1338,7 @@ class JourneyMachine(RuleBasedStateMachine):
                 session_id = args[0].session_id
                 assert session_id not in self.started_sessions
                 self.started_sessions.add(session_id)
-            elif name in ("finish_session", "abandon_session"):
+            elif name in ("finish_session", "abandon_session", "delete_session"):
                 session_id = args[0].session_id
                 assert session_id in self.started_sessions, "ended a session never started"
                 if not raised:
@@ -1160,12 +1353,16 @@ class JourneyMachine(RuleBasedStateMachine):
             [
                 "touch", "decline_consent", "countdown_done", "start_recording",
                 "stop_recording", "keep", "retake", "skip_video", "continue_after_tally",
-                "skip_about_you", "finish", "still_here", "back",
+                "skip_about_you", "finish", "still_here", "back", "stop_and_delete",
+                "more_time",
             ]
         )
     )
     def press(self, event: str) -> None:
-        getattr(self.journey, event)()
+        if event == "start_recording":
+            self._press_start()
+        else:
+            getattr(self.journey, event)()
 
     @rule(look=st.sampled_from([*LOOKS, "robot"]))
     def choose_look(self, look: Look) -> None:
@@ -1208,18 +1405,25 @@ class JourneyMachine(RuleBasedStateMachine):
         steps=st.integers(1, 12),
         look=st.sampled_from(LOOKS),
         at_review=st.sampled_from(["keep", "retake", "skip_video", "pause"]),
+        change_of_mind=st.sampled_from(["none", "back", "stop_and_delete"]),
     )
-    def cooperate(self, steps: int, look: Look, at_review: str) -> None:
+    def cooperate(self, steps: int, look: Look, at_review: str, change_of_mind: str) -> None:
         """A participant (and recorder) doing the obvious next thing, so that random
-        walks reach the far end of the journey, not only its first screens."""
+        walks reach the far end of the journey, not only its first screens; now and then
+        they go back a step, or stop, at the end of it."""
         for _ in range(steps):
             self._digest_calls()
             if not self._next_obvious_step(look, at_review):
                 return
+        if change_of_mind != "none":
+            getattr(self.journey, change_of_mind)()
 
     def _next_obvious_step(self, look: Look, at_review: str) -> bool:
         journey = self.journey
         state = journey.state
+        if state is State.GET_READY and journey.view().countdown_remaining is not None:
+            journey.countdown_done()
+            return True
         if state is State.RECORDING:
             if self.start_asked:
                 self.recorder_starts()
@@ -1240,13 +1444,14 @@ class JourneyMachine(RuleBasedStateMachine):
             State.WELCOME: lambda: journey.choose_look(look),
             State.CONSENT: lambda: journey.give_consent(adult_confirmed=True),
             State.CHOOSE_PROMPT: lambda: journey.choose_prompt(first_prompt(chosen)),
-            State.GET_READY: journey.start_recording,
+            State.GET_READY: self._press_start,
             State.PRIORITIES: lambda: journey.submit_priorities(
                 [PACK.priority_list_for(chosen).items[0].id]
             ),
             State.TALLY: journey.continue_after_tally,
             State.ABOUT_YOU: journey.skip_about_you,
             State.THANK_YOU: journey.finish,
+            State.GOODBYE: journey.finish,
             State.STILL_THERE: journey.still_here,
             State.FAILSAFE: journey.finish,
         }
@@ -1295,6 +1500,11 @@ class JourneyMachine(RuleBasedStateMachine):
             assert journey.session is None
         if journey.state is State.STILL_THERE:
             assert view.interrupted not in (None, State.STILL_THERE, State.RECORDING)
+        assert self.started_unasked == 0, "a take started without Start being pressed"
+        if journey.state is State.RECORDING:
+            assert self.start_pressed, "recording without Start"
+        if journey.state is State.GOODBYE:
+            assert journey.session is None and view.session_id is None
         assert view.ticked_count <= view.max_ticks
         if journey.session is None:
             unaccounted = self.sent_takes - self.kept - self.discarded
@@ -1319,7 +1529,7 @@ def test_the_next_take_waits_for_the_recorder_to_close_the_last_one(
     journey.fail("screen crashed")  # the last take is still being closed
     clock.advance(SETTINGS.failsafe_seconds)
     journey.tick()
-    drive(journey, clock, "get_ready")
+    drive(journey, clock, "get_ready", "older")
     journey.start_recording()
     assert journey.view().recording_starting
     assert effects.names().count("start_take") == 1, "one take at a time"

@@ -27,8 +27,12 @@ def test_every_screen_in_every_look_is_rendered(
     names = {path.stem for path in out.glob("*.png")}
     for look in ("child", "adult", "older"):
         for screen in ("02_consent", "03_choose_prompt", "04_get_ready", "05_recording",
-                       "06_review", "07_priorities", "08_tally", "10_thank_you"):
+                       "06_review", "06b_confirm_try_again", "07_priorities",
+                       "08_tally_waiting", "08_tally", "10_thank_you", "15_confirm_stop",
+                       "16_goodbye_stopped", "17_goodbye_no_thanks"):
             assert f"{look}_{screen}" in names
+    assert {"child_04b_countdown", "adult_04b_countdown", "child_02b_consent_grown_up_said_yes",
+            "older_05b_recording_last_seconds"} <= names
     assert {"00_attract", "01_welcome", "12_oops", "older_11_still_there",
             "13_officer_pin", "14_officer_panel"} <= names
     image = QImage(str(out / "child_05_recording.png"))

@@ -2,13 +2,15 @@
 
 ``model``: what it shows and asks for (states, the view, the session draft, the effects).
 ``machinery``: how an event runs and views are published. ``recording``: the take's
-handshake with the recorder and its one timeout. ``machine``: the ``Journey`` itself and
-its transition table. Everything logs to "booth.journey"."""
+handshake with the recorder and its one timeout. ``answering``: priorities, the tally and
+about-you. ``machine``: the ``Journey`` itself and its transition table. Everything logs
+to "booth.journey"."""
 
 from booth.journey.machine import Journey
 from booth.journey.model import (
     FAILSAFE_MESSAGE,
     EventSettings,
+    Goodbye,
     JourneyEffects,
     JourneyError,
     JourneyView,
@@ -22,6 +24,7 @@ from booth.journey.model import (
 __all__ = [
     "FAILSAFE_MESSAGE",
     "EventSettings",
+    "Goodbye",
     "Journey",
     "JourneyEffects",
     "JourneyError",

@@ -8,9 +8,11 @@ import uuid
 from collections.abc import Sequence
 
 from booth.clock import Clock
+from booth.journey.answering import Answering
 from booth.journey.model import (
     FAILSAFE_MESSAGE,
     EventSettings,
+    Goodbye,
     JourneyError,
     JourneyView,
     SessionDraft,
@@ -18,7 +20,6 @@ from booth.journey.model import (
     State,
     TakeEffects,
 )
-from booth.journey.recording import Recording
 from booth.pack import (
     LOOKS,
     AboutYouQuestion,
@@ -48,7 +49,7 @@ _IDLE_STATES = frozenset(
 )
 
 
-class Journey(Recording):
+class Journey(Answering):
     """The participant journey. Call the event methods; read ``view`` or ``subscribe``.
 
     Events that make no sense in the current state (a stray touch, a double tap) are
@@ -60,32 +61,44 @@ class Journey(Recording):
         ATTRACT       touch -> WELCOME
         WELCOME       choose_look -> CONSENT; back -> ATTRACT
         CONSENT       give_consent -> CHOOSE_PROMPT (session_started, once);
-                      decline_consent -> ATTRACT; back -> WELCOME (abandons a started session)
+                      decline_consent -> GOODBYE; back -> WELCOME (both delete a session
+                      started before going back: consent is no longer given)
         CHOOSE_PROMPT choose_prompt -> GET_READY; skip_video -> PRIORITIES; back -> CONSENT
-        GET_READY     countdown over (tick) / countdown_done / start_recording -> RECORDING
-                      (start_take); skip_video -> PRIORITIES; back -> CHOOSE_PROMPT
+        GET_READY     start_recording -> the look's countdown, then (tick / countdown_done)
+                      RECORDING (start_take); with no countdown, RECORDING at once.
+                      Nothing records before "Start". back -> the countdown stops, or
+                      CHOOSE_PROMPT; skip_video -> PRIORITIES
         RECORDING     recording_started; stop_recording or the take's maximum length
                       (stop_take); recording_finished -> REVIEW;
                       recording_failed -> CHOOSE_PROMPT (take discarded, a notice shown)
         REVIEW        keep -> PRIORITIES (keep_take); retake -> GET_READY (discard_take);
                       skip_video -> PRIORITIES (discard_take); back -> CHOOSE_PROMPT
+                      (discard_take)
         PRIORITIES    toggle_priority; submit_priorities -> TALLY (save_priorities);
-                      back -> CHOOSE_PROMPT only while no answer is kept
-        TALLY         continue_after_tally -> ABOUT_YOU, or THANK_YOU if the look has none
-        ABOUT_YOU     submit_about_you / skip_about_you -> THANK_YOU (finish_session)
-        THANK_YOU     finish, or thank_you_seconds later -> ATTRACT
+                      back -> CHOOSE_PROMPT (a kept answer stays kept)
+        TALLY         continue_after_tally -> ABOUT_YOU, or THANK_YOU if the look has none;
+                      back -> PRIORITIES (the ticks as they were)
+        ABOUT_YOU     submit_about_you / skip_about_you -> THANK_YOU (finish_session);
+                      back -> TALLY
+        THANK_YOU     more_time; finish, or the look's thank-you time later -> ATTRACT
+        GOODBYE       finish, or goodbye_seconds later -> ATTRACT
         STILL_THERE   (after the look's idle time in a screen that waits for a touch)
                       still_here / touch -> the interrupted screen;
                       still_there_seconds later -> ATTRACT (discard unkept take, abandon)
         FAILSAFE      (fail(), a failing effect, a silent recorder) finish, or
                       failsafe_seconds later -> ATTRACT
+        (Stop)        stop_and_delete, from CHOOSE_PROMPT to ABOUT_YOU -> GOODBYE: the take
+                      is stopped and discarded and ``delete_session`` deletes the rest
         (officer)     restart(pack, settings), only in ATTRACT or FAILSAFE -> ATTRACT
 
     Leaving a session early always stops a running take, discards an unkept one and
-    calls ``abandon_session`` once; nothing of the session stays in the journey.
+    calls ``abandon_session`` (or ``delete_session``) once; nothing of the session stays
+    in the journey. A session ends with the thank-you screen: from there it is handed
+    over to be sealed and sent, so Stop is offered only before it.
 
-    The RECORDING rows and the recorder's one timeout are in ``Recording``; how an event
-    runs (strays, failing effects, publishing views) is in ``Machinery``."""
+    The RECORDING rows and the recorder's one timeout are in ``Recording``; the
+    PRIORITIES, TALLY and ABOUT_YOU rows in ``Answering``; how an event runs (strays,
+    failing effects, publishing views) is in ``Machinery``."""
 
     def __init__(
         self,
@@ -130,6 +143,8 @@ class Journey(Recording):
             still_left = max(
                 0, math.ceil(self._still_there_seconds() - (now - self._state_since) - 1e-9)
             )
+        if state is State.GOODBYE and self._goodbye is not None:
+            return JourneyView(state=state, look=self._goodbye[0], goodbye=self._goodbye[1])
         if state in (State.ATTRACT, State.FAILSAFE) or self._draft is None:
             return JourneyView(
                 state=state,
@@ -161,6 +176,9 @@ class Journey(Recording):
                 left = max(0, math.ceil(self._take_limit - elapsed - 1e-9))
         elif self._take_limit is not None:
             left = math.ceil(self._take_limit)
+        thank_you_left: int | None = None
+        if state is State.THANK_YOU and self._thank_you_until is not None:
+            thank_you_left = max(0, math.ceil(self._thank_you_until - now - 1e-9))
         return JourneyView(
             state=state,
             look=look,
@@ -184,6 +202,7 @@ class Journey(Recording):
             about_you=about_you,
             still_there_left=still_left,
             reference_code=draft.reference_code,
+            thank_you_left=thank_you_left,
             notice=self._notice,
         )
 
@@ -210,8 +229,9 @@ class Journey(Recording):
         self._run_in("give_consent", lambda: self._do_give_consent(adult_confirmed), State.CONSENT)
 
     def decline_consent(self) -> None:
+        """"No thanks": a short goodbye, and nothing of them is kept."""
         self._run_in(
-            "decline_consent", lambda: self._end_to_attract("consent declined"), State.CONSENT
+            "decline_consent", lambda: self._say_goodbye(Goodbye.DECLINED), State.CONSENT
         )
 
     def choose_prompt(self, prompt_id: str) -> None:
@@ -220,14 +240,19 @@ class Journey(Recording):
         )
 
     def countdown_done(self) -> None:
+        """The screen's countdown after "Start" has run out (the tick would say so too)."""
         if self._state is not State.GET_READY or self._countdown_until is None:
             self._stray("countdown_done")
             return
         self._run("countdown_done", self._begin_take)
 
     def start_recording(self) -> None:
-        """The "start" button (the older look has no countdown; others may skip it)."""
-        self._run_in("start_recording", self._begin_take, State.GET_READY)
+        """The "Start" button: the look's countdown, then the take (at once in a look with
+        no countdown). Nothing is ever recorded before it is pressed."""
+        if self._state is State.GET_READY and self._countdown_until is not None:
+            self._stray("start_recording", "already counting down")
+            return
+        self._run_in("start_recording", self._do_start, State.GET_READY)
 
     def keep(self) -> None:
         self._run_in("keep", self._do_keep, State.REVIEW)
@@ -262,9 +287,22 @@ class Journey(Recording):
         self._run_in("skip_about_you", self._finish, State.ABOUT_YOU)
 
     def finish(self) -> None:
-        """The "done" button on the thank-you screen (or "OK" on the failsafe screen)."""
+        """The "done" button on the thank-you screen (or a touch on the failsafe and
+        goodbye screens)."""
         self._run_in(
-            "finish", lambda: self._end_to_attract("finished"), State.THANK_YOU, State.FAILSAFE
+            "finish", lambda: self._end_to_attract("finished"),
+            State.THANK_YOU, State.FAILSAFE, State.GOODBYE,
+        )
+
+    def more_time(self) -> None:
+        """"More time" on the thank-you screen: longer to copy the code down."""
+        self._run_in("more_time", self._do_more_time, State.THANK_YOU)
+
+    def stop_and_delete(self) -> None:
+        """Stop (after "Stop and delete your answers?" was answered yes): the take stops,
+        everything of this person not yet sealed is deleted, and a short goodbye."""
+        self._run_in(
+            "stop_and_delete", lambda: self._say_goodbye(Goodbye.STOPPED), *_STOP_STATES
         )
 
     def read_aloud(self, text: str) -> None:
@@ -280,9 +318,6 @@ class Journey(Recording):
     def back(self) -> None:
         """One step back, where that makes sense; elsewhere ignored."""
         state = self._state
-        if state is State.PRIORITIES and self._draft is not None and self._draft.kept_take_id:
-            self._stray("back", "the answer is already kept")
-            return
         if state not in _BACK_STATES:
             self._stray("back")
             return
@@ -334,6 +369,8 @@ class Journey(Recording):
         self._reset_take()
         self._ticked: list[str] = []
         self._notice: str | None = None
+        self._thank_you_until: float | None = None
+        self._goodbye: tuple[Look, Goodbye] | None = None
 
     def _speak(self, text: str | None) -> None:
         draft = self._draft
@@ -432,9 +469,17 @@ class Journey(Recording):
         prompt = self._prompt
         assert prompt is not None
         self._take_limit = float(min(prompt.max_seconds, self._pack.max_take_seconds))
-        countdown = self._pack.countdown_for(draft.look)
-        self._countdown_until = self._clock.now() + countdown if countdown > 0 else None
+        self._countdown_until = None  # it starts on "Start"
         self._speak(prompt.spoken)
+
+    def _do_start(self) -> None:
+        draft = self._draft
+        assert draft is not None
+        countdown = self._pack.countdown_for(draft.look)
+        if countdown > 0:
+            self._countdown_until = self._clock.now() + countdown
+        else:
+            self._begin_take()
 
     def _do_keep(self) -> None:
         draft = self._draft
@@ -464,79 +509,6 @@ class Journey(Recording):
             self._takes.discard_take(take_id)
         self._enter_priorities()
 
-    def _enter_priorities(self) -> None:
-        draft = self._draft
-        assert draft is not None
-        self._ticked = []
-        self._set_state(State.PRIORITIES)
-        self._speak(self._pack.priority_list_for(draft.look).spoken)
-
-    def _do_toggle(self, item_id: str) -> None:
-        draft = self._draft
-        assert draft is not None
-        plist = self._pack.priority_list_for(draft.look)
-        ids = [item.id for item in plist.items]
-        if item_id not in ids:
-            self._stray("toggle_priority", f"unknown item {item_id!r}")
-            return
-        if item_id in self._ticked:
-            self._ticked.remove(item_id)
-            self._notice = None
-            return
-        max_ticks = plist.max_ticks
-        if len(self._ticked) >= max_ticks:
-            self._notice = f"You can choose up to {max_ticks}."
-            return
-        self._ticked.append(item_id)
-        self._notice = None
-
-    def _do_submit_priorities(self, item_ids: Sequence[str]) -> None:
-        draft = self._draft
-        assert draft is not None
-        plist = self._pack.priority_list_for(draft.look)
-        known = {item.id for item in plist.items}
-        chosen = tuple(item_ids)
-        max_ticks = plist.max_ticks
-        if len(set(chosen)) != len(chosen) or not set(chosen) <= known:
-            self._stray("submit_priorities", f"not items of the list: {chosen!r}")
-            return
-        if len(chosen) > max_ticks:
-            self._notice = f"You can choose up to {max_ticks}."
-            self._stray("submit_priorities", f"{len(chosen)} ticks > {max_ticks}")
-            return
-        self._effects.save_priorities(draft, chosen)
-        draft.priorities = chosen
-        self._ticked = list(chosen)
-        self._notice = None
-        self._set_state(State.TALLY)
-        self._speak("Here is what other people chose.")
-
-    def _after_tally(self) -> None:
-        draft = self._draft
-        assert draft is not None
-        if not tuple(self._pack.about_you_for(draft.look)):
-            self._finish()
-            return
-        self._set_state(State.ABOUT_YOU)
-        self._speak("Tell us a little about you, if you like.")
-
-    def _do_submit_about_you(self, answers: dict[str, str]) -> None:
-        draft = self._draft
-        assert draft is not None
-        questions = {
-            q.id: {o.id for o in q.options}
-            for q in self._pack.about_you_for(draft.look)
-        }
-        for question_id, option_id in answers.items():
-            if option_id not in questions.get(question_id, set()):
-                self._stray("submit_about_you", f"{question_id!r}={option_id!r}")
-                return
-        cleaned = dict(answers)
-        if cleaned:
-            self._effects.save_about_you(draft, cleaned)
-        draft.about_you = cleaned
-        self._finish()
-
     def _finish(self) -> None:
         draft = self._draft
         assert draft is not None
@@ -545,7 +517,18 @@ class Journey(Recording):
         draft.reference_code = code
         self._notice = None
         self._set_state(State.THANK_YOU)
+        settings = self._settings
+        seconds = (settings.older_thank_you_seconds if draft.look == "older"
+                   else settings.thank_you_seconds)
+        self._thank_you_until = self._clock.now() + seconds
         self._speak("Thank you!")
+
+    def _do_more_time(self) -> None:
+        now = self._clock.now()
+        more = self._settings.more_time_seconds
+        until = max(self._thank_you_until or now, now) + more
+        # Each press is someone there, but the code must not stay up for ever.
+        self._thank_you_until = min(until, now + more * 5)
 
     def _resume(self) -> None:
         state = self._interrupted or State.ATTRACT
@@ -554,18 +537,25 @@ class Journey(Recording):
 
     def _do_back(self) -> None:
         state = self._state
+        draft = self._draft
         if state is State.WELCOME:
             self._end_to_attract("went back")
         elif state is State.CONSENT:
-            self._end_session("went back")
+            self._end_session("went back before consent", delete=True)
             self._set_state(State.WELCOME)
         elif state is State.CHOOSE_PROMPT:
             self._notice = None
             self._set_state(State.CONSENT)
+        elif state is State.GET_READY and self._countdown_until is not None:
+            self._countdown_until = None  # not "Start" after all: nothing was recorded
         elif state in (State.GET_READY, State.PRIORITIES):
             self._enter_choose_prompt()
+        elif state is State.TALLY:
+            assert draft is not None
+            self._enter_priorities(draft.priorities or ())
+        elif state is State.ABOUT_YOU:
+            self._set_state(State.TALLY)
         elif state is State.REVIEW:
-            draft = self._draft
             assert draft is not None
             take_id = draft.take_id
             self._clear_take()
@@ -573,8 +563,9 @@ class Journey(Recording):
             if take_id is not None:
                 self._takes.discard_take(take_id)
 
-    def _end_session(self, reason: str) -> None:
-        """Drop the session, making sure nothing unkept of it remains."""
+    def _end_session(self, reason: str, delete: bool = False) -> None:
+        """Drop the session, making sure nothing unkept of it remains (and, with
+        ``delete``, nothing of it at all that is not yet sealed)."""
         draft = self._draft
         must_stop = self._recorder_running_ours()
         open_ = self._session_open
@@ -586,8 +577,19 @@ class Journey(Recording):
         if draft.take_id is not None and draft.take_id != draft.kept_take_id:
             take_id = draft.take_id
             self._guard("discard_take", lambda: self._takes.discard_take(take_id))
-        if open_:
+        if open_ and delete:
+            log.info("session deleted: %s", reason)
+            self._guard("delete_session", lambda: self._effects.delete_session(draft))
+        elif open_:
             self._guard("abandon_session", lambda: self._effects.abandon_session(draft, reason))
+
+    def _say_goodbye(self, why: Goodbye) -> None:
+        draft = self._draft
+        look = draft.look if draft is not None else "adult"
+        self._end_session(f"goodbye: {why}", delete=True)
+        self._failsafe_message = None
+        self._goodbye = (look, why)
+        self._set_state(State.GOODBYE)
 
     def _end_to_attract(self, reason: str) -> None:
         self._end_session(reason)
@@ -608,8 +610,12 @@ class Journey(Recording):
                 self._end_to_attract("failsafe over")
             return
         if state is State.THANK_YOU:
-            if now - self._state_since >= settings.thank_you_seconds:
+            if self._thank_you_until is None or now >= self._thank_you_until:
                 self._end_to_attract("finished")
+            return
+        if state is State.GOODBYE:
+            if now - self._state_since >= settings.goodbye_seconds:
+                self._end_to_attract("goodbye")
             return
         if state is State.STILL_THERE:
             if now - self._state_since >= self._still_there_seconds():
@@ -635,6 +641,18 @@ _BACK_STATES = frozenset(
         State.GET_READY,
         State.REVIEW,
         State.PRIORITIES,
+        State.TALLY,
+        State.ABOUT_YOU,
     }
+)
+# Where "Stop" is offered: after consent, until the session is finished and handed over.
+_STOP_STATES = (
+    State.CHOOSE_PROMPT,
+    State.GET_READY,
+    State.RECORDING,
+    State.REVIEW,
+    State.PRIORITIES,
+    State.TALLY,
+    State.ABOUT_YOU,
 )
 

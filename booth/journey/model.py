@@ -26,8 +26,16 @@ class State(StrEnum):
     TALLY = "tally"
     ABOUT_YOU = "about_you"
     THANK_YOU = "thank_you"
+    GOODBYE = "goodbye"
     STILL_THERE = "still_there"
     FAILSAFE = "failsafe"
+
+
+class Goodbye(StrEnum):
+    """Why the goodbye screen is shown: the person said no at consent, or pressed Stop."""
+
+    DECLINED = "declined"
+    STOPPED = "stopped"
 
 
 class JourneyError(Exception):
@@ -46,8 +54,14 @@ class EventSettings:
     child_needs_adult_confirmation: bool = True
     # Looks whose screens are all read aloud; the others hear nothing unless they ask.
     spoken_looks: frozenset[Look] = frozenset({"child"})
-    # The thank-you screen returns to the attract screen by itself after this long.
-    thank_you_seconds: float = 20.0
+    # The thank-you screen (it shows the reference code) returns to the attract screen by
+    # itself after this long: long enough to copy a six-character code with a pen, and
+    # longer for older people; "More time" adds more_time_seconds, as often as asked.
+    thank_you_seconds: float = 45.0
+    older_thank_you_seconds: float = 90.0
+    more_time_seconds: float = 60.0
+    # The short goodbye after "No thanks" or Stop.
+    goodbye_seconds: float = 6.0
     # The failsafe screen returns to the attract screen by itself after this long.
     failsafe_seconds: float = 8.0
     # A recorder that has not confirmed a start or a stop after this long has failed.
@@ -124,6 +138,11 @@ class SessionEffects(Protocol):
         """The person left before the end: delete unkept takes, keep kept answers."""
         ...
 
+    def delete_session(self, session: SessionDraft) -> None:
+        """The person pressed Stop: delete everything of the session not yet sealed (its
+        consent, ticks, about-you answers and kept takes)."""
+        ...
+
     def speak(self, text: str) -> None:
         """Say ``text`` aloud."""
         ...
@@ -146,7 +165,7 @@ class JourneyView:
     needs_adult_confirmation: bool = False
     prompts: tuple[Prompt, ...] = ()
     prompt: Prompt | None = None
-    countdown_remaining: int | None = None
+    countdown_remaining: int | None = None  # counting down after "Start", else None
     recording_starting: bool = False
     recording_stopping: bool = False
     seconds_recorded: int = 0
@@ -160,6 +179,8 @@ class JourneyView:
     about_you: tuple[AboutYouQuestion, ...] = ()
     still_there_left: int | None = None
     reference_code: str | None = None
+    thank_you_left: int | None = None  # seconds before the thank-you screen goes
+    goodbye: Goodbye | None = None
     failsafe_message: str | None = None
     notice: str | None = None
 

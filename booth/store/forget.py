@@ -27,6 +27,10 @@ from dataclasses import dataclass
 from sqlite_utils import Database
 
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}")
+#: In ``tally``, the row with this item id counts the people who ticked the list (an empty
+#: id, which no pack item can have): the booth shows a look's bars only once enough people
+#: have answered, and says how many (``Store.priority_people``).
+PEOPLE_ITEM = ""
 _SALT_KEY = "reference_salt"
 # About 15 ms a code on a kiosk laptop: cheap for the one code a finished session, a
 # purge or a withdrawal hashes, and it makes guessing every code of a kiosk slow work.
@@ -122,6 +126,12 @@ def forget_session(db: Database, session_id: str) -> Forgotten | None:
             " SELECT ?, list_id, item_id, 1 FROM priority_ticks WHERE session_id = ?"
             " ON CONFLICT (event_id, list_id, item_id) DO UPDATE SET ticks = ticks + 1",
             [event_id, session_id],
+        )
+        db.execute(
+            "INSERT INTO tally (event_id, list_id, item_id, ticks)"
+            " SELECT DISTINCT ?, list_id, ?, 1 FROM priority_ticks WHERE session_id = ?"
+            " ON CONFLICT (event_id, list_id, item_id) DO UPDATE SET ticks = ticks + 1",
+            [event_id, PEOPLE_ITEM, session_id],
         )
     hashed = reference_hash(db, str(code)) if code else None
     # The bundles stay (their state answers "already delivered"), linked to no one.

@@ -14,7 +14,7 @@ from booth.files import fsync_dir, sha256_file
 from booth.pack.model import LOOKS
 from booth.settings import Paths
 from booth.store.database import StoreBase
-from booth.store.forget import day, delivered_with_code, release_event_names
+from booth.store.forget import PEOPLE_ITEM, day, delivered_with_code, release_event_names
 from booth.store.records import (
     EVENT_KINDS,
     PART_SUFFIX,
@@ -519,10 +519,24 @@ class Sessions(StoreBase):
                 " ON s.id = p.session_id WHERE s.event_id = ? AND p.list_id = ?"
                 " AND s.state != 'withdrawn' GROUP BY p.item_id"
                 " UNION ALL SELECT item_id, ticks FROM tally WHERE event_id = ? AND list_id = ?"
+                " AND item_id != ?"
                 ") GROUP BY item_id ORDER BY n DESC, item_id",
-                [event_id, list_id, event_id, list_id],
+                [event_id, list_id, event_id, list_id, PEOPLE_ITEM],
             )
         }
+
+    def priority_people(self, event_id: str, list_id: str) -> int:
+        """How many people at this event ticked at least one item of this list: the people
+        behind ``priority_tally``'s counts, held here or delivered and forgotten."""
+        row = self._one(
+            "SELECT (SELECT COUNT(DISTINCT p.session_id) FROM priority_ticks p JOIN sessions s"
+            " ON s.id = p.session_id WHERE s.event_id = ? AND p.list_id = ?"
+            " AND s.state != 'withdrawn')"
+            " + COALESCE((SELECT ticks FROM tally WHERE event_id = ? AND list_id = ?"
+            " AND item_id = ?), 0) AS n",
+            [event_id, list_id, event_id, list_id, PEOPLE_ITEM],
+        )
+        return int(row["n"]) if row is not None else 0
 
     # ----------------------------------------------------------------- reconcile
 

@@ -44,6 +44,11 @@ class Speaker(Protocol):
         """Speak ``language`` from now on; False (and silence) when it has no voice."""
         ...
 
+    @property
+    def available(self) -> bool:
+        """Whether speech works (the screens offer "Hear it again" only then)."""
+        ...
+
 
 class SilentSpeaker:
     """For machines and tests that must stay quiet; remembers what it was asked to say.
@@ -54,6 +59,7 @@ class SilentSpeaker:
         self.stops = 0
         self.language = FIRST_LANGUAGE
         self._languages = frozenset(languages) if languages is not None else None
+        self.available = True  # a test sets it False for a machine with no voice
 
     def say(self, text: str) -> None:
         self.said.append(text)

@@ -1,32 +1,58 @@
-"""Small custom widgets the screens share: picture tiles, the camera preview with its
-framing guide, the microphone level meter, the tally bars and the attract animation."""
+"""Small custom widgets the screens share: buttons whose words wrap, picture tiles, the
+camera preview with its framing guide, the microphone level meter and the attract
+animation (the tally's bars are in ``booth.ui.tally``)."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer
+from PySide6.QtCore import (
+    QEasingCurve,
+    QPointF,
+    QRect,
+    QRectF,
+    QSize,
+    Qt,
+    QTimer,
+    QVariantAnimation,
+)
 from PySide6.QtGui import (
     QColor,
     QFont,
+    QFontMetrics,
     QFontMetricsF,
+    QIcon,
     QImage,
     QPainter,
     QPainterPath,
     QPaintEvent,
+    QPalette,
     QPen,
 )
-from PySide6.QtWidgets import QAbstractButton, QLabel, QPushButton, QSizePolicy, QWidget
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QStyle,
+    QStyleOptionButton,
+    QStylePainter,
+    QWidget,
+)
 
 from booth.ui.looks import LookStyle
 
 EMOJI_FAMILY = "Noto Color Emoji"
+#: The window property that says the keyboard is in use: only then is focus drawn, so a
+#: control that has focus when a screen opens never looks chosen to someone who touches.
+KEYBOARD_PROPERTY = "keyboard"
+#: The window property that holds the look's focus ring colour (``LookStyle.focus``).
+FOCUS_COLOUR_PROPERTY = "focusColour"
 
 
 def label(text: str, role: str = "body", wrap: bool = True,
           align: Qt.AlignmentFlag = Qt.AlignmentFlag.AlignCenter) -> QLabel:
-    """A label with a style-sheet role."""
+    """A label with a style-sheet role; its words wrap unless ``wrap`` is False."""
     widget = QLabel(text)
     widget.setProperty("role", role)
     widget.setWordWrap(wrap)
@@ -35,15 +61,124 @@ def label(text: str, role: str = "body", wrap: bool = True,
     return widget
 
 
-def button(text: str, role: str = "secondary", accessible: str | None = None) -> QPushButton:
+def button(text: str, role: str = "secondary", accessible: str | None = None) -> WrapButton:
     """A large push button with an accessible name (its text unless given)."""
-    widget = QPushButton(text)
+    widget = WrapButton(text)
     widget.setProperty("role", role)
     widget.setAccessibleName(accessible or text)
     widget.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
     widget.setAutoDefault(False)
     widget.setCursor(Qt.CursorShape.PointingHandCursor)
     return widget
+
+
+def focus_shown(widget: QWidget) -> bool:
+    """``widget`` has the focus and the keyboard is being used."""
+    return widget.hasFocus() and bool(widget.window().property(KEYBOARD_PROPERTY))
+
+
+def draw_focus_ring(painter: QPainter, rect: QRectF, radius: float, colour: str,
+                    width: float) -> None:
+    """Two rings around ``rect``: ``colour`` outside (against the background) and white
+    inside (against the control), so the ring shows on every background and every fill."""
+    painter.save()
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    outer = rect.adjusted(width / 2, width / 2, -width / 2, -width / 2)
+    painter.setPen(QPen(QColor(colour), width))
+    painter.drawRoundedRect(outer, radius, radius)
+    inner = rect.adjusted(width + 1, width + 1, -width - 1, -width - 1)
+    painter.setPen(QPen(QColor("#FFFFFF"), 2))
+    painter.drawRoundedRect(inner, max(0.0, radius - width), max(0.0, radius - width))
+    painter.restore()
+
+
+class WrapButton(QPushButton):
+    """A push button whose words wrap onto more lines when it is narrow, instead of being
+    cut off; styled by the style sheet like any push button (roles, sizes, padding)."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self.one_line = False  # asks for room for its words on one line (Back, Stop)
+        policy = self.sizePolicy()
+        policy.setHeightForWidth(True)
+        self.setSizePolicy(policy)
+
+    def _option(self) -> QStyleOptionButton:
+        option = QStyleOptionButton()
+        self.initStyleOption(option)
+        option.text = ""
+        option.icon = QIcon()
+        return option
+
+    def _chrome(self) -> QSize:
+        """Border and padding around the words, from the style sheet."""
+        option = self._option()
+        option.rect = QRect(0, 0, 1000, 1000)
+        inside = self.style().subElementRect(
+            QStyle.SubElement.SE_PushButtonContents, option, self)
+        return QSize(1000 - inside.width(), 1000 - inside.height())
+
+    def text_rect(self) -> QRect:
+        """Where the words go (inside the border and padding)."""
+        option = self._option()
+        option.rect = self.rect()
+        return self.style().subElementRect(QStyle.SubElement.SE_PushButtonContents, option, self)
+
+    def _words_size(self, width: int | None) -> QSize:
+        metrics = QFontMetrics(self.font())
+        text = self.text()
+        if width is None:
+            lines = text.split("\n")
+            return QSize(max(metrics.horizontalAdvance(line) for line in lines) + 2,
+                         metrics.height() * len(lines))
+        bound = metrics.boundingRect(QRect(0, 0, max(1, width), 100_000),
+                                     int(Qt.TextFlag.TextWordWrap), text)
+        return bound.size()
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        self.ensurePolished()
+        chrome = self._chrome()
+        words = self._words_size(max(1, width - chrome.width()))
+        return max(self.minimumHeight(), words.height() + chrome.height())
+
+    def sizeHint(self) -> QSize:
+        # At most about a dozen letters wide: long words wrap rather than take the room a
+        # layout would give its neighbours (the video beside a column of buttons).
+        self.ensurePolished()
+        chrome = self._chrome()
+        one_line = self._words_size(None).width()
+        if self.one_line:
+            return QSize(one_line + chrome.width(), self.heightForWidth(one_line + chrome.width()))
+        width = min(one_line, max(self.minimumSizeHint().width() - chrome.width(),
+                                  QFontMetrics(self.font()).averageCharWidth() * 12))
+        return QSize(width + chrome.width(), self.heightForWidth(width + chrome.width()))
+
+    def minimumSizeHint(self) -> QSize:
+        self.ensurePolished()
+        metrics = QFontMetrics(self.font())
+        longest = max((metrics.horizontalAdvance(word) for word in self.text().split()),
+                      default=0)
+        chrome = self._chrome()
+        return QSize(longest + chrome.width() + 2,
+                     max(self.minimumHeight(), metrics.height() + chrome.height()))
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        option = self._option()
+        painter = QStylePainter(self)
+        painter.drawControl(QStyle.ControlElement.CE_PushButton, option)
+        group = QPalette.ColorGroup.Active if self.isEnabled() else QPalette.ColorGroup.Disabled
+        painter.setPen(self.palette().color(group, QPalette.ColorRole.ButtonText))
+        painter.setFont(self.font())
+        painter.drawText(self.text_rect(), int(Qt.AlignmentFlag.AlignCenter
+                                               | Qt.TextFlag.TextWordWrap), self.text())
+        if focus_shown(self):
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            colour = str(self.window().property(FOCUS_COLOUR_PROPERTY) or "#B45000")
+            draw_focus_ring(painter, QRectF(self.rect()), 10.0, colour, 4.0)
+        painter.end()
 
 
 class TileGroup:
@@ -69,8 +204,12 @@ class TileGroup:
 
 
 class PictureTile(QAbstractButton):
-    """A big tile with an emoji picture and a label; checkable for tick lists.
-    Wide, short tiles put the picture on the left; tall ones put it on top."""
+    """A big tile with an emoji picture and words that wrap; checkable for answers. Wide,
+    short tiles put the picture on the left; tall ones put it on top.
+
+    A chosen answer looks chosen, not like a button to press: a thick outline and a
+    ticked box, on the same white as the others. Around the outline is a margin where
+    the keyboard's focus ring and a gentle "tap here" pulse are drawn."""
 
     def __init__(self, icon: str, text: str, style: LookStyle, checkable: bool = False,
                  parent: QWidget | None = None, scale: float = 1.0) -> None:
@@ -78,13 +217,15 @@ class PictureTile(QAbstractButton):
         self._icon = icon
         self._style = style
         self._scale = scale
+        self._pulse = 0.0
+        self._pulsing: QVariantAnimation | None = None
         self.tile_group: TileGroup | None = None
         self.setText(text)
         self.setCheckable(checkable)
         self.setAccessibleName(text)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumSize(QSize(120, 56))
+        self.setMinimumSize(QSize(120, style.min_target + round(2 * self.halo())))
 
     @property
     def icon_text(self) -> str:
@@ -92,49 +233,108 @@ class PictureTile(QAbstractButton):
 
     def set_style(self, style: LookStyle) -> None:
         self._style = style
+        self.setMinimumHeight(style.min_target + round(2 * self.halo()))
         self.update()
 
     def sizeHint(self) -> QSize:
         s = self._style
+        if not self._icon:
+            return QSize(s.button_px * 8, max(s.min_target, s.button_px * 2 + 24))
         return QSize(s.tile_icon_px * 4, s.tile_icon_px + s.button_px * 3 + 24)
+
+    # ------------------------------------------------------------ the pulse
+
+    def set_pulsing(self, on: bool) -> None:
+        """A gentle pulse around the tile that says "tap here" (or none)."""
+        if on and self._pulsing is None:
+            animation = QVariantAnimation(self)
+            animation.setStartValue(0.0)
+            animation.setEndValue(1.0)
+            animation.setDuration(1600)
+            animation.setLoopCount(-1)
+            animation.setEasingCurve(QEasingCurve.Type.InOutSine)
+            animation.valueChanged.connect(self._pulse_to)
+            animation.start()
+            self._pulsing = animation
+        elif not on and self._pulsing is not None:
+            self._pulsing.stop()
+            self._pulsing.deleteLater()
+            self._pulsing = None
+            self._pulse = 0.0
+            self.update()
+
+    def pulsing(self) -> bool:
+        return self._pulsing is not None
+
+    def _pulse_to(self, value: object) -> None:
+        self._pulse = math.sin(math.pi * float(value))  # type: ignore[arg-type]
+        self.update()
+
+    # ------------------------------------------------------------ drawing
+
+    def style_for_layout(self) -> LookStyle:
+        return self._style
+
+    def halo(self) -> float:
+        """The margin around the outline for the focus ring and the pulse."""
+        return float(max(6, self._style.border_px + 4))
+
+    def outline(self) -> QRectF:
+        halo = self.halo()
+        return QRectF(self.rect()).adjusted(halo, halo, -halo, -halo)
+
+    def _outline_width(self) -> float:
+        s = self._style
+        chosen = self.isCheckable() and self.isChecked()
+        return float(max(2, s.border_px) + 4 if chosen else max(2, s.border_px))
+
+    def text_area(self) -> QRectF:
+        return self._geometry()[2]
 
     def _geometry(self) -> tuple[QRectF, QRectF, QRectF, Qt.AlignmentFlag, float, QRectF]:
         """(outline, icon area, text area, text alignment, icon px, tick box)."""
         s = self._style
-        rect = QRectF(self.rect()).adjusted(s.border_px, s.border_px, -s.border_px, -s.border_px)
-        pad = max(6.0, min(rect.width(), rect.height()) * 0.08)
-        inner = rect.adjusted(pad, pad * 0.6, -pad, -pad * 0.6)
+        rect = self.outline()
+        edge = float(max(2, s.border_px) + 4)  # room for the chosen outline
+        inner0 = rect.adjusted(edge, edge, -edge, -edge)
+        pad = max(4.0, min(inner0.width(), inner0.height()) * 0.06)
+        inner = inner0.adjusted(pad, pad * 0.5, -pad, -pad * 0.5)
+        has_icon = bool(self._icon)
+        wide = inner.width() > inner.height() * 2.0
         tick_px = 0.0
         if self.isCheckable():
-            tick_px = max(22.0, min(inner.height() * 0.32, s.tile_icon_px * 0.5))
-        has_icon = bool(self._icon)
-        wide = inner.width() > inner.height() * 2.2
-        row_like = inner.width() > inner.height() * 5  # a full-width row in a one-column list
-        if row_like and self.isCheckable():
-            tick_px = max(22.0, min(inner.height() * 0.75, s.tile_icon_px * 0.6))
+            tick_px = max(22.0, min(inner.height() * (0.45 if wide else 0.3),
+                                    s.tile_icon_px * 0.5))
         if wide:
-            icon_px = min(inner.height() * 0.7, s.tile_icon_px * 1.2 * self._scale) \
-                if has_icon else 0.0
-            icon_rect = QRectF(inner.left(), inner.top(), icon_px * 1.2, inner.height())
+            icon_px = min(inner.height() * 0.7, inner.width() * 0.14,
+                          s.tile_icon_px * 1.2 * self._scale) if has_icon else 0.0
+            icon_rect = QRectF(inner.left(), inner.top(), icon_px * 1.15, inner.height())
             left = icon_rect.right() + (pad if has_icon else 0)
-            right = inner.right() - (tick_px if row_like else tick_px * 0.6)
+            right = inner.right() - (tick_px + pad * 2 if tick_px else 0)
             text_rect = QRectF(left, inner.top(), right - left, inner.height())
             flags = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft
+            tick = QRectF(inner.right() - tick_px, inner.center().y() - tick_px / 2,
+                          tick_px, tick_px)
         else:
-            icon_px = min(inner.height() * 0.5, inner.width() * 0.5,
+            icon_px = min(inner.height() * 0.45, inner.width() * 0.45,
                           s.tile_icon_px * 2.2 * self._scale) if has_icon else 0.0
-            text_h = min(inner.height() - icon_px * 1.2, s.button_px * self._scale * 4.5)
-            top = inner.top() + (inner.height() - icon_px * 1.2 - text_h) / 2
-            icon_rect = QRectF(inner.left(), top, inner.width(), icon_px * 1.2)
-            text_rect = QRectF(inner.left() + tick_px * 0.5, icon_rect.bottom(),
-                               inner.width() - tick_px, text_h)
+            text_h = inner.height() - icon_px * 1.15
+            icon_rect = QRectF(inner.left(), inner.top(), inner.width(), icon_px * 1.15)
+            text_rect = QRectF(inner.left(), icon_rect.bottom(), inner.width(), text_h)
             flags = Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter
-        if row_like:  # the tick box sits at the right, in the middle of the row
-            tick = QRectF(rect.right() - tick_px - pad, rect.center().y() - tick_px / 2,
+            tick = QRectF(inner.right() - tick_px, inner.top(), tick_px, tick_px)
+            if tick_px and has_icon:  # the picture keeps clear of the tick box
+                icon_rect.setRight(inner.right() - tick_px)
+                icon_rect.setLeft(inner.left() + tick_px)
+        if tick_px and not has_icon:
+            # An answer in words only: its tick sits on the outline's corner, and the
+            # words have the whole width.
+            tick_px = min(28.0, max(20.0, rect.height() * 0.3))
+            halo = self.halo()
+            tick = QRectF(rect.right() + halo - 2 - tick_px, rect.top() - halo + 2,
                           tick_px, tick_px)
-        else:
-            tick = QRectF(rect.right() - tick_px - pad * 0.6, rect.top() + pad * 0.6,
-                          tick_px, tick_px)
+            text_rect = QRectF(inner.left(), inner.top(), inner.width(), inner.height())
+            flags = Qt.AlignmentFlag.AlignCenter
         return rect, icon_rect, text_rect, flags, icon_px, tick
 
     def fitted_px(self) -> int:
@@ -144,47 +344,58 @@ class PictureTile(QAbstractButton):
         return fitted_font(self._style.font_family, largest, self.text(), text_rect,
                            bold=True).pixelSize()
 
+    def text_px(self) -> int:
+        """The text size the tile is drawn in (its group's)."""
+        group = self.tile_group
+        return group.font_px() if group is not None else self.fitted_px()
+
     def paintEvent(self, event: QPaintEvent) -> None:
         s = self._style
         rect, icon_rect, text_rect, flags, icon_px, box = self._geometry()
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        checked = self.isChecked()
-        fill = QColor(s.accent if checked else s.surface)
-        edge = QColor(s.accent if checked else s.border)
-        width = s.border_px
-        if self.hasFocus():
-            edge = QColor("#FF6F00")
-            width = max(4, s.border_px + 2)
+        chosen = self.isCheckable() and self.isChecked()
+        radius = min(float(s.radius_px), rect.height() / 4)
+        halo = self.halo()
+        if self._pulse > 0:
+            glow = QColor(s.chosen)
+            glow.setAlpha(int(60 + 170 * self._pulse))
+            painter.setPen(QPen(glow, halo * (0.5 + 0.5 * self._pulse)))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(rect.adjusted(-halo / 2, -halo / 2, halo / 2, halo / 2),
+                                    radius + halo / 2, radius + halo / 2)
+        if focus_shown(self):
+            draw_focus_ring(painter, QRectF(self.rect()), radius + halo, s.focus, halo - 2)
+        fill = QColor(s.surface)
         if self.isDown():
-            fill = fill.darker(110)
-        painter.setPen(QPen(edge, width))
+            fill = fill.darker(108)
+        width = self._outline_width()
+        painter.setPen(QPen(QColor(s.chosen if chosen else s.border), width))
         painter.setBrush(fill)
-        radius = min(s.radius_px, rect.height() / 4)
-        painter.drawRoundedRect(rect, radius, radius)
+        painter.drawRoundedRect(rect.adjusted(width / 2, width / 2, -width / 2, -width / 2),
+                                radius, radius)
         if self._icon:
             icon_font = QFont(EMOJI_FAMILY)
             icon_font.setPixelSize(max(12, int(icon_px)))
             painter.setFont(icon_font)
             painter.drawText(icon_rect, Qt.AlignmentFlag.AlignCenter, self._icon)
-        painter.setPen(QColor(s.accent_text if checked else s.text))
+        painter.setPen(QColor(s.text))
         font = QFont(s.font_family)
         font.setBold(True)
-        group = self.tile_group
-        font.setPixelSize(group.font_px() if group is not None else self.fitted_px())
+        font.setPixelSize(self.text_px())
         painter.setFont(font)
         painter.drawText(text_rect, int(flags | Qt.TextFlag.TextWordWrap), self.text())
         if self.isCheckable():
-            # A tick box in the corner, so "chosen" never depends on colour alone.
-            painter.setPen(QPen(QColor(s.accent_text if checked else s.text), 3))
-            painter.setBrush(QColor(s.accent if checked else s.surface))
+            # A tick box, so "chosen" never depends on colour alone.
+            painter.setPen(QPen(QColor(s.chosen if chosen else s.text), 3))
+            painter.setBrush(QColor(s.chosen if chosen else s.surface))
             painter.drawRoundedRect(box, 6, 6)
-            if checked:
+            if chosen:
                 path = QPainterPath()
                 path.moveTo(box.left() + box.width() * 0.2, box.top() + box.height() * 0.55)
                 path.lineTo(box.left() + box.width() * 0.42, box.top() + box.height() * 0.78)
                 path.lineTo(box.left() + box.width() * 0.82, box.top() + box.height() * 0.25)
-                painter.setPen(QPen(QColor(s.accent_text), max(3, s.border_px + 1)))
+                painter.setPen(QPen(QColor("#FFFFFF"), max(3, s.border_px + 1)))
                 painter.setBrush(Qt.BrushStyle.NoBrush)
                 painter.drawPath(path)
         painter.end()
@@ -209,24 +420,54 @@ def fitted_font(family: str, largest_px: int, text: str, rect: QRectF,
     return font
 
 
+#: Camera pictures and takes are 16:9; the preview and the player keep that shape.
+VIDEO_ASPECT = 16 / 9
+
+
 class PreviewView(QWidget):
-    """The live camera picture (already mirrored by the capture layer) with an oval
-    framing guide. ``clear()`` drops the last frame so nothing of a person remains."""
+    """The camera picture (or a take playing back) at a fixed 16:9, as large as its space
+    allows and filling it, with an oval framing guide. Frames of the live preview come
+    mirrored from the capture layer; a take's frames are mirrored here (``mirrored``), so
+    the person sees themselves the same way while recording and watching it back.
+    ``clear()`` drops the last frame so nothing of a person remains."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._frame: QImage | None = None
         self._guide = True
+        self._mirrored = False
         self._message = ""
         self.setAccessibleName("Camera picture")
         self.setMinimumSize(320, 180)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        policy.setHeightForWidth(True)
+        self.setSizePolicy(policy)
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        return round(width / VIDEO_ASPECT)
+
+    def sizeHint(self) -> QSize:
+        return QSize(640, 360)
+
+    def video_rect(self) -> QRectF:
+        """Where the picture is drawn: the largest 16:9 box in the widget, centred."""
+        area = QRectF(self.rect())
+        width = min(area.width(), area.height() * VIDEO_ASPECT)
+        height = width / VIDEO_ASPECT
+        return QRectF(area.center().x() - width / 2, area.center().y() - height / 2,
+                      width, height)
 
     def has_frame(self) -> bool:
         return self._frame is not None
 
+    def set_mirrored(self, mirrored: bool) -> None:
+        self._mirrored = mirrored
+
     def set_frame(self, image: QImage) -> None:
-        self._frame = image
+        self._frame = image.flipped(Qt.Orientation.Horizontal) if self._mirrored else image
         self._message = ""
         self.update()
 
@@ -250,18 +491,18 @@ class PreviewView(QWidget):
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-        area = QRectF(self.rect())
+        target = self.video_rect()
         path = QPainterPath()
-        path.addRoundedRect(area, 18, 18)
+        path.addRoundedRect(target, 18, 18)
         painter.setClipPath(path)
-        painter.fillRect(area, QColor("#20262E"))
-        target = area
+        painter.fillRect(target, QColor("#20262E"))
         if self._frame is not None and not self._frame.isNull():
+            # Fill the box; a picture of another shape loses a little at its edges.
             size = self._frame.size().toSizeF().scaled(
-                area.size(), Qt.AspectRatioMode.KeepAspectRatio)
-            target = QRectF(area.center().x() - size.width() / 2,
-                            area.center().y() - size.height() / 2, size.width(), size.height())
-            painter.drawImage(target, self._frame)
+                target.size(), Qt.AspectRatioMode.KeepAspectRatioByExpanding)
+            painter.drawImage(QRectF(target.center().x() - size.width() / 2,
+                                     target.center().y() - size.height() / 2,
+                                     size.width(), size.height()), self._frame)
         if self._guide:
             oval_h = target.height() * 0.78
             oval_w = oval_h * 0.72
@@ -274,11 +515,12 @@ class PreviewView(QWidget):
             painter.drawEllipse(oval)
         if self._message:
             font = QFont("DejaVu Sans")
-            font.setPixelSize(max(16, int(area.height() / 14)))
+            font.setPixelSize(max(16, int(target.height() / 12)))
             font.setBold(True)
             painter.setFont(font)
             painter.setPen(QColor("#FFFFFF"))
-            painter.drawText(area, int(Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap),
+            painter.drawText(target.adjusted(16, 16, -16, -16),
+                             int(Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap),
                              self._message)
         painter.end()
 
@@ -317,71 +559,6 @@ class LevelMeter(QWidget):
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(colour)
             painter.drawRoundedRect(QRectF(index * (width + gap), 0, width, self.height()), 4, 4)
-        painter.end()
-
-
-class TallyBars(QWidget):
-    """Horizontal bars: what others at this event chose. Rows are (icon, label, count,
-    chosen by this person)."""
-
-    def __init__(self, style: LookStyle, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._style = style
-        self._rows: list[tuple[str, str, int, bool]] = []
-        self.setAccessibleName("What others chose")
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-
-    def rows(self) -> list[tuple[str, str, int, bool]]:
-        return list(self._rows)
-
-    def set_style(self, style: LookStyle) -> None:
-        self._style = style
-        self.update()
-
-    def set_rows(self, rows: Sequence[tuple[str, str, int, bool]]) -> None:
-        self._rows = list(rows)
-        description = "; ".join(f"{text}: {count}" for _, text, count, _ in self._rows)
-        self.setAccessibleDescription(description)
-        self.update()
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        if not self._rows:
-            return
-        s = self._style
-        painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        top_count = max(1, max(count for _, _, count, _ in self._rows))
-        row_h = min(self.height() / len(self._rows), s.body_px * 3.0)
-        label_w = self.width() * 0.52
-        text_px = max(12, int(min(s.body_px * 1.3, row_h * 0.45)))
-        font = QFont(s.font_family)
-        font.setPixelSize(text_px)
-        metrics = QFontMetricsF(font)
-        emoji = QFont(EMOJI_FAMILY)
-        emoji.setPixelSize(text_px)
-        count_w = metrics.horizontalAdvance("000 ✔") + 16
-        for index, (icon, text, count, mine) in enumerate(self._rows):
-            y = index * row_h
-            painter.setFont(emoji)
-            painter.setPen(QColor(s.text))
-            painter.drawText(QRectF(0, y, row_h, row_h), Qt.AlignmentFlag.AlignCenter, icon)
-            painter.setFont(font)
-            text_w = label_w - row_h - 16
-            shown = metrics.elidedText(text, Qt.TextElideMode.ElideRight, text_w)
-            painter.drawText(QRectF(row_h + 6, y, text_w, row_h),
-                             int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft), shown)
-            bar_w = (self.width() - label_w - count_w) * count / top_count
-            bar = QRectF(label_w, y + row_h * 0.18, max(bar_w, 6), row_h * 0.64)
-            colour = QColor(s.accent)
-            if not mine:
-                colour.setAlpha(110)
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(colour)
-            painter.drawRoundedRect(bar, 6, 6)
-            painter.setPen(QColor(s.text))
-            painter.drawText(QRectF(bar.right() + 10, y, count_w, row_h),
-                             int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft),
-                             f"{count} ✔" if mine else str(count))
         painter.end()
 
 

@@ -2,7 +2,9 @@
 that renders whatever ``JourneyView`` it is given, and the hidden officer entrance.
 
 The window knows nothing of the journey's transitions: it forwards what a person did
-to the journey's event methods and draws the views the journey publishes."""
+to the journey's event methods and draws the views the journey publishes. Above the
+screens after the look is chosen is one bar with "← Back" and "Stop", always in the same
+place; before anything is deleted (Stop, or a recorded take) the window asks."""
 
 from __future__ import annotations
 
@@ -12,8 +14,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, QPoint, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QCursor, QGuiApplication, QImage, QKeyEvent, QMouseEvent
+from PySide6.QtCore import QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QCursor, QGuiApplication, QImage
 from PySide6.QtWidgets import (
     QAbstractButton,
     QApplication,
@@ -23,10 +25,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from booth.journey import Journey, JourneyView, State
+from booth.journey import Goodbye, Journey, JourneyView, State
 from booth.pack import LOOKS, Look
-from booth.ui.looks import LookStyle, style_sheet
+from booth.ui.kiosk_filter import CORNER_PX, KioskFilter
+from booth.ui.looks import DESIGN_SIZE, LookStyle, style_sheet
 from booth.ui.officer import OfficerPanel, PinPad
+from booth.ui.printing import CodePrinter
 from booth.ui.screens.base import Choice, Screen
 from booth.ui.screens.camera import GetReadyScreen, RecordingScreen, ReviewScreen
 from booth.ui.screens.choices import (
@@ -38,108 +42,38 @@ from booth.ui.screens.choices import (
     WelcomeScreen,
 )
 from booth.ui.screens.messages import (
+    ASK_BACK,
+    ASK_RETAKE,
+    ASK_STOP,
+    ASK_WITHOUT,
     AttractScreen,
+    ConfirmOverlay,
     FailsafeScreen,
+    GoodbyeScreen,
     StillThereOverlay,
     ThankYouScreen,
 )
+from booth.ui.screens.nav import BAR_STATES, NO_BACK, NO_STOP, NavBar
 from booth.ui.speech import Speaker
+from booth.ui.widgets import FOCUS_COLOUR_PROPERTY, KEYBOARD_PROPERTY
 from booth.wire.reference import format_reference
 
 log = logging.getLogger(__name__)
 
 LONG_PRESS_MS = 3000
-CORNER_PX = 120
 TICK_MS = 250
 # After a new screen appears, touches are ignored this long: a child's double tap on
 # "Keep" must not tick the priority that appears under their finger.
 SETTLE_MS = 400
 
 
-# A priority list's tally at this event: (item id -> people who ticked it, people who answered).
+# A priority list's tally at this event: (item id -> people who ticked it, the people
+# behind those counts); no counts while too few people have answered.
 Tally = Callable[[str], tuple[Mapping[str, int], int]]
 # A take decrypted into memory for playback; None if it cannot be read.
 Review = Callable[[str], bytes | None]
-
-DEFAULT_ICONS = ("💬", "⭐", "🌟", "🎈", "🌻", "🚲", "🏫", "🎵")
-
-
-class _KioskFilter(QObject):
-    """App-wide event filter: eats the keys that would leave the kiosk, opens the officer
-    PIN pad on Ctrl+Alt+O or a long press in the top-left corner, and reports activity."""
-
-    def __init__(self, window: KioskWindow) -> None:
-        super().__init__(window)
-        self._window = window
-        self._press_timer = QTimer(self)
-        self._press_timer.setSingleShot(True)
-        self._press_timer.timeout.connect(window.open_pin_pad)
-        self._swallowing = False
-
-    def _blocked(self, event: QKeyEvent) -> bool:
-        key = event.key()
-        mods = event.modifiers()
-        ctrl = bool(mods & Qt.KeyboardModifier.ControlModifier)
-        alt = bool(mods & Qt.KeyboardModifier.AltModifier)
-        if key == Qt.Key.Key_Escape and not self._window.officer_open():
-            return True
-        if alt and key in (Qt.Key.Key_F4, Qt.Key.Key_Tab, Qt.Key.Key_Escape, Qt.Key.Key_Space):
-            return True
-        if ctrl and key in (Qt.Key.Key_Q, Qt.Key.Key_W, Qt.Key.Key_Escape):
-            return True
-        return key in (Qt.Key.Key_Meta, Qt.Key.Key_Super_L, Qt.Key.Key_Super_R,
-                       Qt.Key.Key_Close, Qt.Key.Key_Back)
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        kind = event.type()
-        if kind in (QEvent.Type.KeyPress, QEvent.Type.ShortcutOverride) and isinstance(
-            event, QKeyEvent
-        ):
-            mods = event.modifiers()
-            if (event.key() == Qt.Key.Key_O
-                    and mods & Qt.KeyboardModifier.ControlModifier
-                    and mods & Qt.KeyboardModifier.AltModifier):
-                if kind == QEvent.Type.KeyPress:
-                    self._window.open_pin_pad()
-                return True
-            if self._blocked(event):
-                event.accept()
-                return True
-            if kind == QEvent.Type.KeyPress:
-                self._window.activity()
-                if (event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
-                        and isinstance(watched, QAbstractButton)
-                        and watched.isEnabled() and not self._window.officer_open()):
-                    watched.click()
-                    return True
-            return False
-        if kind in (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonDblClick) and \
-                isinstance(event, QMouseEvent):
-            if isinstance(watched, QWidget) and watched.window() is self._window:
-                if self._window.settling() and not self._window.officer_open():
-                    # The second tap of a double tap, landing on the screen that the
-                    # first tap opened: ignored, so it cannot choose something by accident.
-                    self._swallowing = True
-                    return True
-                self._swallowing = False
-                self._window.activity()
-                local = self._window.mapFromGlobal(event.globalPosition().toPoint())
-                if 0 <= local.x() < CORNER_PX and 0 <= local.y() < CORNER_PX:
-                    self._press_timer.start(self._window.long_press_ms)
-            return False
-        if kind == QEvent.Type.MouseButtonRelease:
-            self._press_timer.stop()
-            if (self._swallowing and isinstance(watched, QWidget)
-                    and watched.window() is self._window):
-                self._swallowing = False
-                return True
-        elif (kind == QEvent.Type.MouseMove and isinstance(event, QMouseEvent)
-              and self._press_timer.isActive()):
-            local = self._window.mapFromGlobal(event.globalPosition().toPoint())
-            if not (0 <= local.x() < CORNER_PX and 0 <= local.y() < CORNER_PX):
-                self._press_timer.stop()
-        return False
-
+# The printer the officer set up for reference codes, asked each time (None: no printer).
+Printer = Callable[[], CodePrinter | None]
 
 class KioskWindow(QWidget):
     """The kiosk. Screens are kept in a stack; ``show_view(view)`` shows the right one.
@@ -165,11 +99,13 @@ class KioskWindow(QWidget):
         resting_look: Look = "adult",
         with_player: bool = True,
         campaign: tuple[str, str] | None = None,
+        printer: Printer = CodePrinter.system_default,
     ) -> None:
         super().__init__()
         self.journey = journey
         self._tally = tally
         self._review = review
+        self._printer = printer
         self.base_styles = dict(styles)
         self.styles = dict(styles)
         self.speaker = speaker
@@ -181,20 +117,27 @@ class KioskWindow(QWidget):
         self._allow_close = False
         self._state: State | None = None
         self._look: Look | None = None
+        self._view: JourneyView = journey.view()
         self._review_take: str | None = None
         self._priority_list_id: str | None = None
         self._spoken_items: dict[str, str] = {}
         self._screen_words = ""  # what "Hear it again" repeats
+        self._on_yes: Callable[[], None] | None = None
         self.setWindowTitle("Have your say")
         self.setObjectName("kiosk")
+        self.setProperty(KEYBOARD_PROPERTY, False)
         style = self.styles[resting_look]
+        self.nav = NavBar(style)
         self.stack = QStackedWidget(self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
         # No minimum size on the window itself: the screens fit any display, and the
         # offscreen/kiosk platforms warn about size hints they cannot pass on.
         layout.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
-        layout.addWidget(self.stack)
+        layout.addWidget(self.nav)
+        layout.addWidget(self.stack, 1)
+        self.nav.hide()
         self.attract = AttractScreen(style)
         self.welcome = WelcomeScreen(style)
         self.consent = ConsentScreen(style)
@@ -206,6 +149,7 @@ class KioskWindow(QWidget):
         self.tally = TallyScreen(style)
         self.about = AboutYouScreen(style)
         self.thanks = ThankYouScreen(style)
+        self.goodbye = GoodbyeScreen(style)
         self.failsafe = FailsafeScreen(style)
         self.screens: dict[State, Screen] = {
             State.ATTRACT: self.attract,
@@ -219,17 +163,19 @@ class KioskWindow(QWidget):
             State.TALLY: self.tally,
             State.ABOUT_YOU: self.about,
             State.THANK_YOU: self.thanks,
+            State.GOODBYE: self.goodbye,
             State.FAILSAFE: self.failsafe,
         }
         for screen in self.screens.values():
             self.stack.addWidget(screen)
         if campaign is not None:
             self.attract.set_campaign(*campaign)
+        self.confirm = ConfirmOverlay(style, self)
         self.still_there = StillThereOverlay(style, self)
         self.pin_pad = pin_pad_factory(self)
         self.officer = officer_panel_factory(self)
         self._connect()
-        self._filter = _KioskFilter(self)
+        self._filter = KioskFilter(self, self)
         app = QApplication.instance()
         if app is not None:
             app.installEventFilter(self._filter)
@@ -249,26 +195,32 @@ class KioskWindow(QWidget):
 
     def _connect(self) -> None:
         j = self.journey
+        self.nav.backPressed.connect(self.go_back)
+        self.nav.stopPressed.connect(self.ask_to_stop)
+        self.nav.hearAgainPressed.connect(self._say_again)
+        self.confirm.answered.connect(self._answered)
         self.attract.touched.connect(j.touch)
         self.welcome.lookChosen.connect(j.choose_look)
         self.consent.agreed.connect(lambda adult: j.give_consent(adult_confirmed=adult))
         self.consent.declined.connect(j.decline_consent)
-        self.choose.hearAgainPressed.connect(self._say_again)
         self.choose.promptChosen.connect(j.choose_prompt)
         self.choose.skipVideo.connect(j.skip_video)
         self.ready.startPressed.connect(j.start_recording)
-        self.ready.backPressed.connect(j.back)
         self.recording.stopPressed.connect(j.stop_recording)
         self.review.keepPressed.connect(j.keep)
-        self.review.retakePressed.connect(j.retake)
-        self.review.withoutVideoPressed.connect(j.skip_video)
+        self.review.retakePressed.connect(lambda: self._ask(ASK_RETAKE, j.retake))
+        self.review.withoutVideoPressed.connect(lambda: self._ask(ASK_WITHOUT, j.skip_video))
         self.priorities.itemToggled.connect(j.toggle_priority)
         self.priorities.itemToggled.connect(self._say_item)
         self.priorities.submitted.connect(j.submit_priorities)
         self.tally.continuePressed.connect(j.continue_after_tally)
         self.about.submitted.connect(j.submit_about_you)
         self.about.skipped.connect(j.skip_about_you)
+        self.about.progressChanged.connect(self._about_progress)
         self.thanks.finishPressed.connect(j.finish)
+        self.thanks.moreTimePressed.connect(j.more_time)
+        self.thanks.printPressed.connect(self.print_code)
+        self.goodbye.touched.connect(j.finish)
         self.still_there.stillHere.connect(j.still_here)
         self.pin_pad.unlocked.connect(self._officer_unlocked)
         self.pin_pad.cancelled.connect(self._pin_cancelled)
@@ -309,8 +261,13 @@ class KioskWindow(QWidget):
         self._rescale()
 
     def _rescale(self) -> None:
-        height = self.height() if self.isVisible() or self.height() > 200 else 768
-        factor = height / 768
+        # Sizes are set for 1024x768; a bigger screen scales them up by whichever of its
+        # sides has grown least, so what fits at 1024x768 fits there too.
+        width, height = DESIGN_SIZE
+        if self.isVisible() or self.height() > 200:
+            factor = min(self.width() / width, self.height() / height)
+        else:
+            factor = 1.0
         self.styles = {look: self.base_styles[look].scaled(factor) for look in LOOKS}
         look = self._look or self.resting_look
         self._look = None
@@ -318,13 +275,9 @@ class KioskWindow(QWidget):
 
     def resizeEvent(self, event: Any) -> None:
         super().resizeEvent(event)
-        for overlay in (self.still_there, self.pin_pad, self.officer):
+        for overlay in (self.confirm, self.still_there, self.pin_pad, self.officer):
             overlay.setGeometry(self.rect())
-        if abs(self.height() - self._scaled_for) > 2:
-            self._scaled_for = self.height()
-            self._rescale()
-
-    _scaled_for = 0
+        self._rescale()
 
     def look_style(self) -> LookStyle:
         return self.styles[self._look or self.resting_look]
@@ -334,11 +287,38 @@ class KioskWindow(QWidget):
             return
         self._look = look
         style = self.styles[look]
+        self.setProperty(FOCUS_COLOUR_PROPERTY, style.focus)
         self.setStyleSheet(style_sheet(style))
         for screen in self.screens.values():
             screen.apply_style(style)
-        self.still_there.setStyleSheet(
-            "QWidget#overlay { background: rgba(10, 20, 30, 215); }")
+        self.nav.apply_style(style)
+        self.confirm.apply_style(style)
+        self.still_there.apply_style(style)
+        for overlay in (self.confirm, self.still_there):
+            overlay.setStyleSheet("QWidget#overlay { background: rgba(10, 20, 30, 215); }")
+
+    def set_keyboard(self, used: bool) -> None:
+        """The keyboard (True) or touch (False) was used last: focus shows only for the
+        keyboard, so a control that has focus never looks chosen to someone who touches."""
+        if bool(self.property(KEYBOARD_PROPERTY)) == used:
+            return
+        self.setProperty(KEYBOARD_PROPERTY, used)
+        focused = QApplication.focusWidget()
+        if focused is not None:
+            focused.update()
+
+    # ---------------------------------------------------------------- speech
+
+    def speech_works(self) -> bool:
+        """Whether the speaker can be heard (a voice that works): "Hear it again" is
+        offered only then."""
+        return bool(self.speaker.available)
+
+    @property
+    def sound_off(self) -> bool:
+        """True when speech does not work on this laptop, for the officer console to say
+        so: children who cannot read are then not read to."""
+        return not self.speech_works()
 
     # ---------------------------------------------------------------- rendering
 
@@ -353,15 +333,21 @@ class KioskWindow(QWidget):
         state = view.state
         shown = view.interrupted if state is State.STILL_THERE and view.interrupted else state
         entering = shown != self._state
+        if view.state != self._view.state and self.confirm.isVisible():
+            # The question was about the screen that was there; it is gone now.
+            self.confirm.hide()
+            self._on_yes = None
+        self._view = view
         look: Look = view.look if view.look in LOOKS else self.resting_look
         if state in (State.ATTRACT, State.FAILSAFE, State.WELCOME):
             look = self.resting_look
-        if state in (State.ATTRACT, State.FAILSAFE) and entering:
+        if state in (State.ATTRACT, State.FAILSAFE, State.GOODBYE) and entering:
             self.forget_session()
         self._apply_look(look)
         screen = self.screens.get(shown, self.attract)
         if entering:
             self._enter(shown, view)
+            self.nav.set_status(self._status_for(shown, view, self._state))
             self.stack.setCurrentWidget(screen)
             self._screen_changed_at = time.monotonic()
             self._state = shown
@@ -369,6 +355,7 @@ class KioskWindow(QWidget):
             if focus is not None:
                 focus.setFocus(Qt.FocusReason.OtherFocusReason)
         self._update(shown, view)
+        self._show_bar(shown, view)
         if state is State.STILL_THERE:
             self.still_there.setGeometry(self.rect())
             self.still_there.show_seconds(float(view.still_there_left or 0))
@@ -382,33 +369,56 @@ class KioskWindow(QWidget):
             if overlay.isVisible():
                 overlay.raise_()
 
+    def _show_bar(self, state: State, view: JourneyView) -> None:
+        if state not in BAR_STATES:
+            self.nav.hide()
+            return
+        hear = (self._reads_aloud() and bool(self._screen_words) and self.speech_works()
+                and state is not State.RECORDING)  # the booth's voice never goes in a take
+        self.nav.show_controls(back=state not in NO_BACK, stop=state not in NO_STOP,
+                               hear=hear)
+        self.nav.show()
+
+    def _status_for(self, state: State, view: JourneyView, coming_from: State | None) -> str:
+        if state is State.PRIORITIES and coming_from is State.REVIEW and view.kept_take_id:
+            return "Your video is saved ✓"  # they have just pressed "Keep it"
+        if state is State.ABOUT_YOU:
+            return self.about.progress()
+        return ""
+
+    def _about_progress(self, text: str) -> None:
+        if self._state is State.ABOUT_YOU:
+            self.nav.set_status(text)
+
     def _enter(self, state: State, view: JourneyView) -> None:
         """Fill a screen when it is shown; dynamic parts are in ``_update``."""
+        self._screen_words = ""
         if state is State.CONSENT:
             consent = view.consent
             self.consent.reset()
             self.consent.show_consent(consent.text if consent else "",
                                       view.needs_adult_confirmation,
                                       (consent.adult_confirmation or "") if consent else "")
+            self._screen_words = consent.spoken if consent else ""  # the journey said it
         elif state is State.CHOOSE_PROMPT:
             if self._reads_aloud() and view.prompts:
                 # Many children cannot read yet: the choices are read out too.
                 self._say_for_screen("Pick a question. " + " Or: ".join(
                     p.text for p in view.prompts))
-            self.choose.show_prompts([
-                Choice(p.id, p.text, p.icon or DEFAULT_ICONS[i % len(DEFAULT_ICONS)])
-                for i, p in enumerate(view.prompts)
-            ])
+            self.choose.set_kept(view.kept_take_id is not None)
+            self.choose.show_prompts(view.prompts)
         elif state is State.GET_READY:
             self.ready.preview.clear()
             self.choose.show_notice("")
             # A choice is made: stop reading the list, which would run on into the take.
             self.speaker.stop()
+            self._screen_words = view.prompt.spoken if view.prompt is not None else ""
         elif state is State.RECORDING:
             self.recording.preview.clear()
             self.speaker.stop()  # the booth's own voice never goes into an answer
         elif state is State.REVIEW:
             self._load_review(view)
+            self._screen_words = "Watch your video. Keep it, or try again."
         elif state is State.PRIORITIES:
             plist = view.priority_list
             items = plist.items if plist is not None else []
@@ -419,6 +429,7 @@ class KioskWindow(QWidget):
                 [Choice(item.id, item.label, item.icon or "") for item in items],
                 max(1, view.max_ticks),
             )
+            self._screen_words = plist.spoken if plist is not None else ""
         elif state is State.TALLY:
             self._show_tally(view)
         elif state is State.ABOUT_YOU:
@@ -426,11 +437,15 @@ class KioskWindow(QWidget):
                 (q.id, q.text, [Choice(o.id, o.label) for o in q.options])
                 for q in view.about_you
             ])
-        if state is State.THANK_YOU and self._reads_aloud():
+            self._screen_words = " ".join(q.spoken for q in view.about_you[:1])
+        elif state is State.THANK_YOU:
             code = view.reference_code or ""
-            if code:
+            self.thanks.set_can_print(bool(code) and self._printer() is not None)
+            if code and self._reads_aloud():
                 # Children who cannot read yet hear their code, letter by letter.
                 self.speaker.say("Thank you! Your code is " + ", ".join(code) + ".")
+        elif state is State.GOODBYE:
+            self.goodbye.show_goodbye(view.goodbye is Goodbye.STOPPED)
         if state is not State.REVIEW and self.review.has_take():
             self.review.clear_take()
             self._review_take = None
@@ -456,6 +471,7 @@ class KioskWindow(QWidget):
             self.priorities.set_ticked(view.ticked, view.notice or "")
         elif state is State.THANK_YOU:
             self.thanks.show_code(format_reference(view.reference_code or ""))
+            self.thanks.show_seconds_left(view.thank_you_left or 0)
 
     def _load_review(self, view: JourneyView) -> None:
         self._review_take = view.take_id
@@ -470,13 +486,65 @@ class KioskWindow(QWidget):
 
     def _show_tally(self, view: JourneyView) -> None:
         plist = view.priority_list
-        counts, people = self._tally(plist.id if plist is not None else "")
-        rows = []
-        for item in plist.items if plist is not None else []:
-            rows.append((item.icon or "", item.label, int(counts.get(item.id, 0)),
-                         item.id in view.ticked))
-        rows.sort(key=lambda row: -row[2])
-        self.tally.show_tally(rows[:8], people)
+        if plist is None:
+            return
+        counts, people = self._tally(plist.id)
+        # Too few people yet, no counts: the bars could show the last person's choices.
+        shown = self.tally.show_counts(plist.items, view.ticked, counts, people)
+        self._screen_words = ("Here is what other people chose." if shown
+                              else "Thank you for choosing!")
+
+    # ---------------------------------------------------------------- Back, Stop, asking
+
+    def go_back(self) -> None:
+        """"← Back": a step back inside the screen, or to the screen before. Going back
+        from a recorded take deletes it, so that is asked first."""
+        if self.confirm.isVisible():
+            return
+        state = self.journey.state
+        if state is State.REVIEW:
+            self._ask(ASK_BACK, self.journey.back)
+            return
+        screen = self.screens.get(state)
+        if screen is not None and screen.go_back():
+            return
+        self.journey.back()
+
+    def ask_to_stop(self) -> None:
+        """"Stop": asks "Stop and delete your answers?"; yes deletes and says goodbye."""
+        self._ask(ASK_STOP, self.journey.stop_and_delete)
+
+    def _ask(self, question: tuple[str, str, str, str], on_yes: Callable[[], None]) -> None:
+        if self.confirm.isVisible():
+            return
+        self._on_yes = on_yes
+        self.confirm.ask(*question)
+        self._screen_changed_at = time.monotonic()  # a double tap must not answer it
+        if self._reads_aloud() and self.speech_works():
+            self.speaker.stop()
+            self.speaker.say(question[0])
+        for overlay in (self.still_there, self.pin_pad, self.officer):
+            if overlay.isVisible():
+                overlay.raise_()
+
+    def _answered(self, yes: bool) -> None:
+        action, self._on_yes = self._on_yes, None
+        if yes and action is not None:
+            action()
+
+    def set_printer(self, printer: Printer) -> None:
+        """Where "Print my code" prints (asked each time; None: no printer, no button)."""
+        self._printer = printer
+
+    def print_code(self) -> None:
+        """"Print my code": straight to the printer the officer set up, if there is one."""
+        printer = self._printer()
+        code = self._view.reference_code
+        if printer is None or not code or self._view.state is not State.THANK_YOU:
+            return
+        printer.print_code(format_reference(code))
+
+    # ---------------------------------------------------------------- reading aloud
 
     def _reads_aloud(self) -> bool:
         return self._look == "child" and self.look_style().read_aloud
@@ -507,6 +575,8 @@ class KioskWindow(QWidget):
         self._spoken_items = {}
         self._screen_words = ""
         self.still_there.hide()
+        self.confirm.hide()
+        self._on_yes = None
         self.speaker.stop()
 
     # ---------------------------------------------------------------- camera

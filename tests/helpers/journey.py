@@ -143,7 +143,8 @@ class RecordingEffects:
     (``fail_once``: only the next call);
     ``raised`` says which calls did.
     ``on_start_take``/``on_stop_take`` let a test call back into the journey
-    synchronously, as a recorder adapter might."""
+    synchronously, as a recorder adapter might; ``before_start_take`` sees the journey
+    at the moment it asks for a take."""
 
     calls: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
     fail_on: set[str] = field(default_factory=set)
@@ -151,6 +152,7 @@ class RecordingEffects:
     raised: set[int] = field(default_factory=set)  # indexes into ``calls`` that raised
     on_start_take: Callable[[], None] | None = None
     on_stop_take: Callable[[], None] | None = None
+    before_start_take: Callable[[], None] | None = None  # sees the journey as it asks
     _codes: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def _record(self, name: str, *args: Any) -> None:
@@ -170,6 +172,8 @@ class RecordingEffects:
         self._record("session_started", session)
 
     def start_take(self, session: SessionDraft, prompt: Prompt) -> None:
+        if self.before_start_take is not None:
+            self.before_start_take()
         self._record("start_take", session, prompt)
         if self.on_start_take is not None:
             self.on_start_take()
@@ -197,6 +201,9 @@ class RecordingEffects:
 
     def abandon_session(self, session: SessionDraft, reason: str) -> None:
         self._record("abandon_session", session, reason)
+
+    def delete_session(self, session: SessionDraft) -> None:
+        self._record("delete_session", session)
 
     def speak(self, text: str) -> None:
         self._record("speak", text)

@@ -18,16 +18,15 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from booth.pack import default_pack_path, load_pack
 from booth.wire.age import encrypt_bytes
 from booth.wire.bundle import BlobRef, canonical_json, public_key_b64, sign_manifest, sign_receipt
 from council.admin import CouncilKeys, keygen, new_device_id
 from council.storage import CouncilStorage, Device, StoredBundle
 
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-CHILD_CONSENT = ("We would love to hear what you think about Stockport!\nWe will film you "
-                 "talking. People at the council will watch your video to help make "
-                 "Stockport better. We keep it for 180 days, then delete it.\nYou can stop at "
-                 "any time. You do not have to answer.")
+# The child's consent as the shipped pack words it (what a kiosk hashes and sends).
+CHILD_CONSENT = load_pack(default_pack_path()).consent_for("child").text
 
 
 def make_mp4(seconds: float = 3.0, size: tuple[int, int] = (320, 240), fps: int = 25) -> bytes:

@@ -48,3 +48,15 @@ def test_codes_are_shown_in_two_groups_and_typed_any_way() -> None:
         assert reference.format_reference(typed) == "K7M-4RH"
     assert reference.format_reference("") == ""
     assert reference.format_reference("R00001") == "R00-001"
+
+
+@pytest.mark.parametrize("prefix", [None, "K7"])
+def test_the_shown_form_holds_no_look_alike_pair_either(prefix: str | None) -> None:
+    """What the thank-you screen and the printed card show ("K7M-4RH"): the code's own
+    characters and one dash between two groups of three, which looks like none of them."""
+    for _ in range(2000):
+        shown = reference.format_reference(reference.new_reference_code(prefix))
+        assert len(shown) == 7 and shown[3] == "-" and shown.count("-") == 1
+        assert set(shown) <= set(reference.REFERENCE_ALPHABET) | {"-"}
+        assert not [pair for pair in LOOK_ALIKES if set(pair) <= set(shown)], shown
+    assert not any(ch in "-_" for ch in reference.REFERENCE_ALPHABET)

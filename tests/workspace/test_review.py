@@ -113,6 +113,6 @@ def test_the_answer_page_shows_consent_prompt_look_event_and_priorities(
     video = VideoAnswer.objects.get()
     page = staff("reviewer").get(reverse("workspace:answer", args=[video.pk])).content.decode()
     for words in ("What do you love about Stockport?", "Child", "Bramhall fun day",
-                  "We keep it for 180 days", "A teacher or parent has said yes", "confirmed",
+                  "Later, they will delete it.", "A teacher or parent has said yes", "confirmed",
                   "Nature &amp; greenspaces", "8 or 9"):
         assert words in page, words

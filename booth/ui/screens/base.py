@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QLayout, QPushButton, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLayout, QSizePolicy, QVBoxLayout, QWidget
 
 from booth.ui.looks import LookStyle
-from booth.ui.widgets import PictureTile, TallyBars, button
+from booth.ui.tally import TallyBars
+from booth.ui.widgets import PictureTile
 
 
 @dataclass(frozen=True)
@@ -20,14 +21,19 @@ class Choice:
     icon: str = ""
 
 
+def clear_layout(layout: QGridLayout | QHBoxLayout | QVBoxLayout) -> None:
+    """Take every widget out of ``layout`` and delete it."""
+    while layout.count():
+        item = layout.takeAt(0)
+        widget = item.widget() if item is not None else None
+        if widget is not None:
+            widget.hide()
+            widget.setParent(None)
+            widget.deleteLater()
+
+
 class Screen(QWidget):
-    """A full-window screen. ``reset()`` forgets everything a person gave or saw.
-
-    Signals:
-        hearAgainPressed: say again what this screen said aloud (looks that read aloud).
-    """
-
-    hearAgainPressed = Signal()
+    """A full-window screen. ``reset()`` forgets everything a person gave or saw."""
 
     def __init__(self, style: LookStyle, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -38,30 +44,20 @@ class Screen(QWidget):
         self.style_ = style
         self.outer = QVBoxLayout(self)
         self.outer.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
-        margin = max(16, style.button_height // 3)
-        self.outer.setContentsMargins(margin * 2, margin, margin * 2, margin)
-        self.outer.setSpacing(margin // 2 + 4)
-        self.hear_again: QPushButton | None = None
+        self._space_out(style)
 
-    def _make_hear_again(self) -> QPushButton:
-        """A "hear it again" button, shown only in looks that read aloud: a child who
-        cannot read yet and missed the words can hear them again."""
-        self.hear_again = button("🔊  Hear it again", "secondary",
-                                 accessible="Hear it again")
-        self.hear_again.clicked.connect(self.hearAgainPressed)
-        self.hear_again.setVisible(self.style_.read_aloud)
-        return self.hear_again
+    def _space_out(self, style: LookStyle) -> None:
+        margin = style.margin
+        self.outer.setContentsMargins(margin * 3 // 2, margin // 2, margin * 3 // 2, margin)
+        self.outer.setSpacing(style.gap)
 
     def apply_style(self, style: LookStyle) -> None:
         self.style_ = style
-        if self.hear_again is not None:
-            self.hear_again.setVisible(style.read_aloud)
         for tile in self.findChildren(PictureTile):
             tile.set_style(style)
         for bars in self.findChildren(TallyBars):
             bars.set_style(style)
-        margin = max(16, style.button_height // 3)
-        self.outer.setContentsMargins(margin * 2, margin, margin * 2, margin)
+        self._space_out(style)
 
     def reset(self) -> None:
         """Forget all state from the last person."""
@@ -69,3 +65,8 @@ class Screen(QWidget):
     def first_focus(self) -> QWidget | None:
         """The control keyboard focus starts on."""
         return None
+
+    def go_back(self) -> bool:
+        """A step back inside the screen (an earlier question); False when there is none
+        and "Back" goes to the screen before."""
+        return False

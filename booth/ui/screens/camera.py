@@ -1,12 +1,12 @@
 """The camera screens (get ready, recording) and the review screen that plays the take
-back from memory."""
+back from memory, all with the picture at 16:9 filling its space."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer, QVideoFrame, QVideoSink
-from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QVBoxLayout, QWidget
 
 from booth.ui.looks import LookStyle
 from booth.ui.screens.base import Screen
@@ -14,7 +14,8 @@ from booth.ui.widgets import LevelMeter, PreviewView, button, label
 
 
 class _CameraScreen(Screen):
-    """Shared layout: the question on top, the preview, and controls below."""
+    """Shared layout: the question on top, the picture (16:9, as big as fits) and the
+    controls beside it."""
 
     def __init__(self, style: LookStyle, parent: QWidget | None = None) -> None:
         super().__init__(style, parent)
@@ -22,12 +23,19 @@ class _CameraScreen(Screen):
         self.preview = PreviewView()
         self.outer.addWidget(self.question)
         self.body = QHBoxLayout()
-        self.body.setSpacing(24)
         self.body.addWidget(self.preview, 3)
         self.side = QVBoxLayout()
-        self.side.setSpacing(16)
         self.body.addLayout(self.side, 2)
         self.outer.addLayout(self.body, 1)
+        self._space_sides(style)
+
+    def _space_sides(self, style: LookStyle) -> None:
+        self.body.setSpacing(style.gap * 2)
+        self.side.setSpacing(style.gap)
+
+    def apply_style(self, style: LookStyle) -> None:
+        super().apply_style(style)
+        self._space_sides(style)
 
     def set_frame(self, image: QImage) -> None:
         self.preview.set_frame(image)
@@ -38,15 +46,14 @@ class _CameraScreen(Screen):
 
 
 class GetReadyScreen(_CameraScreen):
-    """Live mirrored preview, framing guide, microphone level, then 3-2-1 or Start.
+    """Live mirrored preview, framing guide and microphone level; "Start recording", and
+    after it the look's countdown (if it has one). Nothing records before "Start".
 
     Signals:
-        startPressed: the person is ready (looks without a countdown).
-        backPressed: choose a different question.
+        startPressed: the person is ready.
     """
 
     startPressed = Signal()
-    backPressed = Signal()
 
     def __init__(self, style: LookStyle, parent: QWidget | None = None) -> None:
         super().__init__(style, parent)
@@ -54,26 +61,23 @@ class GetReadyScreen(_CameraScreen):
         self.meter = LevelMeter()
         self.count = label("", "huge")
         self.count.setAccessibleName("Countdown")
-        self.start = button("● Start recording", "primary")
+        self.count.hide()
+        self.start = button("●  Start recording", "primary", accessible="Start recording")
         self.start.clicked.connect(self.startPressed)
-        self.back = button("← Pick another question", "secondary")
-        self.back.clicked.connect(self.backPressed)
         self.side.addWidget(self.guide)
         self.side.addWidget(label("Microphone", "muted"))
         self.side.addWidget(self.meter)
         self.side.addStretch(1)
         self.side.addWidget(self.count)
         self.side.addWidget(self.start)
-        self.side.addWidget(self.back)
 
     def show_ready(self, question: str, countdown: int | None) -> None:
-        """``countdown`` is the number to show, or None for a Start button."""
+        """``countdown`` is the number to show once "Start" was pressed, or None."""
         self.question.setText(question)
         counting = countdown is not None
         self.count.setVisible(counting)
         self.count.setText(str(countdown) if counting else "")
         self.start.setVisible(not counting)
-        self.back.setVisible(not counting)
 
     def set_level(self, value: float) -> None:
         self.meter.set_level(value)
@@ -84,7 +88,7 @@ class GetReadyScreen(_CameraScreen):
         self.count.clear()
 
     def first_focus(self) -> QWidget | None:
-        return self.start if self.start.isVisibleTo(self) else None
+        return self.start
 
 
 def format_seconds(seconds: float) -> str:
@@ -92,11 +96,15 @@ def format_seconds(seconds: float) -> str:
     return f"{whole // 60}:{whole % 60:02d}"
 
 
+#: The older look promises no time pressure: it shows the time left only near the end.
+OLDER_TIME_LEFT_FROM = 15
+
+
 class RecordingScreen(_CameraScreen):
-    """Preview, a big timer, the time left and a big stop button.
+    """Preview, a big timer, the time left and a big button to finish.
 
     Signals:
-        stopPressed: the person has finished.
+        stopPressed: the person has finished their answer.
     """
 
     stopPressed = Signal()
@@ -109,8 +117,12 @@ class RecordingScreen(_CameraScreen):
         self.timer.setAccessibleName("Time recorded")
         self.left = label("", "body")
         self.left.setAccessibleName("Time left")
+        policy = self.left.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)
+        self.left.setSizePolicy(policy)
         self.meter = LevelMeter()
-        self.stop = button("■  Stop", "stop", accessible="Stop recording")
+        # "Stop" at the top stops and deletes; this one only ends the recording.
+        self.stop = button("■  I've finished", "stop", accessible="Stop recording")
         self.stop.clicked.connect(self.stopPressed)
         self.side.addWidget(self.recording)
         self.side.addWidget(self.timer)
@@ -123,7 +135,14 @@ class RecordingScreen(_CameraScreen):
                        starting: bool = False, stopping: bool = False) -> None:
         self.question.setText(question)
         self.timer.setText(format_seconds(elapsed))
-        self.left.setText(f"{format_seconds(remaining)} left")
+        if self.style_.look == "older":
+            # No clock counting down at them, until the last few seconds.
+            seconds = max(0, int(remaining + 0.5))
+            self.left.setVisible(seconds <= OLDER_TIME_LEFT_FROM)
+            self.left.setText("1 second left" if seconds == 1 else f"{seconds} seconds left")
+        else:
+            self.left.setVisible(True)
+            self.left.setText(f"{format_seconds(remaining)} left")
         if starting:
             self.recording.setText("Starting…")
         elif stopping:
@@ -146,7 +165,8 @@ class RecordingScreen(_CameraScreen):
 
 
 class ReviewScreen(Screen):
-    """Plays the take back with sound, from decrypted bytes held only in memory.
+    """Plays the take back with sound, from decrypted bytes held only in memory. The
+    window asks before "Try again" or "Carry on without a video" deletes the take.
 
     Signals:
         keepPressed, retakePressed, withoutVideoPressed.
@@ -159,16 +179,15 @@ class ReviewScreen(Screen):
     def __init__(self, style: LookStyle, parent: QWidget | None = None,
                  with_player: bool = True) -> None:
         super().__init__(style, parent)
-        self.title = label("Here is your video", "title")
+        self.title = label("Here is your video. Happy with it?", "title")
         self.outer.addWidget(self.title)
-        body = QHBoxLayout()
-        body.setSpacing(24)
         self.video_frame = PreviewView()
         self.video_frame.set_guide(False)
+        # Shown as the preview was (a mirror image), so it looks the way it did while
+        # they recorded; the file itself, as the council sees it, is not mirrored.
+        self.video_frame.set_mirrored(True)
         self.video_frame.setAccessibleName("Your video")
-        body.addWidget(self.video_frame, 3)
-        side = QVBoxLayout()
-        side.setSpacing(16)
+        self.outer.addWidget(self.video_frame, 1)
         self.keep = button("✔  Keep it", "primary", accessible="Keep my video")
         self.retake = button("↺  Try again", "secondary", accessible="Record it again")
         self.without = button("Carry on without a video", "link")
@@ -177,14 +196,14 @@ class ReviewScreen(Screen):
         self.retake.clicked.connect(self.retakePressed)
         self.without.clicked.connect(self.withoutVideoPressed)
         self.replay.clicked.connect(self.play_again)
-        side.addWidget(label("Happy with it?", "body"))
-        side.addStretch(1)
-        side.addWidget(self.keep)
-        side.addWidget(self.retake)
-        side.addWidget(self.replay)
-        side.addWidget(self.without)
-        body.addLayout(side, 2)
-        self.outer.addLayout(body, 1)
+        # Below the video, two by two: wide enough for the older look's words.
+        self.choices = QGridLayout()
+        self.choices.addWidget(self.keep, 0, 0)
+        self.choices.addWidget(self.retake, 0, 1)
+        self.choices.addWidget(self.replay, 1, 0)
+        self.choices.addWidget(self.without, 1, 1)
+        self.outer.addLayout(self.choices)
+        self._space_sides(style)
         self._buffer: QBuffer | None = None
         self._commands = _PlayerCommands(self)
         self._player: QMediaPlayer | None = None
@@ -221,6 +240,14 @@ class ReviewScreen(Screen):
     def _status(self, status: QMediaPlayer.MediaStatus) -> None:
         if status == QMediaPlayer.MediaStatus.EndOfMedia:
             self.video_frame.set_message("▶")
+
+    def _space_sides(self, style: LookStyle) -> None:
+        self.choices.setHorizontalSpacing(style.gap * 2)
+        self.choices.setVerticalSpacing(style.gap)
+
+    def apply_style(self, style: LookStyle) -> None:
+        super().apply_style(style)
+        self._space_sides(style)
 
     def has_take(self) -> bool:
         return self._buffer is not None
