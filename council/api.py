@@ -8,12 +8,14 @@ import secrets
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from starlette.middleware import Middleware
 from starlette.requests import Request
 
+from council.guard import ConnectionLimits
 from council.storage import BlobStore, Catalogue, Device
 
 # ASCII digits only: str.isdigit() also accepts characters int() cannot read (e.g. "²").
@@ -53,6 +55,19 @@ class ServerConfig:
     # left behind, most often) waits this long for it to finish, so the offset it reports
     # is settled and the resumed PATCH is not refused as busy after its bytes were sent.
     head_waits_for_writer_seconds: float = 5.0
+    # What keeps the server from being starved (council/guard.py): requests one device
+    # may have in flight (a kiosk needs one, two while a cut request is still winding
+    # down), how long a request body may go quiet before it counts as cut off, and the
+    # socket-level limits (request-head timeout, TCP keepalive, connection cap).
+    max_requests_per_device: int = 8
+    body_idle_timeout: float = 30.0
+    connections: ConnectionLimits = field(default_factory=ConnectionLimits)
+    # Bytes one device may hold in blobs no received bundle names (finished or not): a
+    # kiosk's bundle is far smaller, so only a stolen token or a broken kiosk reaches it.
+    # ``booth-council gc`` clears such blobs; until then new uploads are refused (403).
+    max_unclaimed_bytes_per_device: int = 4 * GIB
+    # The store folder: the events list the workspace signs, and withdrawals from kiosks.
+    store_dir: Path | None = None
     clock: Callable[[], float] = time.time
     middleware: Sequence[Middleware] = field(default_factory=tuple)
 

@@ -466,6 +466,9 @@ class Uploader:
         if status == 401:
             raise NeedsOfficer("the council server does not know this booth; enrol it again")
         if status == 403:
+            if self._error_code(answer) == "quota":
+                # Its own words say what is full and who can clear it; waiting will not.
+                raise NeedsOfficer(self._reason(answer, "the council server is full for now"))
             raise NeedsOfficer(self._reason(answer, "the council server refused this booth"))
         if status == 429 or status == 503 or status >= 500:
             raise Transient(
