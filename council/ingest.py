@@ -119,7 +119,10 @@ def ingest_manifest(
         raise ApiError(422, "blobs_missing", "some blobs have not arrived",
                        extra={"missing": missing})
     received_at = utc_now_text(now)
-    receipt = bundle_format.sign_receipt(manifest, config.signing_key, received_at)
+    # The receipt says the day, not the second: the kiosk keeps it after forgetting the
+    # session (times it keeps are cut to the day), and it cannot cut a signed time. The
+    # catalogue keeps the second for the council's own use (ordering, retention).
+    receipt = bundle_format.sign_receipt(manifest, config.signing_key, received_at[:10])
     receipt_dict = receipt.to_dict()
     stored = StoredBundle(
         bundle_id=bundle_id,
