@@ -122,3 +122,18 @@ def authenticate(config: ServerConfig, request: Request) -> Device:
     if device.revoked_at is not None:
         raise ApiError(403, "revoked", "this device has been withdrawn by the council")
     return device
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request's body, refused with 413 as soon as it is known to pass ``limit``."""
+    declared = int_header(request, "Content-Length", required=False)
+    if declared is not None and declared > limit:
+        raise ApiError(413, "too_large", f"the body may be at most {limit} bytes")
+    chunks: list[bytes] = []
+    total = 0
+    async for data in request.stream():
+        total += len(data)
+        if total > limit:
+            raise ApiError(413, "too_large", f"the body may be at most {limit} bytes")
+        chunks.append(data)
+    return b"".join(chunks)

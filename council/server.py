@@ -26,6 +26,7 @@ from booth.wire.protocol import HELLO_PATH, SERVICE_NAME, TUS_VERSION
 from council.api import ApiError, ServerConfig, authenticate
 from council.guard import ConnectionLimits, GuardedH11Protocol, RequestGuard
 from council.ingest import BundleCommits
+from council.messages import KioskMessages
 from council.tus import TusUploads
 
 log = logging.getLogger(__name__)
@@ -91,6 +92,7 @@ def create_app(config: ServerConfig) -> Starlette:
         *TusUploads(config).routes(),
         *Hello(config).routes(),
         *BundleCommits(config).routes(),
+        *KioskMessages(config).routes(),
     ]
     return Starlette(
         routes=routes,
