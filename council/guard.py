@@ -130,16 +130,23 @@ class GuardedH11Protocol(H11Protocol):
         super().connection_lost(exc)
 
     def handle_events(self) -> None:
+        before = self.cycle
         super().handle_events()
-        if self._head_timer is not None and self.conn.their_state is not h11.IDLE:
-            self._stop_head_timer()  # a whole request head has arrived
+        if self._head_timer is not None and self.cycle is not before:
+            self._stop_head_timer()  # a whole request head has arrived: a new cycle began
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
-        if not self.transport.is_closing() and self.conn.their_state is h11.IDLE:
-            self._await_head()  # the next request's head has the same time to arrive
+        # The next request's head has the same time to arrive (unless a pipelined one is
+        # already being answered). The rest of a body answered early (a refusal) gets no
+        # longer either: uvicorn's keep-alive timer restarts with every byte of it.
+        if not self.transport.is_closing() and self._between_requests():
+            self._await_head()
 
     # ------------------------------------------------------------------ internals
+
+    def _between_requests(self) -> bool:
+        return self.cycle is None or self.cycle.response_complete
 
     def _waiting_for_head(self) -> bool:
         return self._head_timer is not None and not self.transport.is_closing()
@@ -156,7 +163,7 @@ class GuardedH11Protocol(H11Protocol):
 
     def _head_late(self) -> None:
         self._head_timer = None
-        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+        if self._between_requests() and not self.transport.is_closing():
             self._close()
 
     def _close(self) -> None:

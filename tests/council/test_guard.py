@@ -178,6 +178,24 @@ def test_a_connection_that_sends_no_whole_request_head_is_closed(tmp_path: Path)
                 time.sleep(0.05)
             assert closed or _closed_by_server(drip, within=10)
             assert time.monotonic() - began < 5
+        # The rest of a body the server answered early (here: no such upload) is not a
+        # way to hold the connection either.
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as drip:
+            began = time.monotonic()
+            drip.sendall(f"PATCH /files/{'a' * 64} HTTP/1.1\r\nHost: x\r\n"
+                         "Tus-Resumable: 1.0.0\r\nUpload-Offset: 0\r\n"
+                         f"Content-Type: {OCTETS}\r\nContent-Length: 100000\r\n\r\n"
+                         .encode("ascii"))
+            closed = False
+            for _ in range(100):
+                try:
+                    drip.sendall(b"x")
+                except OSError:
+                    closed = True
+                    break
+                time.sleep(0.05)
+            assert closed or _closed_by_server(drip, within=10)
+            assert time.monotonic() - began < 5
         # Between two requests of a kept-alive connection the same time applies.
         with httpx.Client(base_url=server.url, timeout=10) as client:
             device = server.enrol()
