@@ -15,7 +15,7 @@ from booth.demo import DemoCouncil
 from booth.journey import EventSettings, Journey, State
 from booth.pack import CampaignPack, PackError, default_pack_path, load_pack, load_pack_or_default
 from booth.settings import Settings
-from booth.store import Store, StoreError, StoreLockedError, reconcile
+from booth.store import CouncilEvent, Store, StoreError, StoreLockedError, reconcile
 from booth.take import Takes
 from booth.ui.officer import OfficerStatus, PinGuard
 
@@ -118,6 +118,26 @@ class OfficerDesk:
         k.restart_journey()
         return f"The event “{name}” has started. Counts start from zero."
 
+    def council_events(self) -> list[CouncilEvent]:
+        """The council's events, as its signed list said at the last sync."""
+        return self._kiosk().store.council_events()
+
+    def start_council_event(self, council_event_id: str, default_look: str,
+                            adult_confirmation: bool) -> str:
+        """Start an event from the council's list: its answers carry the council's id,
+        so every kiosk there counts towards the one event."""
+        k = self._kiosk()
+        if k.journey.state not in (State.ATTRACT, State.FAILSAFE):
+            return "Someone is using the booth. Try again when it shows the start screen."
+        try:
+            event = k.store.start_council_event(council_event_id, default_look,
+                                                adult_confirmation)
+        except StoreError as error:
+            return str(error)
+        k.window.resting_look = default_look
+        k.restart_journey()
+        return f"The event “{event.name}” has started. Counts start from zero."
+
     def withdraw(self, reference_code: str) -> str:
         k = self._kiosk()
         try:
@@ -135,7 +155,10 @@ class OfficerDesk:
             return f"The answers with code {result.reference_code} were already withdrawn."
         message = f"Withdrawn: the answers with code {result.reference_code} are deleted here."
         if result.bundles_sent:
-            message += " They had already been sent: ask the council's team to delete them."
+            message += (" They had already been sent: the booth tells the council to delete "
+                        "them when it next syncs.")
+            if k.sync is not None:
+                k.sync.sync_now()
         return message
 
     def sync_now(self) -> str:

@@ -138,6 +138,7 @@ def server_config(keys: CouncilKeys, storage: CouncilStorage, **limits: Any) -> 
         blobs=storage.blobs,
         catalogue=storage.catalogue,
         signing_key=keys.signing_key,
+        store_dir=storage.root,
         **limits,
     )
 

@@ -8,12 +8,14 @@ import secrets
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from starlette.middleware import Middleware
 from starlette.requests import Request
 
+from council.guard import ConnectionLimits
 from council.storage import BlobStore, Catalogue, Device
 
 # ASCII digits only: str.isdigit() also accepts characters int() cannot read (e.g. "²").
@@ -53,6 +55,19 @@ class ServerConfig:
     # left behind, most often) waits this long for it to finish, so the offset it reports
     # is settled and the resumed PATCH is not refused as busy after its bytes were sent.
     head_waits_for_writer_seconds: float = 5.0
+    # What keeps the server from being starved (council/guard.py): requests one device
+    # may have in flight (a kiosk needs one, two while a cut request is still winding
+    # down), how long a request body may go quiet before it counts as cut off, and the
+    # socket-level limits (request-head timeout, TCP keepalive, connection cap).
+    max_requests_per_device: int = 8
+    body_idle_timeout: float = 30.0
+    connections: ConnectionLimits = field(default_factory=ConnectionLimits)
+    # Bytes one device may hold in blobs no received bundle names (finished or not): a
+    # kiosk's bundle is far smaller, so only a stolen token or a broken kiosk reaches it.
+    # ``booth-council gc`` clears such blobs; until then new uploads are refused (403).
+    max_unclaimed_bytes_per_device: int = 4 * GIB
+    # The store folder: the events list the workspace signs, and withdrawals from kiosks.
+    store_dir: Path | None = None
     clock: Callable[[], float] = time.time
     middleware: Sequence[Middleware] = field(default_factory=tuple)
 
@@ -107,3 +122,18 @@ def authenticate(config: ServerConfig, request: Request) -> Device:
     if device.revoked_at is not None:
         raise ApiError(403, "revoked", "this device has been withdrawn by the council")
     return device
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request's body, refused with 413 as soon as it is known to pass ``limit``."""
+    declared = int_header(request, "Content-Length", required=False)
+    if declared is not None and declared > limit:
+        raise ApiError(413, "too_large", f"the body may be at most {limit} bytes")
+    chunks: list[bytes] = []
+    total = 0
+    async for data in request.stream():
+        total += len(data)
+        if total > limit:
+            raise ApiError(413, "too_large", f"the body may be at most {limit} bytes")
+        chunks.append(data)
+    return b"".join(chunks)

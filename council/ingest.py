@@ -15,7 +15,7 @@ from starlette.routing import Route
 
 from booth.wire import bundle as bundle_format
 from booth.wire.protocol import BUNDLES, SHA256_RE
-from council.api import ApiError, ServerConfig, authenticate, int_header
+from council.api import ApiError, ServerConfig, authenticate, read_body
 from council.storage import Device, StoredBundle
 
 log = logging.getLogger(__name__)
@@ -119,7 +119,10 @@ def ingest_manifest(
         raise ApiError(422, "blobs_missing", "some blobs have not arrived",
                        extra={"missing": missing})
     received_at = utc_now_text(now)
-    receipt = bundle_format.sign_receipt(manifest, config.signing_key, received_at)
+    # The receipt says the day, not the second: the kiosk keeps it after forgetting the
+    # session (times it keeps are cut to the day), and it cannot cut a signed time. The
+    # catalogue keeps the second for the council's own use (ordering, retention).
+    receipt = bundle_format.sign_receipt(manifest, config.signing_key, received_at[:10])
     receipt_dict = receipt.to_dict()
     stored = StoredBundle(
         bundle_id=bundle_id,
@@ -148,25 +151,12 @@ class BundleCommits:
     def routes(self) -> list[Route]:
         return [Route(BUNDLES + "{bundle_id}", self.commit, methods=["PUT"])]
 
-    async def _read_body(self, request: Request, limit: int) -> bytes:
-        declared = int_header(request, "Content-Length", required=False)
-        if declared is not None and declared > limit:
-            raise ApiError(413, "too_large", f"the body may be at most {limit} bytes")
-        chunks: list[bytes] = []
-        total = 0
-        async for data in request.stream():
-            total += len(data)
-            if total > limit:
-                raise ApiError(413, "too_large", f"the body may be at most {limit} bytes")
-            chunks.append(data)
-        return b"".join(chunks)
-
     async def commit(self, request: Request) -> Response:
         device = authenticate(self.config, request)
         bundle_id = str(request.path_params.get("bundle_id", ""))
         if not bundle_format.is_valid_id(bundle_id):
             raise ApiError(404, "bad_id", "not a bundle id")
-        body = await self._read_body(request, self.config.max_manifest_size)
+        body = await read_body(request, self.config.max_manifest_size)
         try:
             raw = json.loads(body)
         except (UnicodeDecodeError, ValueError, RecursionError):

@@ -132,6 +132,9 @@ class Catalogue(Protocol):
 
     def uploads_in_flight(self, device_id: str) -> int: ...
 
+    def unclaimed_bytes(self, device_id: str) -> int:
+        """Bytes of this device's uploads, finished or not, that no received bundle names."""
+
     def expired_uploads(self, now: float) -> list[Upload]: ...
 
     def add_bundle(self, bundle: StoredBundle) -> bool:
@@ -509,6 +512,14 @@ class SqliteCatalogue:
     def uploads_in_flight(self, device_id: str) -> int:
         rows = self._query(
             "SELECT COUNT(*) FROM uploads WHERE device_id = ? AND completed = 0", (device_id,)
+        )
+        return int(str(rows[0][0]))
+
+    def unclaimed_bytes(self, device_id: str) -> int:
+        rows = self._query(
+            "SELECT COALESCE(SUM(length), 0) FROM uploads u WHERE device_id = ?"
+            " AND NOT EXISTS (SELECT 1 FROM bundle_blobs b WHERE b.sha256 = u.sha256)",
+            (device_id,),
         )
         return int(str(rows[0][0]))
 

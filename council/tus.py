@@ -36,6 +36,14 @@ log = logging.getLogger(__name__)
 _MAX_METADATA = 4096
 
 
+def _size(size: int) -> str:
+    if size >= 1_000_000_000:
+        return f"{size / 1_000_000_000:.1f} GB"
+    if size >= 1_000_000:
+        return f"{size / 1_000_000:.1f} MB"
+    return f"{size:,} bytes"
+
+
 def parse_metadata(raw: str) -> dict[str, str]:
     """tus Upload-Metadata: comma-separated ``key base64value`` pairs."""
     if len(raw) > _MAX_METADATA:
@@ -238,6 +246,8 @@ class TusUploads:
                     429, "too_many_uploads", "too many unfinished uploads; finish those first",
                     headers={"Retry-After": "60"},
                 )
+            if existing is None:
+                self._check_quota(device, length)
             upload = Upload(
                 sha256=sha256,
                 length=length,
@@ -255,6 +265,24 @@ class TusUploads:
             status_code=201,
             headers=self._tus_headers({"Location": location, **self._expires(upload)}),
         )
+
+    def _check_quota(self, device: Device, length: int) -> None:
+        """Refuse an upload that would take this device's unclaimed blobs over its quota.
+        Waiting does not help (only ``booth-council gc`` frees them), so it is a 403 with
+        words the kiosk shows its officer, not a 429 to retry."""
+        held = self.config.catalogue.unclaimed_bytes(device.device_id)
+        quota = self.config.max_unclaimed_bytes_per_device
+        if held + length > quota:
+            log.warning("device %s is over its unclaimed-blob quota (%d + %d > %d bytes)",
+                        device.device_id, held, length, quota)
+            raise ApiError(
+                403, "quota",
+                f"the council server already holds {_size(held)} from this booth in uploads "
+                f"that no received bundle names (the limit is {_size(quota)}), so it takes no "
+                "more for now. Ask the council's data team to run `booth-council gc "
+                "--older-than-days 1`.",
+                extra={"held": held, "quota": quota},
+            )
 
     async def head(self, request: Request) -> Response:
         self._require_tus(request)

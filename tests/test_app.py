@@ -113,3 +113,35 @@ def test_a_booth_not_yet_enrolled_records_no_video_but_carries_on(
     finally:
         kiosk.window.allow_close()
         kiosk.close()
+
+
+def test_the_officer_desk_lists_the_councils_events_and_starts_one(
+    qtbot: QtBot, settings: Settings
+) -> None:
+    from booth.store import CouncilEvent
+
+    kiosk = build_kiosk(settings, speaker=SilentSpeaker())
+    qtbot.addWidget(kiosk.window)
+    try:
+        festival = CouncilEvent("ev-0123456789abcdef", "Bramhall Festival", "Bramhall Park",
+                                "2026-07-04", "public")
+        kiosk.store.replace_council_events([festival], "2026-06-02")
+        desk = kiosk.window.officer.backend
+        assert desk.council_events() == [festival]
+        kiosk.journey.touch()  # someone is using the booth
+        assert "Someone is using the booth" in desk.start_council_event(festival.id, "adult",
+                                                                        False)
+        assert kiosk.store.current_event() is None or (
+            kiosk.store.current_event().council_event_id is None)  # type: ignore[union-attr]
+        kiosk.journey.fail("the visitor walked off")  # the failsafe screen lets it start
+        said = desk.start_council_event(festival.id, "adult", False)
+        assert "Bramhall Festival" in said and "started" in said
+        event = kiosk.store.current_event()
+        assert event is not None and event.council_event_id == festival.id
+        assert (event.name, event.kind, event.default_look) == ("Bramhall Festival", "public",
+                                                                "adult")
+        assert "not on the council's list" in desk.start_council_event("ev-gone-000000", "adult",
+                                                                        False)
+    finally:
+        kiosk.window.allow_close()
+        kiosk.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from booth.settings import Paths
 from booth.store.database import MIGRATIONS, lock_holder
+from booth.store.messages import Messages
 from booth.store.outbox import Outbox
 from booth.store.records import (
     BUNDLE_TRANSITIONS,
@@ -18,6 +19,7 @@ from booth.store.records import (
     BundleState,
     BundleStateError,
     Consent,
+    CouncilEvent,
     Counts,
     Event,
     EventKind,
@@ -44,7 +46,7 @@ from booth.wire.reference import (
 )
 
 
-class Store(Sessions, Outbox):
+class Store(Sessions, Outbox, Messages):
     """The booth's database. Open it with :meth:`Store.open`; one writer per data folder.
 
     Methods are safe to call from more than one thread: a lock serialises them on the
@@ -72,6 +74,7 @@ __all__ = [
     "BundleState",
     "BundleStateError",
     "Consent",
+    "CouncilEvent",
     "Counts",
     "Event",
     "EventKind",

@@ -306,6 +306,26 @@ def _m0002_forget_delivered(db: Database) -> None:
     release_event_names(db)
 
 
+@MIGRATIONS(name="0003_council_events")
+def _m0003_council_events(db: Database) -> None:
+    """The council's events list for the officer to pick from, the council's id on the
+    kiosk's own event, and which withdrawals of sent bundles the council has been told."""
+    statements = [
+        """CREATE TABLE council_events (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            venue TEXT NOT NULL,
+            date TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('school', 'forum', 'public')),
+            position INTEGER NOT NULL
+        )""",
+        "ALTER TABLE events ADD COLUMN council_event_id TEXT",
+        "ALTER TABLE tombstones ADD COLUMN withdrawal_sent_on TEXT",
+    ]
+    for statement in statements:
+        db.execute(statement)
+
+
 class StoreBase:
     """The booth's database. Open it with :meth:`Store.open`; one writer per data folder.
 

@@ -68,6 +68,20 @@ class Event:
     requires_adult_confirmation: bool
     created_at: str
     closed_at: str | None
+    # The council's own id for this event, when the officer picked it from the council's
+    # list: answers carry it, so several kiosks at one event are one event at the council.
+    council_event_id: str | None = None
+
+
+@dataclass(frozen=True)
+class CouncilEvent:
+    """An event from the council's signed list, for the officer to pick."""
+
+    id: str
+    name: str
+    venue: str
+    date: str
+    kind: str
 
 
 @dataclass(frozen=True)
@@ -238,6 +252,7 @@ def row_event(row: Mapping[str, Any]) -> Event:
         requires_adult_confirmation=bool(row["requires_adult_confirmation"]),
         created_at=row["created_at"],
         closed_at=row["closed_at"],
+        council_event_id=row.get("council_event_id"),
     )
 
 

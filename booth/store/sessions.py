@@ -48,8 +48,11 @@ class Sessions(StoreBase):
         kind: str,
         default_look: str,
         requires_adult_confirmation: bool,
+        council_event_id: str | None = None,
     ) -> Event:
-        """Start an event; any event still open is closed first (one event at a time)."""
+        """Start an event; any event still open is closed first (one event at a time).
+        ``council_event_id`` is the council's id when the officer picked it from the
+        council's list (:meth:`start_council_event`)."""
         if kind not in EVENT_KINDS:
             raise ValueError(f"event kind must be one of {EVENT_KINDS}, got {kind!r}")
         if default_look not in LOOKS:
@@ -62,6 +65,7 @@ class Sessions(StoreBase):
             requires_adult_confirmation=requires_adult_confirmation,
             created_at=self._now(),
             closed_at=None,
+            council_event_id=council_event_id,
         )
         with self._write() as db:
             db.execute(
@@ -69,7 +73,7 @@ class Sessions(StoreBase):
             )
             db.execute(
                 "INSERT INTO events (id, name, kind, default_look, requires_adult_confirmation,"
-                " created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                " created_at, council_event_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [
                     event.id,
                     event.name,
@@ -77,13 +81,27 @@ class Sessions(StoreBase):
                     default_look,
                     int(requires_adult_confirmation),
                     event.created_at,
+                    council_event_id,
                 ],
             )
-            self._audit(db, "create_event", f"event {event.id} ({kind}, {default_look})")
+            council = f", council event {council_event_id}" if council_event_id else ""
+            self._audit(db, "create_event",
+                        f"event {event.id} ({kind}, {default_look}{council})")
             released = release_event_names(db)  # the one just closed, if none of it is held
         if released:
             self.truncate_wal()
         return event
+
+    def start_council_event(self, council_event_id: str, default_look: str,
+                            requires_adult_confirmation: bool) -> Event:
+        """Start the event the council listed as ``council_event_id`` (its name and kind
+        come from the list; the look and the grown-up's confirmation are the officer's)."""
+        row = self._one("SELECT name, kind FROM council_events WHERE id = ?", [council_event_id])
+        if row is None:
+            raise StoreError("That event is not on the council's list any more. Sync, then "
+                             "choose again.")
+        return self.create_event(row["name"], row["kind"], default_look,
+                                 requires_adult_confirmation, council_event_id=council_event_id)
 
     def current_event(self) -> Event | None:
         row = self._one(

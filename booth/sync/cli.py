@@ -122,7 +122,7 @@ def sync_main(settings: Settings, give_up_after: int = 5) -> int:
     try:
         device = _prepare(store, settings, credential)
         pending = store.bundles_in_state("sealed", "uploading")
-        if not pending:
+        if not pending and not store.withdrawals_to_forward():
             console.print("Nothing to send: every answer has reached the council.")
             return EXIT_OK
         console.print(f"Sending {len(pending)} bundle(s) to {credential.server_url} ...")
@@ -156,6 +156,10 @@ def sync_main(settings: Settings, give_up_after: int = 5) -> int:
                 uploader.close()
         console.print(f"Sent {len(report.committed)} bundle(s); the council confirmed each "
                       "one, and the booth's copies are deleted.")
+        told = report.messages.withdrawals_forwarded if report.messages else []
+        if told:
+            console.print(f"The council has {len(told)} withdrawal(s) made here after "
+                          "sending; it deletes those answers.")
         if report.quarantined:
             console.print(f"{len(report.quarantined)} damaged bundle(s) were set aside and "
                           "not sent; the officer panel lists them.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from typing import cast
 
@@ -23,6 +24,9 @@ SYNCING = "syncing"
 UP_TO_DATE = "up to date"
 NEEDS_OFFICER = "needs officer"
 DRAIN_MS = 50
+# With nothing to send, the council is still asked for its events list this often (and
+# whenever the officer asks to sync), so a new council event reaches the officer's list.
+EVENTS_REFRESH_S = 15 * 60.0
 
 _Event = tuple[str, tuple[object, ...]]
 
@@ -63,6 +67,8 @@ class SyncController(QObject):
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._credential: Credential | None = None  # worker thread only
+        self._last_exchange: float | None = None  # worker thread only (monotonic)
+        self._asked = threading.Event()  # the officer asked: talk to the council
         self._interval: float | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -75,6 +81,7 @@ class SyncController(QObject):
 
     def sync_now(self) -> None:
         """Seal and send now (the officer asks, or a session ended)."""
+        self._asked.set()
         self._ensure_worker()
         self._wake.set()
 
@@ -170,6 +177,10 @@ class SyncController(QObject):
                 self._post("error", f"sync failed: {exc}")
                 self._post("state", OFFLINE)
 
+    def _events_due(self) -> bool:
+        last = self._last_exchange
+        return last is None or time.monotonic() - last >= EVENTS_REFRESH_S
+
     def _sync_once(self) -> None:
         try:
             credential = load_credential_for(self._settings)
@@ -181,9 +192,12 @@ class SyncController(QObject):
             return
         self._credential = credential
         seal_pending(self._store, self._settings.paths, self._device, credential)
-        if not self._store.bundles_in_state("sealed", "uploading", "committed"):
+        if not self._store.bundles_in_state("sealed", "uploading", "committed") and not (
+            self._store.withdrawals_to_forward() or self._asked.is_set() or self._events_due()
+        ):
             self._post("state", UP_TO_DATE)
             return
+        self._asked.clear()
         post: Callable[..., None] = self._post
         uploader = Uploader(
             self._store, credential, self._device,
@@ -201,6 +215,7 @@ class SyncController(QObject):
             return
         finally:
             uploader.close()
+        self._last_exchange = time.monotonic()
         if report.quarantined:
             self._post("state", f"{NEEDS_OFFICER}: {len(report.quarantined)} damaged "
                        "bundle(s) set aside")

@@ -12,13 +12,16 @@ Payload blob (age-encrypted canonical JSON, ``PAYLOAD_FORMAT`` 1)::
     {"payload_format": 1, "bundle_id", "device_id", "device_seq", "app_version",
      "session": {"id", "look", "state", "reference_code", "started_at", "finished_at",
                  "prompt_id"},
-     "event": {"id", "name", "kind"} | null,
+     "event": {"id", "name", "kind", "council_event_id"?} | null,
      "consent": {"look", "wording_digest", "pack_id", "pack_digest", "adult_confirmed",
                  "given_at"} | null,
      "pack": {"id", "digest"} | null,
      "prompt_ids": [...],
      "takes": [{"take_id", "prompt_id", "blob_sha256", "size", "duration_s", "kept_at"}],
      "priorities": {list_id: [item_id, ...]}, "about_you": {question_id: option_id}}
+
+``council_event_id`` is there when the officer picked the event from the council's list:
+the workspace groups answers by it, so several kiosks at one event are one event.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ from typing import Any, BinaryIO
 from booth import __version__
 from booth.files import Opener, durable_replace, file_sha256, fsync_dir
 from booth.settings import Paths
-from booth.store import Store, Take
+from booth.store import Event, Store, Take
 from booth.sync.keys import Credential, DeviceKeys
 from booth.wire.age import encrypt_bytes
 from booth.wire.bundle import (
@@ -111,6 +114,15 @@ def existing_bundle_for(store: Store, session_id: str) -> str | None:
     return None
 
 
+def _event(event: Event | None) -> dict[str, str] | None:
+    if event is None:
+        return None
+    found = {"id": event.id, "name": event.name, "kind": event.kind}
+    if event.council_event_id:
+        found["council_event_id"] = event.council_event_id
+    return found
+
+
 def build_payload(
     store: Store, session_id: str, bundle_id: str, device_id: str, device_seq: int
 ) -> dict[str, Any]:
@@ -133,9 +145,7 @@ def build_payload(
             "finished_at": session.finished_at,
             "prompt_id": session.prompt_id,
         },
-        "event": (
-            {"id": event.id, "name": event.name, "kind": event.kind} if event else None
-        ),
+        "event": _event(event),
         "consent": (
             {
                 "look": consent.look,

@@ -30,7 +30,12 @@ import httpx
 
 from booth.files import file_sha256, fsync_dir
 from booth.store import Bundle, Store
+from booth.sync.errors import GaveUp as GaveUp  # re-exported: callers catch these here
+from booth.sync.errors import NeedsOfficer as NeedsOfficer
+from booth.sync.errors import SyncStopped as SyncStopped
+from booth.sync.errors import Transient as Transient
 from booth.sync.keys import Credential, DeviceKeys
+from booth.sync.messages import CouncilMessages, MessagesReport
 from booth.sync.online import auth_headers, describe_connection_error, make_client, say_hello
 from booth.wire import checksums
 from booth.wire.bundle import (
@@ -58,26 +63,6 @@ REFUSED_MANIFEST = frozenset({"bad_json", "bad_manifest", "bad_signature", "id_m
 ProgressFn = Callable[[str, int, int], None]
 BundleFn = Callable[[str], None]
 StateFn = Callable[[str], None]
-
-
-class SyncStopped(Exception):
-    """The sync stopped before it was done (asked to, or gave up for now)."""
-
-
-class NeedsOfficer(SyncStopped):
-    """Something only a person can fix; the message is what to tell the officer."""
-
-
-class GaveUp(SyncStopped):
-    """Too many transient failures in a row for a one-off sync (``booth sync``)."""
-
-
-class Transient(Exception):
-    """Worth retrying later: network trouble, a busy or broken server, a captive portal."""
-
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
-        super().__init__(reason)
-        self.retry_after = retry_after
 
 
 class _Quarantine(Exception):
@@ -248,6 +233,7 @@ class SyncReport:
     checksum_retries: int = 0  # 460 answers: the chunk arrived damaged and was resent
     waits: list[float] = field(default_factory=list)
     problem: str | None = None
+    messages: MessagesReport | None = None  # the events list and withdrawals, once done
 
 
 @dataclass
@@ -273,6 +259,9 @@ class UploaderOptions:
     # every tus server must accept) is there for a server that has nothing else.
     checksums: bool = True
     checksum_algorithm: str = "crc32"
+    # After the bundles, fetch the council's events list even when nothing else is to be
+    # sent (withdrawals still to forward always make a run talk to the council).
+    fetch_events: bool = True
 
 
 class Uploader:
@@ -312,6 +301,8 @@ class Uploader:
         self._headers = {**auth_headers(credential), "Tus-Resumable": TUS_VERSION}
         self.report = SyncReport()
         self._refused: dict[str, int] = {}  # blobs the server refused as damaged (422)
+        self._messages = CouncilMessages(store, credential, device_keys, self._request,
+                                         auth_headers(credential))
         options = self.options
         self.chunks = ChunkSizer(options.chunk_size, options.min_chunk_size,
                                  options.max_chunk_size, options.chunk_seconds)
@@ -332,9 +323,11 @@ class Uploader:
         """Send everything pending. Raises NeedsOfficer or SyncStopped/GaveUp to stop."""
         self.report = SyncReport()
         self._purge_committed()
-        pending = self.store.bundles_in_state("sealed", "uploading")
-        if not pending:
-            return self.report
+        # Bundles first, then (None) the council's messages: withdrawals of bundles that
+        # have just arrived can go in the same run.
+        pending: list[Bundle | None] = list(self.store.bundles_in_state("sealed", "uploading"))
+        if pending or self.options.fetch_events or self.store.withdrawals_to_forward():
+            pending.append(None)
         failures = 0
         checked_online = False
         while pending:
@@ -346,7 +339,11 @@ class Uploader:
                     self._check_online()
                     checked_online = True
                     self._on_state("syncing")
-                progressed = self._send_bundle(current)
+                if current is None:
+                    self.report.messages = self._messages.exchange()
+                    progressed = True
+                else:
+                    progressed = self._send_bundle(current)
             except Transient as exc:
                 failures += 1
                 self.report.retries += 1
@@ -365,6 +362,7 @@ class Uploader:
                 self._wait(delay)
                 continue
             except _Quarantine as exc:
+                assert current is not None  # only a bundle is set aside
                 self._quarantine(current.id, str(exc))
                 if exc.stop:
                     raise NeedsOfficer(f"bundle {current.id}: {exc}") from None
@@ -466,6 +464,9 @@ class Uploader:
         if status == 401:
             raise NeedsOfficer("the council server does not know this booth; enrol it again")
         if status == 403:
+            if self._error_code(answer) == "quota":
+                # Its own words say what is full and who can clear it; waiting will not.
+                raise NeedsOfficer(self._reason(answer, "the council server is full for now"))
             raise NeedsOfficer(self._reason(answer, "the council server refused this booth"))
         if status == 429 or status == 503 or status >= 500:
             raise Transient(

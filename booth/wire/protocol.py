@@ -4,7 +4,10 @@ routes, written once for both ends.
 Every request carries ``Authorization: Bearer <device token>``. Blobs travel by tus 1.0.0
 (core + creation + checksum + termination + expiration) under ``/files/``, named by the
 SHA-256 of their ciphertext; a bundle is committed with a signed manifest at
-``/api/v1/bundles/<id>``; ``/api/v1/hello`` proves the council is really there."""
+``/api/v1/bundles/<id>``; ``/api/v1/hello`` proves the council is really there. At each
+sync the kiosk also fetches the council's signed events list (``/api/v1/events``) and sends
+any withdrawal of a bundle it has sent, signed by its device key, to
+``/api/v1/withdrawals/<bundle id>`` (see ``booth.wire.messages``)."""
 
 from __future__ import annotations
 
@@ -27,6 +30,8 @@ SHA256_RE: Final = re.compile(SHA256_PATTERN)
 FILES: Final = "/files/"
 HELLO_PATH: Final = "/api/v1/hello"
 BUNDLES: Final = "/api/v1/bundles/"
+EVENTS_PATH: Final = "/api/v1/events"
+WITHDRAWALS: Final = "/api/v1/withdrawals/"
 
 
 def blob_url(sha256: str) -> str:
@@ -37,6 +42,11 @@ def blob_url(sha256: str) -> str:
 def bundle_url(bundle_id: str) -> str:
     """Where a kiosk commits (PUT) the signed manifest of ``bundle_id``."""
     return f"{BUNDLES}{bundle_id}"
+
+
+def withdrawal_url(bundle_id: str) -> str:
+    """Where a kiosk sends (PUT) its signed withdrawal of the sent bundle ``bundle_id``."""
+    return f"{WITHDRAWALS}{bundle_id}"
 
 
 def is_loopback_host(host: str) -> bool:

@@ -13,27 +13,20 @@ from pathlib import Path
 from typing import Any
 
 from booth.files import durable_replace
-from booth.wire.bundle import b64encode, canonical_json
+from booth.wire.messages import sign_event_list
 from council.workspace import audit
 from council.workspace.context import Workspace
 from council.workspace.models import Event, KioskEvent
 
-LIST_FORMAT = 1
-
 
 def signed_list(ws: Workspace) -> dict[str, Any]:
-    """Every council event, signed (Ed25519 over the canonical JSON) by the server key."""
-    body: dict[str, Any] = {
-        "format": LIST_FORMAT,
-        "issued_at": ws.clock().isoformat(timespec="seconds"),
-        "events": [
-            {"id": event.uid, "name": event.name, "venue": event.venue,
-             "date": event.date.isoformat(), "kind": event.kind}
-            for event in Event.objects.order_by("date", "name")
-        ],
-    }
-    signature = ws.keys.signing_key.sign(canonical_json(body))
-    return {**body, "signature": b64encode(signature)}
+    """Every council event, signed (Ed25519 over the canonical JSON) by the server key, in
+    the shared format kiosks read (booth.wire.messages)."""
+    return sign_event_list(
+        [{"id": event.uid, "name": event.name, "venue": event.venue,
+          "date": event.date.isoformat(), "kind": event.kind}
+         for event in Event.objects.order_by("date", "name")],
+        ws.clock().isoformat(timespec="seconds"), ws.keys.signing_key)
 
 
 def publish(ws: Workspace) -> Path:

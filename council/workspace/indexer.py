@@ -31,6 +31,7 @@ from council.workspace.models import (
     VideoAnswer,
     Withdrawal,
 )
+from council.workspace.removal import carry_out_kiosk_withdrawals
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,7 @@ class NotIndexed(Exception):
 class IndexReport:
     indexed: list[str] = field(default_factory=list)
     set_aside: list[tuple[str, str]] = field(default_factory=list)
+    withdrawn: list[str] = field(default_factory=list)  # by kiosks, after sending
 
 
 def _when(text: str) -> datetime:
@@ -123,7 +125,10 @@ def index_bundle(ws: Workspace, stored: StoredBundle) -> Session:
             if kiosk_event.event_id is None:
                 from council.workspace.models import Event
 
-                kiosk_event.event = Event.objects.filter(uid=kiosk_event.kiosk_event_id).first()
+                # A kiosk whose officer picked the event from the council's list names it.
+                council_id = event.get("council_event_id")
+                uid = council_id if isinstance(council_id, str) else kiosk_event.kiosk_event_id
+                kiosk_event.event = Event.objects.filter(uid=uid[:64]).first()
                 if kiosk_event.event is not None:
                     kiosk_event.save(update_fields=["event"])
         row = Session.objects.create(
@@ -198,6 +203,8 @@ _INDEXING = threading.Lock()
 
 def _index_new(ws: Workspace, retry_set_aside: bool) -> IndexReport:
     report = IndexReport()
+    # Withdrawals from kiosks first: a bundle withdrawn before it was indexed never is.
+    report.withdrawn = carry_out_kiosk_withdrawals(ws)
     done = set(Session.objects.values_list("bundle_id", flat=True))
     done |= set(Withdrawal.objects.values_list("bundle_id", flat=True))
     if not retry_set_aside:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import re
 from datetime import datetime, timedelta
@@ -14,10 +15,17 @@ from typing import Any
 from django.db import transaction
 
 from booth.files import durable_replace
-from council import removed
+from booth.wire.bundle import BundleError, Manifest
+from booth.wire.messages import verify_withdrawal
+from council import removed, withdrawals
 from council.workspace import audit
 from council.workspace.context import Workspace
-from council.workspace.models import PurgeRun, Session, VideoAnswer, Withdrawal
+from council.workspace.models import PurgeRun, Session, SetAside, VideoAnswer, Withdrawal
+
+log = logging.getLogger(__name__)
+
+# The channel of a withdrawal asked for on a kiosk after its bundle was sent.
+KIOSK = "kiosk"
 
 # Codes are read out over the phone: letters and digits, spaces or dashes allowed between.
 CODE_RE = re.compile(r"^[A-Z0-9]{4,32}$")
@@ -66,26 +74,73 @@ def withdraw(ws: Workspace, code_text: str, actor: str, channel: str = "phone") 
             f"{len(matches)} answers from different kiosks have the code {code}, so it does "
             "not say which is the caller's: nothing was withdrawn. Ask for the event and "
             "date, and tell the data team")
-    session = matches[0]
+    return _withdraw_session(ws, matches[0], code, actor, channel)
+
+
+def _withdraw_session(ws: Workspace, session: Session, code: str, actor: str,
+                      channel: str) -> Withdrawal:
     blobs = [session.payload_sha256] + [v.blob_sha256 for v in session.videos.all()]
+    return _remove(ws, session.bundle_id, blobs, code, actor, channel, session)
+
+
+def _remove(ws: Workspace, bundle_id: str, blobs: list[str], code: str, actor: str,
+            channel: str, session: Session | None) -> Withdrawal:
     moment = ws.clock()
     # The store's record first: if anything stops half way, the indexer never brings
     # the session back and a second withdrawal finishes the job.
-    removed.note(ws.store_dir, session.bundle_id, removed.WITHDRAWN, blobs,
+    removed.note(ws.store_dir, bundle_id, removed.WITHDRAWN, blobs,
                  moment.isoformat(timespec="seconds"))
     places: dict[str, list[str]] = {}
     for sha in blobs:
         places[sha] = delete_blob(ws, sha)
     with transaction.atomic():
         record = Withdrawal.objects.create(
-            reference_code=code, bundle_id=session.bundle_id, blobs_deleted=blobs,
+            reference_code=code, bundle_id=bundle_id, blobs_deleted=blobs,
             withdrawn_at=moment, withdrawn_by=actor, channel=channel,
         )
-        session.delete()
-    audit.record(actor, "withdraw", target=session.bundle_id,
+        if session is not None:
+            session.delete()
+        SetAside.objects.filter(bundle_id=bundle_id).delete()
+    audit.record(actor, "withdraw", target=bundle_id,
                  detail={"code": code, "channel": channel, "blobs": blobs,
                          "deleted_from": places})
     return record
+
+
+def carry_out_kiosk_withdrawals(ws: Workspace) -> list[str]:
+    """Withdraw each session a kiosk withdrew after sending it (kept in the store by the
+    ingest server, see council/withdrawals.py) the way staff withdraw one: blobs out of
+    the store and escrow, answers off every page, chart and export, a record left with no
+    personal data. A bundle not indexed yet is removed all the same, and never will be.
+    Each message's device signature is checked again against the bundle's manifest.
+    Returns the bundle ids withdrawn now."""
+    done = set(Withdrawal.objects.values_list("bundle_id", flat=True))
+    carried: list[str] = []
+    for kept in withdrawals.read_all(ws.store_dir):
+        message = kept.withdrawal
+        if message.bundle_id in done:
+            continue
+        stored = ws.storage.catalogue.get_bundle(message.bundle_id)
+        if stored is None or stored.device_id != message.device_id:
+            log.error("a kiosk's withdrawal names bundle %s, which that kiosk did not send",
+                      message.bundle_id)
+            continue
+        manifest = Manifest.parse(stored.manifest_json)
+        try:
+            verify_withdrawal(message, expected_device_key=manifest.device_key)
+        except BundleError as exc:
+            log.error("the withdrawal of bundle %s does not verify: %s", message.bundle_id, exc)
+            continue
+        actor = f"kiosk {message.device_id}"
+        session = (Session.objects.filter(bundle_id=message.bundle_id)
+                   .prefetch_related("videos").first())
+        if session is not None:
+            _withdraw_session(ws, session, session.reference_code, actor, KIOSK)
+        else:
+            _remove(ws, message.bundle_id, [blob.sha256 for blob in manifest.blobs], "", actor,
+                    KIOSK, None)
+        carried.append(message.bundle_id)
+    return carried
 
 
 def _write_evidence(ws: Workspace, name: str, data: dict[str, Any]) -> tuple[Path, str]:

@@ -6,6 +6,7 @@ import base64
 import errno
 import hashlib
 import os
+import re
 import threading
 import time
 import zlib
@@ -435,6 +436,10 @@ def test_receipt_is_signed_by_the_server_key(
     key: Ed25519PublicKey = load_public_key(council_server.signing_public_key)
     key.verify(base64.b64decode(receipt["signature"]), canonical_json(body))
     assert receipt["manifest_sha256"] == bundle.manifest.sha256
+    # It says the day it was received, not the time: the kiosk keeps it for good.
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", receipt["received_at"])
+    stored = council_server.bundle(bundle.manifest.bundle_id)
+    assert stored is not None and stored.received_at.startswith(receipt["received_at"] + "T")
 
 
 def test_hello_is_a_signed_echo(

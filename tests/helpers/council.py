@@ -36,6 +36,7 @@ class CouncilServer:
     keys: CouncilKeys
     storage: CouncilStorage
     config: ServerConfig
+    thread: ServerThread
 
     @property
     def signing_public_key(self) -> str:
@@ -180,7 +181,7 @@ def running_council(
     storage = CouncilStorage.open(store_dir)
     config = server_config(keys, storage, middleware=tuple(middleware), **limits)
     app = create_app(config) if make_app is None else make_app(config, storage)
-    thread = ServerThread(app).start()
+    thread = ServerThread(app, limits=config.connections).start()
     try:
         yield CouncilServer(
             url=thread.url,
@@ -189,6 +190,7 @@ def running_council(
             keys=keys,
             storage=storage,
             config=config,
+            thread=thread,
         )
     finally:
         thread.stop()

@@ -117,7 +117,7 @@ def test_withdrawing_a_delivered_session_says_ask_the_council(
     panel.tabs.setCurrentIndex(3)
     panel.withdraw_code.setText(f"{code[:3]} {code[3:]}".lower())
     panel._withdraw()
-    assert "already been sent: ask the council" in panel.message.text()
+    assert "already been sent: the booth tells the council" in panel.message.text()
 
 
 def test_event_set_up_waits_for_the_booth_to_be_free(qtbot: QtBot, kiosk: Kiosk) -> None:

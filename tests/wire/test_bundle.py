@@ -161,3 +161,18 @@ def test_receipt_verifies_only_for_its_manifest_and_server(tmp_path: Path) -> No
     forged = bundle.Receipt.parse({**parsed.to_dict(), "received_at": "2030-01-01"})
     with pytest.raises(BundleError, match="not the council server's"):
         bundle.verify_receipt(forged, manifest, bundle.public_key_b64(server))
+
+
+def test_a_receipt_signed_to_the_day_or_to_the_second_verifies(tmp_path: Path) -> None:
+    # Receipts are signed to the day now; those issued to the second before still verify
+    # (the kiosk keeps them as issued: cutting a signed time would break its signature).
+    device = Ed25519PrivateKey.generate()
+    server = Ed25519PrivateKey.generate()
+    manifest = bundle.read_manifest(_write_bundle(tmp_path, device))
+    for when in ("2026-11-25", "2026-11-25T20:00:00+00:00"):
+        issued = bundle.sign_receipt(manifest, server, when)
+        kept = bundle.Receipt.parse(issued.to_bytes())
+        bundle.verify_receipt(kept, manifest, bundle.public_key_b64(server))
+        cut = bundle.Receipt.parse({**kept.to_dict(), "received_at": when[:10] + "T00"})
+        with pytest.raises(BundleError, match="not the council server's"):
+            bundle.verify_receipt(cut, manifest, bundle.public_key_b64(server))
