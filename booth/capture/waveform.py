@@ -26,7 +26,7 @@ def peak_envelope(media: bytes | Path | BinaryIO, points: int = 200) -> Envelope
         io.BytesIO(media) if isinstance(media, bytes) else media)
     peaks: list[float] = []
     lengths: list[int] = []
-    with av.open(source) as container:
+    with av.open(source, mode="r") as container:
         if not container.streams.audio:
             return np.zeros(points, dtype=np.float32)
         try:
