@@ -306,6 +306,16 @@ def _m0002_forget_delivered(db: Database) -> None:
     release_event_names(db)
 
 
+@MIGRATIONS(name="0003_take_kinds")
+def _m0003_take_kinds(db: Database) -> None:
+    """What each kept take is: a video answer, a video answer with the faces blurred, or
+    the voice alone (issue 12); every take from before is a video answer."""
+    db.execute(
+        "ALTER TABLE takes ADD COLUMN kind TEXT NOT NULL DEFAULT 'video'"
+        " CHECK (kind IN ('video', 'video_blurred', 'voice'))"
+    )
+
+
 class StoreBase:
     """The booth's database. Open it with :meth:`Store.open`; one writer per data folder.
 
