@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 from booth.capture.audio import AudioChunk, AudioInfo, AudioSource, level_of, open_sources
-from booth.capture.faces import FaceBlur
+from booth.capture.faces import FaceBlur, preload_face_detector
 from booth.capture.sources import CAMERA_LOST, CaptureError, Frame, FrameSource, StreamInfo
 
 log = logging.getLogger(__name__)
@@ -153,6 +153,8 @@ class LiveFeed:
         info, self.audio_info = open_sources(self.frame_source, self.audio_source)
         self.info = info
         self.camera_up.set()
+        # While the camera warms up, not once someone has chosen "Blur my face".
+        preload_face_detector()
         self._threads = [threading.Thread(target=self._video_loop, name="feed-video",
                                           daemon=True)]
         if self.audio_source is not None:

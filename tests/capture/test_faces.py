@@ -4,8 +4,10 @@ closed (the whole picture) whenever no face is known."""
 from __future__ import annotations
 
 import io
+import itertools
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import av
@@ -58,6 +60,9 @@ class ScriptedDetector:
         boxes = self.script[min(self.calls, len(self.script) - 1)]
         self.calls += 1
         return boxes
+
+    def detect_near(self, image: Image, known: Sequence[Box]) -> list[Box]:
+        return []  # every detection looks everywhere, so each takes the next answer
 
 
 @pytest.mark.parametrize("size", [(1280, 720), (640, 480), (320, 240), (160, 120)])
@@ -129,7 +134,8 @@ def test_a_face_lost_for_a_moment_keeps_a_growing_blur_then_the_whole_frame_blur
     image[::4] = 30  # stripes, so a blurred region differs from the original
     face = Box(130, 90, 60, 60)
     detector = ScriptedDetector([[face], []])  # found once, then lost (a turned head)
-    blur = FaceBlur(lambda: detector, detect_hz=10.0)
+    seconds = itertools.count()  # a wall clock that never holds the detector back
+    blur = FaceBlur(lambda: detector, detect_hz=10.0, clock=lambda: float(next(seconds)))
     try:
         blur.apply(Frame(image, 0.0))
         assert blur.wait_for_detections(1, 10)
@@ -173,6 +179,10 @@ class SlowDetector(HogFaceDetector):
         time.sleep(0.12)
         return super().detect(image)
 
+    def detect_near(self, image: Image, known: Sequence[Box]) -> list[Box]:
+        time.sleep(0.08)
+        return super().detect_near(image, known)
+
 
 def test_a_slow_detector_runs_on_fewer_frames_and_the_blur_follows_a_moving_face() -> None:
     background = np.zeros((360, 640, 3), dtype=np.uint8)
@@ -213,6 +223,40 @@ def _record(source: SyntheticFrameSource, blurred: bool, seconds: float = 2.0) -
     result = recorder.wait(60)
     assert result.reason == "max_length" and result.frames > 0
     return out.getvalue()
+
+
+def test_once_a_face_is_known_the_detector_looks_near_it_and_still_finds_newcomers() -> None:
+    source = SyntheticFrameSource((1280, 720), 30.0, paced=False, face=True)
+    source.open()
+    detector = HogFaceDetector()
+    frame = source.render(20)
+    x, y, side, _ = source.face_box(20)
+    # Near where the face was a moment ago (it has moved a little), it is found again.
+    near = detector.detect_near(frame, [Box(x + 40, y + 60, 180, 180)])
+    assert len(near) == 1 and _centre_inside(near[0], (x, y, side, side))
+    assert detector.detect_near(frame, [Box(900, 20, 150, 150)]) == []  # not elsewhere
+
+    class Counting(HogFaceDetector):
+        full = 0
+        near = 0
+
+        def detect(self, image: Image) -> list[Box]:
+            Counting.full += 1
+            return super().detect(image)
+
+        def detect_near(self, image: Image, known: Sequence[Box]) -> list[Box]:
+            Counting.near += 1
+            return super().detect_near(image, known)
+
+    blur = FaceBlur(Counting, detect_hz=1000.0)
+    try:
+        for index in range(12):
+            blur.apply(Frame(source.render(index), index / 30))
+            assert blur.wait_for_detections(index + 1, 10)
+        assert blur.stats.frames_with_faces_found == 12
+    finally:
+        blur.close()
+    assert Counting.near >= 6 and 4 <= Counting.full <= 6  # one full scan in three
 
 
 def test_a_blurred_takes_decoded_frames_show_no_face_where_the_camera_drew_one() -> None:
