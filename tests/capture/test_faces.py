@@ -16,6 +16,8 @@ import matplotlib
 import numpy as np
 import pytest
 
+from booth import doctor
+from booth.capture import faces
 from booth.capture.audio import ToneSource
 from booth.capture.faces import (
     FRAME_BLOCKS_ACROSS,
@@ -30,6 +32,7 @@ from booth.capture.faces import (
 )
 from booth.capture.recorder import Recorder
 from booth.capture.sources import Frame, Image, SyntheticFrameSource, draw_face
+from booth.settings import Settings
 
 
 def _centre_inside(box: Box, square: tuple[int, int, int, int]) -> bool:
@@ -288,3 +291,16 @@ def test_the_doctor_probe_finds_and_blurs_the_test_face() -> None:
     probe = probe_face_blur((640, 360))
     assert probe.ok and not probe.required
     assert "blurs it away" in probe.detail
+
+
+def test_without_a_face_detector_the_doctor_notes_it_and_the_booth_still_runs(
+    monkeypatch: pytest.MonkeyPatch, settings: Settings
+) -> None:
+    def missing(*args: object) -> HogFaceDetector:
+        raise ImportError("No module named 'dlib'")
+
+    monkeypatch.setattr(faces, "HogFaceDetector", missing)
+    out = io.StringIO()
+    assert doctor.main(settings, out=out, checks=(doctor.check_face_blur,)) == 0
+    line = out.getvalue().splitlines()[0]
+    assert line.startswith("[note] face blur") and "whole picture is blurred" in line
