@@ -86,6 +86,19 @@ def test_pyrage_outside_the_age_module_breaks_a_contract(tmp_path: Path) -> None
     assert "council.decrypt -> pyrage" in result.stdout
 
 
+def test_opencv_or_dlib_outside_their_capture_modules_breaks_a_contract(
+    tmp_path: Path
+) -> None:
+    tree = _copy_of_the_code(tmp_path)
+    feed = tree / "booth" / "capture" / "feed.py"
+    feed.write_text(feed.read_text(encoding="utf-8") + "\nimport dlib\nimport cv2\n",
+                    encoding="utf-8")
+    result = _lint_imports(tree)
+    assert result.returncode == 1
+    assert "booth.capture.feed -> dlib" in result.stdout
+    assert "booth.capture.feed -> cv2" in result.stdout
+
+
 def test_an_import_circle_breaks_a_contract(tmp_path: Path) -> None:
     tree = _copy_of_the_code(tmp_path)
     files = tree / "booth" / "files.py"

@@ -18,7 +18,7 @@ from booth.capture.audio import AudioSource
 from booth.capture.devices import open_audio_source, open_frame_source
 from booth.capture.feed import RECONNECT_DELAYS_S, CameraState, LiveFeed
 from booth.capture.recorder import Recorder, TakeKind
-from booth.capture.sources import CaptureError, Frame, FrameSource, Image
+from booth.capture.sources import CAMERA_LOST, CaptureError, Frame, FrameSource, Image
 
 log = logging.getLogger(__name__)
 
@@ -196,7 +196,8 @@ class CaptureController(QObject):
                 return False
         else:
             if self._feed is None or not self.camera_ready:
-                self._fail(CAMERA_NOT_READY)
+                # A camera being reopened is said as lost: cameraState says the rest.
+                self._fail(CAMERA_NOT_READY if self._feed is None else CAMERA_LOST)
                 return False
             frames, sound = self._feed.tap(blurred=kind == "video_blurred")
             recorder = Recorder(frames, sound, out, max_seconds, on_elapsed=self._on_elapsed,

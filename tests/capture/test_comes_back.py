@@ -15,7 +15,7 @@ from booth.capture.audio import SilenceSource, ToneSource
 from booth.capture.camera import OpenCVCameraSource
 from booth.capture.diagnostics import media_facts
 from booth.capture.feed import LiveFeed
-from booth.capture.qt import CAMERA_NOT_READY, CaptureController
+from booth.capture.qt import CaptureController
 from booth.capture.sources import CAMERA_LOST, Frame
 from tests.helpers.capture import (
     UnpluggableCamera,
@@ -88,7 +88,7 @@ def test_an_unplugged_camera_ends_the_take_and_the_same_person_records_again(
     # While it is away a video take cannot start...
     with qtbot.waitSignal(controller.failed, timeout=1000) as refused:
         assert not controller.start_recording(io.BytesIO(), 30.0)
-    assert refused.args == [CAMERA_NOT_READY]
+    assert refused.args == [CAMERA_LOST]
     # ...and once it is back, the same person can try again.
     with qtbot.waitSignal(controller.ready, timeout=5000):
         camera.replug()
