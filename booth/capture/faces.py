@@ -71,9 +71,11 @@ HEAD_ABOVE = 0.35
 #: A face not found again for this long (a turned head) stops being tracked, and the
 #: whole frame is blurred until a face is found again.
 HOLD_S = 0.6
-#: A blurred face is about this many blocks across (the region shrunk, then smoothed
-#: back up): nothing of a face survives, and no detector finds one in it.
-BLOCKS_ACROSS = 6
+#: A blurred face is about this many blocks across (its region shrunk, then smoothed back
+#: up): nothing of a face survives, and no detector finds one in it. Overlapping regions
+#: (a face and where it was a moment ago) are blurred as one, never twice: blurring a blur
+#: with another grid smooths it back into a face-like oval.
+FACE_BLOCKS = 3
 #: The whole frame, when blurred, is this many blocks across.
 FRAME_BLOCKS_ACROSS = 24
 
@@ -198,15 +200,46 @@ class HogFaceDetector:
         return found
 
 
-def blur_region(image: Image, box: tuple[int, int, int, int], blocks_across: int) -> None:
-    """Blur ``box`` of ``image`` in place: shrink it to blocks, smooth it back up."""
+Rect = tuple[int, int, int, int]  # x0, y0, x1, y1 in pixels
+
+
+def blur_region(image: Image, box: Rect, block: float) -> None:
+    """Blur ``box`` of ``image`` in place: shrink it to ``block``-pixel blocks, smooth it
+    back up."""
     cv2 = _cv2()
     x0, y0, x1, y1 = box
     w, h = x1 - x0, y1 - y0
-    block = max(2.0, max(w, h) / blocks_across)
+    block = max(2.0, block)
     small = cv2.resize(image[y0:y1, x0:x1], (max(1, round(w / block)), max(1, round(h / block))),
                        interpolation=cv2.INTER_AREA)
     image[y0:y1, x0:x1] = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def blur_whole(image: Image) -> None:
+    """Blur all of ``image`` in place (failing closed)."""
+    height, width = image.shape[:2]
+    blur_region(image, (0, 0, width, height), width / FRAME_BLOCKS_ACROSS)
+
+
+def merged(regions: Sequence[tuple[Rect, float]]) -> list[tuple[Rect, float]]:
+    """Overlapping rectangles joined into their bounding rectangle, each with the smallest
+    face size among those joined (so each pixel is blurred once, at the finest block)."""
+    done = list(regions)
+    joined = True
+    while joined:  # a joined rectangle may now overlap one it did not before
+        joined = False
+        for i, ((x0, y0, x1, y1), face) in enumerate(done):
+            for j in range(i + 1, len(done)):
+                (a0, b0, a1, b1), other_face = done[j]
+                if a0 < x1 and x0 < a1 and b0 < y1 and y0 < b1:
+                    done[i] = ((min(x0, a0), min(y0, b0), max(x1, a1), max(y1, b1)),
+                               min(face, other_face))
+                    del done[j]
+                    joined = True
+                    break
+            if joined:
+                break
+    return done
 
 
 @dataclass(frozen=True)
@@ -284,12 +317,12 @@ class FaceBlur:
         image = frame.image.copy()
         height, width = image.shape[:2]
         if regions is None:
-            blur_region(image, (0, 0, width, height), FRAME_BLOCKS_ACROSS)
+            blur_whole(image)
         else:
-            for box in regions:
-                pixels = box.pixels(width, height)
-                if pixels is not None:
-                    blur_region(image, pixels, BLOCKS_ACROSS)
+            rects = [(pixels, max(face.w, face.h)) for region, face in regions
+                     if (pixels := region.pixels(width, height)) is not None]
+            for rect, face_size in merged(rects):
+                blur_region(image, rect, face_size / FACE_BLOCKS)
         return Frame(image, frame.pts)
 
     def _offer(self, frame: Frame) -> None:
@@ -306,21 +339,22 @@ class FaceBlur:
         self._job = (frame.image, frame.pts, self._generation)
         self._lock.notify_all()
 
-    def _regions(self, pts: float) -> list[Box] | None:
-        """The boxes to blur in the frame at ``pts``; None means the whole frame."""
+    def _regions(self, pts: float) -> list[tuple[Box, Box]] | None:
+        """(region to blur, the face in it) for the frame at ``pts``; None means the
+        whole frame."""
         if not self._faces:
             return None
         newest = self._faces[-1]
         age = pts - newest.pts
         if age > self.hold_s:
             return None
-        regions: list[Box] = []
+        regions: list[tuple[Box, Box]] = []
         for found in self._faces:
             # Also the face's previous place, so the blur covers the way it is moving.
             age = max(0.0, pts - found.pts)
             if age <= self.hold_s:
                 share = self.margin + self.growth_per_s * age
-                regions.extend(box.grown(share, HEAD_ABOVE) for box in found.boxes)
+                regions.extend((box.grown(share, HEAD_ABOVE), box) for box in found.boxes)
         return regions
 
     def reset(self) -> None:

@@ -13,7 +13,7 @@ from PySide6.QtGui import QImage
 from pytestqt.qtbot import QtBot
 
 from booth.capture.audio import ToneSource
-from booth.capture.faces import FRAME_BLOCKS_ACROSS, HogFaceDetector, blur_region
+from booth.capture.faces import HogFaceDetector, blur_whole
 from booth.capture.qt import CaptureController
 from booth.capture.sources import Image, SyntheticFrameSource
 from tests.helpers.capture import wait_until_recorded
@@ -62,7 +62,7 @@ def test_the_preview_shows_the_blur_once_it_is_chosen(
         return float(np.abs(np.diff(image[10:60, 10:150].astype(int), axis=1)).mean())
 
     all_over = sharp[0].copy()
-    blur_region(all_over, (0, 0, SIZE[0], SIZE[1]), FRAME_BLOCKS_ACROSS)
+    blur_whole(all_over)
     assert detail(blurred[-1]) > 3 * detail(all_over)
     controller.set_face_blur(False)
     qtbot.wait(100)

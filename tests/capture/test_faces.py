@@ -20,14 +20,14 @@ from booth import doctor
 from booth.capture import faces
 from booth.capture.audio import ToneSource
 from booth.capture.faces import (
-    FRAME_BLOCKS_ACROSS,
     HOLD_S,
     BlurredFrameSource,
     Box,
     FaceBlur,
     HogFaceDetector,
-    blur_region,
+    blur_whole,
     faces_in,
+    merged,
     probe_face_blur,
 )
 from booth.capture.recorder import Recorder
@@ -43,7 +43,7 @@ def _centre_inside(box: Box, square: tuple[int, int, int, int]) -> bool:
 
 def _whole_blurred(image: Image) -> Image:
     out = image.copy()
-    blur_region(out, (0, 0, image.shape[1], image.shape[0]), FRAME_BLOCKS_ACROSS)
+    blur_whole(out)
     return out
 
 
@@ -157,6 +157,15 @@ def test_a_face_lost_for_a_moment_keeps_a_growing_blur_then_the_whole_frame_blur
         assert blurred_columns(HOLD_S + 0.05) == 320  # lost too long: all of it
     finally:
         blur.close()
+
+
+def test_overlapping_regions_are_blurred_once_as_one() -> None:
+    regions = [((0, 0, 10, 10), 8.0), ((5, 5, 20, 20), 12.0), ((30, 30, 40, 40), 9.0),
+               ((18, 0, 32, 4), 6.0)]
+    # The first two overlap, the fourth touches the second: one rectangle, the finest
+    # block; the third stands alone.
+    assert sorted(merged(regions)) == [((0, 0, 32, 20), 6.0), ((30, 30, 40, 40), 9.0)]
+    assert merged([]) == []
 
 
 def test_a_detector_that_cannot_load_blurs_every_frame_whole() -> None:
