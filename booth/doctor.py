@@ -189,6 +189,13 @@ def check_microphone(settings: Settings) -> Probe:
     return replace(probe, name=f"microphone ({settings.audio})")
 
 
+def check_face_blur(settings: Settings) -> Probe:
+    """Whether "Blur my face" works: the detector loads and finds the synthetic face."""
+    from booth.capture.faces import probe_face_blur
+
+    return probe_face_blur()
+
+
 def check_server(settings: Settings) -> Probe:
     """Whether the council's server answers (never required: the booth works offline)."""
     from booth.sync.online import probe_server
@@ -237,6 +244,7 @@ CHECKS: tuple[Check, ...] = (
     check_camera,
     check_microphone,
     check_encoder,
+    check_face_blur,
     check_server,
     check_speech,
 )

@@ -24,6 +24,12 @@ The walk of one take:
    council's server (``council.server``).
 9. council receipt: the server's signed receipt is verified (``booth.wire.bundle``) and
    kept; only then is the bundle deleted here.
+
+A take is one of three kinds (``choose_kind``, for the person at the booth only): a video
+answer; a video answer with the faces blurred in every frame before it is encoded (the
+preview shows the blur from the moment it is chosen); or the voice alone, an MP4 with AAC
+and no video track, which needs no camera (so it is what a person can still give while a
+lost camera is being reopened). Every kind is encrypted, kept and synced the same way.
 """
 
 from __future__ import annotations
@@ -45,7 +51,10 @@ from booth.sync.keys import load_credential
 from booth.wire.age import AgeError, AgeWriter, decrypt_stream, generate_identity, parse_recipient
 
 if TYPE_CHECKING:
-    from booth.capture.recorder import RecordingResult
+    from booth.capture.recorder import RecordingResult, TakeKind
+
+#: The kinds of take (``booth.capture.recorder.TAKE_KINDS``; the store checks the same).
+TAKE_KINDS: tuple[TakeKind, ...] = ("video", "video_blurred", "voice")
 
 log = logging.getLogger(__name__)
 
@@ -147,8 +156,9 @@ class Capture(Protocol):
     def recording(self) -> bool: ...
     def start_preview(self, frame_spec: str, audio_spec: str | None = "silence",
                       size: tuple[int, int] = (1280, 720), fps: float = 30.0) -> None: ...
+    def set_face_blur(self, on: bool) -> None: ...
     def start_recording(self, out: BinaryIO, max_seconds: float,
-                        space_folder: Path | None = None) -> bool: ...
+                        space_folder: Path | None = None, kind: TakeKind = "video") -> bool: ...
     def stop_recording(self) -> None: ...
     def stop_preview(self) -> None: ...
 
@@ -163,6 +173,7 @@ class _Take:
     stream: BinaryIO | None
     review: ReviewKey | None
     max_seconds: float
+    kind: TakeKind = "video"
     duration_s: float = 0.0
     finished: bool = False
     discard: bool = False
@@ -186,6 +197,7 @@ class Takes:
         self.camera = camera
         self.audio = audio
         self.officer_camera_check = False
+        self._kind: TakeKind = "video"
         self._journey: Journey | None = None
         self._session_id: str | None = None  # the session the journey last showed
         self._takes: dict[str, _Take] = {}
@@ -199,6 +211,21 @@ class Takes:
         """Report to ``journey`` from now on, and follow its views."""
         self._journey = journey
         journey.subscribe(self._follow_view)
+
+    # ------------------------------------------------------------ the kind of take
+
+    @property
+    def kind(self) -> TakeKind:
+        """What the next take records: "video", "video_blurred" or "voice"."""
+        return self._kind
+
+    def choose_kind(self, kind: TakeKind) -> None:
+        """The person's choice beside the video answer ("Blur my face", "Just my voice").
+        Blur shows in the preview at once; the next person starts with a video again."""
+        if kind not in TAKE_KINDS:
+            raise ValueError(f"not a kind of take: {kind!r}")
+        self._kind = kind
+        self.capture.set_face_blur(kind == "video_blurred")
 
     # ------------------------------------------------------------ TakeEffects
 
@@ -218,11 +245,11 @@ class Takes:
                 self._journey.recording_failed(f"cannot record: {error}")
             return
         take = _Take(take_id, session.session_id, prompt.id, part, final, stream, review,
-                     max_seconds=float(prompt.max_seconds))
+                     max_seconds=float(prompt.max_seconds), kind=self._kind)
         self._takes[take_id] = take
         self._ensure_preview()
-        if self.capture.camera_ready:
-            self._begin(take)
+        if take.kind == "voice" or self.capture.camera_ready:
+            self._begin(take)  # a voice answer needs only the microphone
         else:
             self._pending_start = take  # begins when the camera says it is ready
 
@@ -250,7 +277,7 @@ class Takes:
             raise RuntimeError(f"take {take_id} is still being recorded")
         size, sha256 = finalize_take(take.part, take.final)
         self.store.keep_take(take_id, session.session_id, take.prompt_id, take.final.name,
-                             size, sha256, take.duration_s)
+                             size, sha256, take.duration_s, kind=take.kind)
         # A video answer now: the store looks after it, and nothing here can decrypt it.
         self._forget_key(take)
         self._takes.pop(take_id, None)
@@ -282,7 +309,7 @@ class Takes:
         self._pending_start = None
         assert take.stream is not None
         started = self.capture.start_recording(take.stream, take.max_seconds,
-                                               space_folder=self.paths.takes)
+                                               space_folder=self.paths.takes, kind=take.kind)
         if not started:
             self._drop_file(take)
             return  # the controller emitted failed(reason): _camera_failed tells the journey
@@ -328,6 +355,8 @@ class Takes:
         if view.session_id != self._session_id:
             self._session_id = view.session_id
             self._drop_leftovers()
+            if self._kind != "video":
+                self.choose_kind("video")  # the choice was that person's alone
         # Camera on while the participant is getting ready or recording, off otherwise.
         wanted = view.state in CAMERA_STATES or (
             view.state is State.STILL_THERE and view.interrupted in CAMERA_STATES)

@@ -119,7 +119,9 @@ def _decrypt_bundle(storage: CouncilStorage, bundle: StoredBundle, identities: l
     ):
         take = by_sha.get(blob.sha256, {})
         entry: dict[str, Any] = {"take_id": take.get("take_id"),
-                                 "prompt_id": take.get("prompt_id"), "sha256": blob.sha256}
+                                 "prompt_id": take.get("prompt_id"), "sha256": blob.sha256,
+                                 # "voice": an MP4 with sound and no picture
+                                 "kind": take.get("kind") or "video"}
         if removal is not None and blob.sha256 in removal.blobs:
             videos.append({"file": None, **entry, "deleted": "retention period ended"})
             continue

@@ -67,6 +67,10 @@ BREAKS = {
         [("booth/store/records.py", "import PySide6.QtCore")], "booth.store.records -> PySide6"),
     "pyrage outside the age module": (
         [("council/decrypt.py", "import pyrage")], "council.decrypt -> pyrage"),
+    "OpenCV outside its capture modules": (
+        [("booth/capture/feed.py", "import cv2")], "booth.capture.feed -> cv2"),
+    "dlib outside the face module": (
+        [("booth/capture/feed.py", "import dlib")], "booth.capture.feed -> dlib"),
     "an import circle": (
         [("booth/files.py", "import booth.clock"), ("booth/clock.py", "import booth.files")],
         "No import circles"),

@@ -45,6 +45,12 @@ def test_capture_bench_prints_its_figures() -> None:
     assert figures["realtime_factor"] > 0 and figures["ffmpeg_over_booth"] > 0
     assert figures["paced_frames"] > 0 and figures["peak_rss_mb"] > 0
     assert "targets_met" in figures
+    blurred = figures["blurred"]
+    assert blurred["realtime_factor"] > 0 and blurred["paced_frames"] > 0
+    assert blurred["dropped_frames"] >= 0 and blurred["unpaced_frames"] > 0
+    assert 0 < blurred["detected_fraction"] <= 1 and 0 < blurred["unpaced_detected_fraction"] <= 1
+    assert blurred["decoded_frames_with_a_face"] == 0  # the blur held
+    assert "blurred_realtime_factor>=1.5" in figures["targets_met"]
 
 
 def test_workspace_bench_prints_its_three_figures() -> None:

@@ -52,6 +52,7 @@ def test_demo_booth_can_run_a_session(settings: Settings) -> None:
         assert checks[name]["ok"] and checks[name]["required"], checks[name]
     assert "1280x720" in checks["camera (synthetic)"]["detail"]
     assert "One Stockport" in checks["campaign pack"]["detail"]
+    assert checks["face blur"]["ok"] and not checks["face blur"]["required"]
     # Not enrolled with a council yet: said plainly, and it does not stop the booth.
     server = checks["council server"]
     assert not server["ok"] and not server["required"]

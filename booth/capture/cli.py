@@ -65,6 +65,7 @@ def record_main(settings: Settings, args: argparse.Namespace,
         recorder = Recorder(frames, sound, out, seconds, space_folder=out_path.parent)
         try:
             info = recorder.start()
+            assert info is not None  # a camera take has a picture size
         except CaptureError as error:
             out.close()
             out_path.unlink(missing_ok=True)

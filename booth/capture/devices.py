@@ -28,16 +28,20 @@ def parse_camera_spec(spec: str) -> int | str:
 def open_frame_source(spec: str, size: tuple[int, int] = (1280, 720),
                       fps: float = 30.0) -> FrameSource:
     """Build (not open) the frame source a spec names: "camera", "camera:N",
-    "camera:NAME", "synthetic" or a video file path."""
+    "camera:NAME", "synthetic", "synthetic:face" (with a drawn face, to show face blur)
+    or a video file path."""
     spec = spec.strip()
     if spec == "synthetic":
         return SyntheticFrameSource(size, fps)
+    if spec == "synthetic:face":
+        return SyntheticFrameSource(size, fps, face=True)
     if spec == "camera" or spec.startswith("camera:"):
         return OpenCVCameraSource(parse_camera_spec(spec), size, fps)
     path = Path(spec).expanduser()
     if not path.is_file():
         raise CaptureError(
-            f"{spec!r} is not a camera, 'synthetic' or a video file that exists."
+            f"{spec!r} is not a camera, 'synthetic', 'synthetic:face' or a video file that "
+            "exists."
         )
     return FileFrameSource(path, size, loop=True)
 

@@ -57,6 +57,7 @@ def probe_camera(spec: str, seconds: float = PROBE_SECONDS) -> Probe:
         buffer = io.BytesIO()
         recorder = Recorder(source, SilenceSource(), buffer, seconds)
         info = recorder.start()
+        assert info is not None  # a camera take has a picture size
         result = recorder.wait(timeout=seconds + 20)
     except CaptureError as error:
         return Probe("camera", False, str(error))

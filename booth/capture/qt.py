@@ -16,14 +16,17 @@ from PySide6.QtGui import QImage
 
 from booth.capture.audio import AudioSource
 from booth.capture.devices import open_audio_source, open_frame_source
-from booth.capture.feed import LiveFeed
-from booth.capture.recorder import Recorder
-from booth.capture.sources import CaptureError, Frame, FrameSource, Image
+from booth.capture.feed import RECONNECT_DELAYS_S, CameraState, LiveFeed
+from booth.capture.recorder import Recorder, TakeKind
+from booth.capture.sources import CAMERA_LOST, CaptureError, Frame, FrameSource, Image
 
 log = logging.getLogger(__name__)
 
 #: The preview never goes faster than this, whatever the camera gives.
 PREVIEW_FPS = 30.0
+
+NO_MICROPHONE = "There is no microphone to record a voice answer with."
+CAMERA_NOT_READY = "The camera is not ready yet."
 
 
 def fit_size(width: int, height: int, box: tuple[int, int]) -> tuple[int, int]:
@@ -54,6 +57,9 @@ class CaptureController(QObject):
         finished(object): a ``RecordingResult`` when a take has ended.
         failed(str): a reason in plain words (camera missing, busy or unplugged, no space).
             A camera lost during a take ends it with ``finished`` (reason "camera_lost").
+        cameraState(str, str): the camera was "lost" (with the reason), is "reconnecting"
+            (which try), or is "back" (its name; ``ready`` follows). While it is away the
+            preview stops, a video take cannot start and a voice answer still can.
     """
 
     previewFrame = Signal(QImage)
@@ -62,10 +68,15 @@ class CaptureController(QObject):
     level = Signal(float)
     finished = Signal(object)
     failed = Signal(str)
+    cameraState = Signal(str, str)
 
     def __init__(self, parent: QObject | None = None,
-                 preview_size: tuple[int, int] = (640, 360)) -> None:
+                 preview_size: tuple[int, int] = (640, 360),
+                 reconnect_delays: tuple[float, ...] = RECONNECT_DELAYS_S) -> None:
         super().__init__(parent)
+        self.reconnect_delays = reconnect_delays
+        self._face_blur = False
+        self._audio_spec: str | None = None
         self._preview_box = preview_size
         self._lock = threading.Lock()
         self._latest_preview: Image | None = None
@@ -101,8 +112,20 @@ class CaptureController(QObject):
 
     @property
     def camera_ready(self) -> bool:
-        """The camera is open (``ready`` has said so): a take can start now."""
-        return self._feed is not None
+        """The camera is open and giving pictures (``ready`` has said so): a video take
+        can start now."""
+        return self._feed is not None and self._feed.camera_up.is_set()
+
+    @property
+    def face_blur(self) -> bool:
+        return self._face_blur
+
+    def set_face_blur(self, on: bool) -> None:
+        """Blur faces in the preview from now on ("Blur my face"), so the person sees
+        what a blurred take keeps; the first frames are blurred all over."""
+        self._face_blur = on
+        if self._feed is not None:
+            self._feed.set_face_blur(on)
 
     @property
     def recording(self) -> bool:
@@ -117,6 +140,7 @@ class CaptureController(QObject):
             frames = open_frame_source(frame_spec, size, fps)
             return frames, (open_audio_source(audio_spec) if audio_spec else None)
 
+        self._audio_spec = audio_spec
         self._start_feed(build)
 
     def start_preview_sources(self, frame_source: FrameSource,
@@ -135,7 +159,10 @@ class CaptureController(QObject):
             try:
                 frames, sound = build()
                 feed = LiveFeed(frames, sound, on_frame=self._on_frame,
-                                on_level=self._on_level, on_error=self._on_feed_error)
+                                on_level=self._on_level, on_error=self._on_feed_error,
+                                on_camera=self._on_camera,
+                                reconnect_delays=self.reconnect_delays)
+                feed.set_face_blur(self._face_blur)
                 feed.start()
             except CaptureError as error:
                 self._events.put(("opened", (generation, None, str(error))))
@@ -152,24 +179,36 @@ class CaptureController(QObject):
         self._opening.start()
 
     def start_recording(self, out: BinaryIO, max_seconds: float,
-                        space_folder: Path | None = None) -> bool:
-        """Record from the open preview into ``out``; ``finished`` reports the end.
-        Returns False (and emits ``failed``) when recording cannot start."""
+                        space_folder: Path | None = None, kind: TakeKind = "video") -> bool:
+        """Record a take of ``kind`` into ``out``; ``finished`` reports the end. Returns
+        False (and emits ``failed``) when recording cannot start.
+
+        "video" and "video_blurred" record the open preview (faces blurred in every frame
+        before it is encoded for the latter); "voice" records the microphone alone, from
+        the preview's while it runs (even with the camera away), else its own."""
         if self._recorder is not None:
             self._fail("The last answer is still being saved. Try again in a moment.")
             return False
-        if self._feed is None:
-            self._fail("The camera is not ready yet.")
-            return False
-        frames, sound = self._feed.tap()
-        recorder = Recorder(frames, sound, out, max_seconds, on_elapsed=self._on_elapsed,
-                            space_folder=space_folder)
+        if kind == "voice":
+            recorder = self._voice_recorder(out, max_seconds, space_folder)
+            if recorder is None:
+                self._fail(NO_MICROPHONE)
+                return False
+        else:
+            if self._feed is None or not self.camera_ready:
+                # A camera being reopened is said as lost: cameraState says the rest.
+                self._fail(CAMERA_NOT_READY if self._feed is None else CAMERA_LOST)
+                return False
+            frames, sound = self._feed.tap(blurred=kind == "video_blurred")
+            recorder = Recorder(frames, sound, out, max_seconds, on_elapsed=self._on_elapsed,
+                                space_folder=space_folder)
         try:
             recorder.start()
         except CaptureError as error:
-            frames.close()
-            if sound is not None:
-                sound.stop()
+            if recorder.frame_source is not None:
+                recorder.frame_source.close()
+            if recorder.audio_source is not None:
+                recorder.audio_source.stop()
             self._fail(str(error))
             return False
         self._recorder = recorder
@@ -181,6 +220,26 @@ class CaptureController(QObject):
         self._watcher = threading.Thread(target=watch, name="capture-watch", daemon=True)
         self._watcher.start()
         return True
+
+    def _voice_recorder(self, out: BinaryIO, max_seconds: float,
+                        space_folder: Path | None) -> Recorder | None:
+        sound: AudioSource | None = None
+        if self._feed is not None:
+            sound = self._feed.tap_audio()
+        elif self._audio_spec:
+            # No camera feed (it never opened): the microphone on its own. Opening it
+            # takes a moment on this thread, as a tap's does not.
+            try:
+                sound = open_audio_source(self._audio_spec)
+            except CaptureError as error:
+                log.warning("no microphone for a voice answer: %s", error)
+        if sound is None:
+            return None
+        # The feed's level meter runs on while it is open; a microphone of its own has
+        # the recorder drive the meter.
+        on_level = self._on_level if self._feed is None else None
+        return Recorder(None, sound, out, max_seconds, on_elapsed=self._on_elapsed,
+                        on_level=on_level, space_folder=space_folder)
 
     def stop_recording(self) -> None:
         """End the take early; ``finished`` follows shortly."""
@@ -246,6 +305,9 @@ class CaptureController(QObject):
     def _on_feed_error(self, reason: str) -> None:
         self._events.put(("feed_failed", reason))
 
+    def _on_camera(self, state: CameraState, detail: str) -> None:
+        self._events.put(("camera", (state, detail)))
+
     # --- GUI thread -----------------------------------------------------------------------
 
     def _fail(self, reason: str) -> None:
@@ -302,3 +364,9 @@ class CaptureController(QObject):
                         self.finished.emit(result)
             elif kind == "feed_failed" and deliver and self._recorder is None:
                 self._fail(payload)
+            elif kind == "camera" and deliver and self._feed is not None:
+                state, detail = payload
+                log.info("camera %s: %s", state, detail)
+                self.cameraState.emit(state, detail)
+                if state == "back":
+                    self.ready.emit(self._feed.info)

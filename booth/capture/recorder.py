@@ -1,4 +1,4 @@
-"""The recorder: H.264 + AAC in fragmented MP4, written by worker threads to any stream."""
+"""The recorder: H.264 + AAC (or AAC alone) in fragmented MP4, written by worker threads."""
 
 from __future__ import annotations
 
@@ -16,12 +16,24 @@ from typing import Any, BinaryIO, Literal
 
 import numpy as np
 
-from booth.capture.audio import AudioChunk, AudioInfo, AudioSource, level_of, open_sources
+from booth.capture.audio import (
+    MIC_LOST,
+    AudioChunk,
+    AudioInfo,
+    AudioSource,
+    level_of,
+    open_sources,
+)
 from booth.capture.sources import CAMERA_LOST, CaptureError, Frame, FrameSource, StreamInfo
 
 log = logging.getLogger(__name__)
 
 Reason = Literal["stopped", "max_length", "camera_lost", "error"]
+
+#: What a take records: a video answer, a video answer with the faces blurred before they
+#: are encoded, or the voice alone (an MP4 with AAC and no video track).
+TakeKind = Literal["video", "video_blurred", "voice"]
+TAKE_KINDS: tuple[TakeKind, ...] = ("video", "video_blurred", "voice")
 
 # Encoder settings, chosen by measurement on the 2-core kiosk laptop (bench/capture.py):
 # - libx264 "superfast" encodes the synthetic 1280x720 30 fps pattern about 3.5x faster
@@ -41,6 +53,10 @@ AUDIO_CODEC = "aac"
 AUDIO_BITRATE_BPS = 128_000
 KEYFRAME_SECONDS = 1.0
 MOVFLAGS = "frag_keyframe+empty_moov+default_base_moof"
+# A voice answer has no keyframes to cut fragments at (every AAC packet is one, and a
+# fragment per packet would add a third to the file), so it is cut every second instead.
+VOICE_MOVFLAGS = "empty_moov+default_base_moof"
+VOICE_FRAGMENT_US = 1_000_000
 VIDEO_TIME_BASE = Fraction(1, 90_000)
 
 #: Upper bound of the bytes a take writes per second: capped video + audio, plus 10 %
@@ -78,7 +94,8 @@ def check_free_space(folder: Path, max_seconds: float,
 
 @dataclass(frozen=True)
 class RecordingResult:
-    """How a take ended. ``duration_s`` is the length of the video written."""
+    """How a take ended. ``duration_s`` is the length of the video written (of the sound,
+    for a voice answer, which has no frames)."""
 
     duration_s: float
     frames: int
@@ -100,13 +117,16 @@ class Recorder:
     together even when frames are dropped. Callbacks run on the worker threads:
     ``on_preview(frame)``, ``on_level(0..1)``, ``on_elapsed(seconds)``.
 
+    With no frame source it records a voice answer: AAC alone, timed by the sound, and a
+    microphone that fails ends the take (there is nothing else to keep).
+
     ``realtime=False`` (benchmarks) waits for the encoder instead of dropping frames.
     ``space_folder`` makes ``start`` refuse when the folder has too little free space.
     """
 
     def __init__(
         self,
-        frame_source: FrameSource,
+        frame_source: FrameSource | None,
         audio_source: AudioSource | None,
         out: BinaryIO,
         max_seconds: float,
@@ -121,6 +141,8 @@ class Recorder:
     ) -> None:
         if max_seconds <= 0:
             raise ValueError("max_seconds must be positive")
+        if frame_source is None and audio_source is None:
+            raise ValueError("a take needs a camera or a microphone")
         self.frame_source = frame_source
         self.audio_source = audio_source
         self.out = out
@@ -138,7 +160,7 @@ class Recorder:
         self._video_done = threading.Event()
         self._audio_enough = threading.Event()
         self._vq: queue.Queue[Any] = queue.Queue()
-        self._aq: queue.Queue[AudioChunk] = queue.Queue()
+        self._aq: queue.Queue[Any] = queue.Queue()  # AudioChunk, or _END for a voice answer
         self._threads: list[threading.Thread] = []
         self._t0: float | None = None
         self._reason: Reason | None = None
@@ -152,13 +174,21 @@ class Recorder:
 
     # --- control ------------------------------------------------------------------------
 
-    def start(self) -> StreamInfo:
+    @property
+    def voice_only(self) -> bool:
+        return self.frame_source is None
+
+    def start(self) -> StreamInfo | None:
         """Open the sources and start recording. Raises ``CaptureError`` with a reason in
-        plain words when the folder is short of space or a device cannot be opened."""
+        plain words when the folder is short of space or a device cannot be opened.
+        Returns what the camera gives (None for a voice answer)."""
         if self._started:
             raise RuntimeError("a Recorder records one take; make a new one")
         if self.space_folder is not None:
             check_free_space(self.space_folder, self.max_seconds, self.free_bytes)
+        if self.frame_source is None:
+            self._start_voice()
+            return None
         info, self.audio_info = open_sources(self.frame_source, self.audio_source)
         self.info = info
         self._started = True
@@ -179,6 +209,19 @@ class Recorder:
         for thread in self._threads:
             thread.start()
         return info
+
+    def _start_voice(self) -> None:
+        assert self.audio_source is not None
+        self.audio_info = self.audio_source.start()
+        self._started = True
+        self._aq = queue.Queue(maxsize=0 if self.realtime else 64)
+        self._threads = [
+            threading.Thread(target=self._audio_loop, name="capture-audio", daemon=True),
+            threading.Thread(target=self._encode_voice_loop, name="capture-encode",
+                             daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
 
     def stop(self) -> None:
         """Ask the take to end; returns at once. ``wait`` gives the result."""
@@ -229,7 +272,7 @@ class Recorder:
 
     def _video_loop(self) -> None:
         last_pts: float | None = None
-        assert self.info is not None
+        assert self.info is not None and self.frame_source is not None
         info = self.info
         try:
             while not self._stop.is_set():
@@ -295,11 +338,15 @@ class Recorder:
         assert self.audio_source is not None
         try:
             while not self._audio_enough.is_set():
+                if self.voice_only and self._stop.is_set():
+                    break  # a voice answer ends where its sound ends
                 try:
                     chunk = self.audio_source.read(0.1)
                 except CaptureError as error:
-                    # Losing the microphone should not lose the pictures: go on silently.
                     log.warning("microphone lost mid-take: %s", error)
+                    if self.voice_only:
+                        self._fail("error", str(error) or MIC_LOST)
+                    # Losing the microphone should not lose the pictures: go on silently.
                     break
                 if chunk is None:
                     continue
@@ -310,8 +357,13 @@ class Recorder:
                     while not self._put(self._aq, chunk):
                         if self._audio_enough.is_set() or not self._encoder_alive():
                             return
-        except Exception:
+        except Exception as error:
             log.exception("audio capture failed; the take goes on without sound")
+            if self.voice_only:
+                self._fail("error", f"The recording stopped: {error}")
+        finally:
+            if self.voice_only:
+                self._aq.put(_END)
 
     def _call(self, callback: Callable[[Any], None] | None, value: Any) -> None:
         if callback is None:
@@ -409,6 +461,64 @@ class Recorder:
                 self._feed_audio(audio_enc, until=end, wait=True, patience=0.5)
                 audio_enc.finish(end)
                 self._audio_samples = audio_enc.samples
+        finally:
+            container.close()
+            _flush(self.out)
+
+    def _encode_voice_loop(self) -> None:
+        try:
+            self._encode_voice()
+        except Exception as error:
+            log.exception("encoding a voice answer failed")
+            self._fail("error", f"The recording could not be written: {error}")
+        finally:
+            self._audio_enough.set()
+            self._stop.set()  # the audio thread ends and puts the end marker
+            while self._threads[0].is_alive():
+                with contextlib.suppress(queue.Empty):
+                    self._aq.get(timeout=0.2)  # unblock a bounded queue's writer
+            if self.audio_source is not None:
+                try:
+                    self.audio_source.stop()
+                except Exception:
+                    log.exception("stopping the audio source failed")
+
+    def _encode_voice(self) -> None:
+        """AAC alone, timed from the first chunk heard, up to ``max_seconds``."""
+        import av
+
+        assert self.audio_info is not None
+        container = av.open(
+            self.out, mode="w", format="mp4",
+            container_options={"movflags": VOICE_MOVFLAGS,
+                               "frag_duration": str(VOICE_FRAGMENT_US)},
+        )
+        try:
+            encoder = _AudioEncoder(container, self.audio_info)
+            end = 0.0
+            flushed_at = 0.0
+            while True:
+                chunk = self._aq.get()
+                if chunk is _END:
+                    break
+                if self._t0 is None:
+                    self._t0 = chunk.pts
+                start = chunk.pts - self._t0
+                if start >= self.max_seconds - 1e-6:
+                    if self._reason is None:
+                        self._reason = "max_length"
+                    self._stop.set()
+                    continue  # drain what is queued; the audio thread ends soon
+                encoder.add(chunk, self._t0)
+                end = min(self.max_seconds, start + len(chunk.samples) / encoder.rate)
+                self._duration = end
+                self._call(self.on_elapsed, end)
+                if end - flushed_at >= 1.0:
+                    flushed_at = end
+                    _flush(self.out)
+            if self._t0 is not None:
+                encoder.finish(end)
+                self._audio_samples = encoder.samples
         finally:
             container.close()
             _flush(self.out)

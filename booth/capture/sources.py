@@ -109,6 +109,45 @@ def draw_text(image: Image, text: str, x: int, y: int, scale: int,
         x += w + scale
 
 
+# --- a drawn face, so face blur can be shown and tested with no camera --------------------
+
+
+def _ellipse(size: int, cx: float, cy: float, rx: float, ry: float) -> npt.NDArray[np.float32]:
+    """((x - cx) / rx)^2 + ((y - cy) / ry)^2 over a size x size grid: <= 1 inside."""
+    ys, xs = np.mgrid[0:size, 0:size].astype(np.float32)
+    result: npt.NDArray[np.float32] = ((xs - cx) / rx) ** 2 + ((ys - cy) / ry) ** 2
+    return result
+
+
+def draw_face(size: int) -> Image:
+    """A plain drawn face (BGR) with the shadow of hair behind it, ``size`` pixels square.
+
+    Drawn with numpy only, in the proportions of a real face (eyes in sockets under brows,
+    a shaded nose, a mouth, hair), so a real face detector finds it: the synthetic camera
+    draws it when asked, which lets the demo and the tests show face blur working."""
+    if size < 8:
+        raise ValueError("a face needs at least 8 pixels")
+    s = size / 100.0
+    head = _ellipse(size, 50 * s, 52 * s, 34 * s, 44 * s)
+    skin = np.array([120, 160, 210], dtype=np.float32)
+    image = np.zeros((size, size, 3), dtype=np.float32)
+    image[:] = (60, 70, 90)  # shadow of the hair behind the head
+    shade = np.clip(1.1 - 0.35 * head, 0.0, 1.2)[..., None]
+    image = np.where((head <= 1)[..., None], skin * shade, image)
+    rows = np.arange(size, dtype=np.float32)[:, None] + np.zeros((1, size), np.float32)
+    image[(_ellipse(size, 50 * s, 30 * s, 38 * s, 26 * s) <= 1) & (rows < 26 * s)] = (30, 35, 45)
+    for eye_x in (36, 64):
+        image[_ellipse(size, eye_x * s, 45 * s, 10 * s, 6 * s) <= 1] *= 0.75  # socket
+        image[_ellipse(size, eye_x * s, 46 * s, 7 * s, 3.2 * s) <= 1] = (230, 235, 235)
+        image[_ellipse(size, eye_x * s, 46 * s, 3.2 * s, 3.2 * s) <= 1] = (40, 30, 20)
+        image[_ellipse(size, eye_x * s, 37 * s, 9 * s, 1.8 * s) <= 1] = (30, 35, 45)  # brow
+    image[_ellipse(size, 50 * s, 57 * s, 3 * s, 9 * s) <= 1] *= 0.82  # the nose's shadow
+    for nostril_x in (46, 54):
+        image[_ellipse(size, nostril_x * s, 65 * s, 2.2 * s, 1.5 * s) <= 1] *= 0.5
+    image[_ellipse(size, 50 * s, 76 * s, 10 * s, 2.6 * s) <= 1] = (70, 70, 150)
+    return np.clip(image, 0, 255).astype(np.uint8)
+
+
 def flash_rows(height: int) -> int:
     """The flashing corner is the top-right quarter (in height and width) of a frame."""
     return max(1, height // 4)
@@ -133,22 +172,25 @@ class SyntheticFrameSource:
     Frames sit on a grid of ``k / fps`` seconds of the shared clock and the frame that
     starts each :data:`SYNC_PERIOD_S` has a white top-right corner, at the instant
     :class:`ToneSource` beeps. ``paced=False`` hands out frames as fast as they are read,
-    on a virtual clock starting at ``start`` (for benchmarks).
+    on a virtual clock starting at ``start`` (for benchmarks). ``face=True`` draws a face
+    (:func:`draw_face`) drifting slowly from side to side, where :meth:`face_box` says.
     """
 
     def __init__(self, size: tuple[int, int] = (1280, 720), fps: float = 30.0, *,
                  paced: bool = True, start: float = 0.0, flashes: bool = True,
-                 name: str = "synthetic") -> None:
+                 face: bool = False, name: str = "synthetic") -> None:
         if fps <= 0 or size[0] <= 0 or size[1] <= 0:
             raise ValueError("size and fps must be positive")
         self.size = size
         self.fps = fps
         self.paced = paced
         self.flashes = flashes
+        self.face = face
         self.name = name
         self._start = start
         self._index = 0
         self._base: Image | None = None
+        self._face: Image | None = None
         self._closed = threading.Event()
         #: frames skipped because the reader fell more than a frame behind (as a camera would)
         self.dropped_frames = 0
@@ -162,6 +204,7 @@ class SyntheticFrameSource:
         green = 128 + 100 * np.sin(ys / 53.0 + xs[None, :] / 211.0)
         blue = 128 + 100 * np.cos((xs[None, :] + ys) / 149.0)
         self._base = np.stack([blue, green, red], axis=2).clip(0, 255).astype(np.uint8)
+        self._face = draw_face(self.face_size) if self.face else None
         if self.paced:
             self._index = math.ceil(monotonic() * self.fps)
         else:
@@ -188,12 +231,30 @@ class SyntheticFrameSource:
         self._index += 1
         return Frame(self.render(index), index / self.fps)
 
+    @property
+    def face_size(self) -> int:
+        """The side of the drawn face's square: two fifths of the picture's height."""
+        return max(8, round(self.size[1] * 0.4))
+
+    def face_box(self, index: int) -> tuple[int, int, int, int]:
+        """(x, y, width, height) of the square the face is drawn in, in frame ``index``:
+        it drifts a little either side of the centre every six seconds."""
+        width, height = self.size
+        side = self.face_size
+        centre_x = width * (0.5 + 0.12 * math.sin(2 * math.pi * index / self.fps / 6.0))
+        return round(centre_x - side / 2), round(height * 0.55 - side / 2), side, side
+
     def render(self, index: int) -> Image:
         """The picture for frame ``index`` of the clock grid."""
         assert self._base is not None
         width, height = self.size
         offset = (index * 6) % width
         image = self._base[:, offset : offset + width].copy()
+        if self._face is not None:
+            x, y, side, _ = self.face_box(index)
+            x0, y0, x1, y1 = max(x, 0), max(y, 0), min(x + side, width), min(y + side, height)
+            if x1 > x0 and y1 > y0:
+                image[y0:y1, x0:x1] = self._face[y0 - y : y1 - y, x0 - x : x1 - x]
         if self.flashes and is_flash_frame(index, self.fps):
             # Only a corner flashes, so a demo preview stays pleasant to watch.
             image[: flash_rows(height), width - flash_columns(width) :] = 255

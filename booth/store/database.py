@@ -326,6 +326,16 @@ def _m0003_council_events(db: Database) -> None:
         db.execute(statement)
 
 
+@MIGRATIONS(name="0004_take_kinds")
+def _m0004_take_kinds(db: Database) -> None:
+    """What each kept take is: a video answer, a video answer with the faces blurred, or
+    the voice alone (issue 12); every take from before is a video answer."""
+    db.execute(
+        "ALTER TABLE takes ADD COLUMN kind TEXT NOT NULL DEFAULT 'video'"
+        " CHECK (kind IN ('video', 'video_blurred', 'voice'))"
+    )
+
+
 class StoreBase:
     """The booth's database. Open it with :meth:`Store.open`; one writer per data folder.
 

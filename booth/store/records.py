@@ -118,6 +118,8 @@ class Take:
     duration_s: float
     state: str
     kept_at: str
+    #: "video", "video_blurred" or "voice" (``booth.capture.recorder.TAKE_KINDS``)
+    kind: str = "video"
 
 
 @dataclass(frozen=True)

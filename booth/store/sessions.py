@@ -218,9 +218,11 @@ class Sessions(StoreBase):
         size: int,
         sha256: str,
         duration_s: float,
+        kind: str = "video",
     ) -> Take:
         """Record a kept answer. The caller has already made the file durable
-        (:func:`durable_replace`); this commit is what makes it count."""
+        (:func:`durable_replace`); this commit is what makes it count. ``kind`` says
+        what it is: "video", "video_blurred" or "voice"."""
         if Path(file_name).name != file_name:
             raise ValueError(f"a take's file name is a bare name, got {file_name!r}")
         path = self.paths.takes / file_name
@@ -240,12 +242,13 @@ class Sessions(StoreBase):
             duration_s=float(duration_s),
             state="kept",
             kept_at=self._now(),
+            kind=kind,
         )
         with self._write() as db:
             self._require_open(db, session_id)
             db.execute(
                 "INSERT INTO takes (id, session_id, prompt_id, file_name, size, sha256,"
-                " duration_s, state, kept_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'kept', ?)",
+                " duration_s, state, kept_at, kind) VALUES (?, ?, ?, ?, ?, ?, ?, 'kept', ?, ?)",
                 [
                     take.id,
                     session_id,
@@ -255,6 +258,7 @@ class Sessions(StoreBase):
                     take.sha256,
                     take.duration_s,
                     take.kept_at,
+                    take.kind,
                 ],
             )
         return take

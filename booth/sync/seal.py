@@ -17,11 +17,16 @@ Payload blob (age-encrypted canonical JSON, ``PAYLOAD_FORMAT`` 1)::
                  "given_at"} | null,
      "pack": {"id", "digest"} | null,
      "prompt_ids": [...],
-     "takes": [{"take_id", "prompt_id", "blob_sha256", "size", "duration_s", "kept_at"}],
+     "takes": [{"take_id", "prompt_id", "blob_sha256", "size", "duration_s", "kept_at",
+                "kind"}],
      "priorities": {list_id: [item_id, ...]}, "about_you": {question_id: option_id}}
 
 ``council_event_id`` is there when the officer picked the event from the council's list:
 the workspace groups answers by it, so several kiosks at one event are one event.
+
+A take's ``kind`` is "video", "video_blurred" (faces blurred before encoding) or "voice"
+(an MP4 with AAC and no video track). It was added within format 1: a reader treats a take
+without it as "video", and readers ignore fields they do not know.
 """
 
 from __future__ import annotations
@@ -168,6 +173,7 @@ def build_payload(
                 "size": take.size,
                 "duration_s": take.duration_s,
                 "kept_at": take.kept_at,
+                "kind": take.kind,
             }
             for take in detail.takes
         ],

@@ -170,6 +170,7 @@ def index_bundle(ws: Workspace, stored: StoredBundle) -> Session:
                 take_id=_text(takes.get(blob.sha256, {}).get("take_id"), 64),
                 prompt_id=_text(takes.get(blob.sha256, {}).get("prompt_id"), 64),
                 duration_s=_float(takes.get(blob.sha256, {}).get("duration_s")),
+                kind=_kind(takes.get(blob.sha256, {}).get("kind")),
                 purged_at=received if gone and blob.sha256 in gone.blobs else None,
             )
             for number, blob in enumerate(videos, start=1)
@@ -180,6 +181,12 @@ def index_bundle(ws: Workspace, stored: StoredBundle) -> Session:
 
 def _float(value: object) -> float | None:
     return float(value) if isinstance(value, int | float) else None
+
+
+def _kind(value: object) -> str:
+    """A take's kind as the kiosk said it; a payload from before kinds is a video."""
+    known = {kind for kind, _ in VideoAnswer.KINDS}
+    return value if isinstance(value, str) and value in known else "video"
 
 
 def set_aside(bundle_id: str, reason: str) -> None:

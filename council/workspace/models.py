@@ -136,6 +136,11 @@ class VideoAnswer(models.Model):
     take_id = models.CharField(max_length=64, blank=True)
     prompt_id = models.CharField(max_length=64, blank=True, db_index=True)
     duration_s = models.FloatField(null=True)
+    # What the kiosk recorded: a video, a video with the faces blurred, or the voice alone
+    # (an MP4 with no picture). Bundles from before the kiosk said so are videos.
+    KINDS = (("video", "Video"), ("video_blurred", "Video, face blurred"),
+             ("voice", "Voice only"))
+    kind = models.CharField(max_length=16, choices=KINDS, default="video")
     state = models.CharField(max_length=24, choices=STATES, default=TO_REVIEW, db_index=True)
     decided_by = models.CharField(max_length=150, blank=True)
     decided_at = models.DateTimeField(null=True)

@@ -1,5 +1,6 @@
 """Fakes for capture tests: a dying camera, a write-only stream, a stand-in VideoCapture,
-cameras and files that wait until the test lets them go on, and waits on events."""
+cameras and files that wait until the test lets them go on, cameras that can be unplugged
+and plugged back in, and waits on events."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from booth.capture.audio import ToneSource
 from booth.capture.recorder import Recorder
 from booth.capture.sources import (
     CAMERA_LOST,
+    CAMERA_MISSING,
     CaptureError,
     Frame,
     FrameSource,
@@ -276,3 +278,61 @@ def wait_until_recorded(qtbot: QtBot, capture: CaptureController, seconds: float
     with ``elapsed``), however long this machine takes to get there."""
     qtbot.waitSignal(capture.elapsed, timeout=round(seconds * 1000) + 20_000,
                      check_params_cb=lambda elapsed: elapsed >= seconds).wait()
+
+
+class UnpluggableCamera(SyntheticFrameSource):
+    """A camera a test can unplug and plug back in: unplugged, a read fails as a lost
+    camera's does and opening fails as a missing one's; plugged back, it opens and gives
+    pictures again. ``opens`` counts the times it was opened."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.plugged = threading.Event()
+        self.plugged.set()
+        self.opens = 0
+
+    def unplug(self) -> None:
+        self.plugged.clear()
+
+    def replug(self) -> None:
+        self.plugged.set()
+
+    def open(self) -> StreamInfo:
+        if not self.plugged.is_set():
+            raise CaptureError(CAMERA_MISSING)
+        self.opens += 1
+        return super().open()
+
+    def read(self) -> Frame | None:
+        if not self.plugged.is_set():
+            raise CaptureError(CAMERA_LOST)
+        return super().read()
+
+
+class UnpluggableVideoCapture:
+    """What ``cv2.VideoCapture`` does for a USB camera that is unplugged and plugged back:
+    while ``plugged`` is clear, reads fail and a new capture does not open. Hand
+    ``factory`` to ``OpenCVCameraSource(capture_factory=...)``."""
+
+    def __init__(self, size: tuple[int, int] = (320, 240)) -> None:
+        self.size = size
+        self.plugged = threading.Event()
+        self.plugged.set()
+        self.made = 0
+
+    def factory(self, index: int) -> FakeVideoCapture:
+        self.made += 1
+        camera = self
+
+        class Capture(FakeVideoCapture):
+            def isOpened(self) -> bool:  # OpenCV's name
+                return camera.plugged.is_set() and super().isOpened()
+
+            def read(self) -> tuple[bool, Any]:
+                if not camera.plugged.is_set():
+                    time.sleep(0.001)  # a real driver waits a little before failing
+                    return False, None
+                time.sleep(1 / 60)
+                return super().read()
+
+        return Capture(size=self.size)

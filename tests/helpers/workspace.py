@@ -125,10 +125,11 @@ def add_session(
     videos: list[bytes] | None = None, prompt_id: str = "child_love",
     event: dict[str, str] | None = None, received_at: datetime | None = None,
     adult_confirmed: bool = True, consent_text: str = CHILD_CONSENT,
-    encrypted_payload: bytes | None = None,
+    encrypted_payload: bytes | None = None, kinds: list[str] | None = None,
 ) -> MadeSession:
     """Seal and 'receive' one session; ``encrypted_payload`` replaces the real one
-    (a bundle that fails to decrypt)."""
+    (a bundle that fails to decrypt); ``kinds`` says each take's kind (else the payload
+    names none, as a kiosk from before take kinds)."""
     store.seq += 1
     code = code or store.new_code()
     bundle_id = uuid.uuid4().hex
@@ -138,6 +139,8 @@ def add_session(
     takes = [{"take_id": uuid.uuid4().hex, "prompt_id": prompt_id,
               "blob_sha256": hashlib.sha256(s).hexdigest(), "size": len(s),
               "duration_s": 3.0, "kept_at": received.isoformat()} for s in sealed_videos]
+    for take, kind in zip(takes, kinds or [], strict=False):
+        take["kind"] = kind
     payload = {
         "payload_format": 1, "bundle_id": bundle_id, "device_id": store.device_id,
         "device_seq": store.seq, "app_version": "0.1.0",

@@ -37,6 +37,18 @@ def test_new_bundles_are_indexed_once_with_their_answers(
     assert index_new(ws).indexed == []
 
 
+def test_each_answer_is_indexed_with_its_kind_and_older_ones_are_videos(
+    ws: Workspace, store: CouncilStore, mp4: bytes
+) -> None:
+    made = add_session(store, videos=[mp4, mp4, mp4], kinds=["voice", "video_blurred", "??"])
+    older = add_session(store, videos=[mp4])
+    index_new(ws)
+    kinds = list(VideoAnswer.objects.filter(session__bundle_id=made.bundle_id)
+                 .order_by("number").values_list("kind", flat=True))
+    assert kinds == ["voice", "video_blurred", "video"]  # an unknown kind is not trusted
+    assert VideoAnswer.objects.get(session__bundle_id=older.bundle_id).kind == "video"
+
+
 @pytest.mark.parametrize("damage", ["payload", "missing", "altered", "foreign"])
 def test_a_bad_bundle_is_set_aside_and_the_ones_after_it_are_indexed(
     ws: Workspace, store: CouncilStore, mp4: bytes, damage: str
