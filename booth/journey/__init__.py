@@ -8,6 +8,8 @@ its transition table. Everything logs to "booth.journey"."""
 from booth.journey.machine import Journey
 from booth.journey.model import (
     FAILSAFE_MESSAGE,
+    NO_ROOM_FOR_VIDEO,
+    NO_ROOM_NOTICE,
     EventSettings,
     JourneyEffects,
     JourneyError,
@@ -21,6 +23,8 @@ from booth.journey.model import (
 
 __all__ = [
     "FAILSAFE_MESSAGE",
+    "NO_ROOM_FOR_VIDEO",
+    "NO_ROOM_NOTICE",
     "EventSettings",
     "Journey",
     "JourneyEffects",

@@ -43,6 +43,7 @@ from booth.ui.screens.messages import (
     StillThereOverlay,
     ThankYouScreen,
 )
+from booth.ui.screens.resting import RestingScreen
 from booth.ui.speech import Speaker
 from booth.wire.reference import format_reference
 
@@ -220,6 +221,7 @@ class KioskWindow(QWidget):
             State.ABOUT_YOU: self.about,
             State.THANK_YOU: self.thanks,
             State.FAILSAFE: self.failsafe,
+            State.RESTING: RestingScreen(style),
         }
         for screen in self.screens.values():
             self.stack.addWidget(screen)
@@ -356,7 +358,7 @@ class KioskWindow(QWidget):
         look: Look = view.look if view.look in LOOKS else self.resting_look
         if state in (State.ATTRACT, State.FAILSAFE, State.WELCOME):
             look = self.resting_look
-        if state in (State.ATTRACT, State.FAILSAFE) and entering:
+        if state in (State.ATTRACT, State.FAILSAFE, State.RESTING) and entering:
             self.forget_session()
         self._apply_look(look)
         screen = self.screens.get(shown, self.attract)
