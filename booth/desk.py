@@ -236,7 +236,11 @@ class OfficerDesk:
             if problem is not None:
                 return CheckLine("Sync", False, problem.sentence)
         report = self.sync_report()
-        ok = not report.state.startswith("Needs you")
+        ok: bool | None = None  # offline or not started yet: answers wait, nothing is wrong
+        if report.state.startswith(("Needs you", "Not set up")):
+            ok = False
+        elif report.state.startswith(("Up to date", "Sending")):
+            ok = True
         return CheckLine("Sync", ok, f"{report.state} {report.why_waiting}".strip())
 
     def checklist(self) -> list[CheckLine]:
@@ -428,7 +432,7 @@ class OfficerDesk:
         today = k.clock.utcnow()
         for found in k.store.bundles_in_state("quarantined"):
             items.append(Attention(
-                f"Answers set aside on {_local(found.created_at, today)}",
+                f"Answers set aside ({_local(found.created_at, today)})",
                 found.error or "The bundle failed a check.", found.id))
         return items
 

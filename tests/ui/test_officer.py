@@ -210,7 +210,8 @@ def test_event_set_up_waits_for_the_booth_to_be_free_and_a_visit_can_be_ended(
     assert panel.status_text("event") == "Age Friendly forum (forum)"
     # With an event, the checklist's big button opens the booth (locks the console).
     click(qtbot, panel.nav_buttons["checklist"])
-    assert "Age Friendly forum" in panel.checklist.start.text()
+    assert "Age Friendly forum" in panel.checklist.event_line.text()
+    assert panel.checklist.start.text() == "Open the booth"
     click(qtbot, panel.checklist.start)
     assert not panel.isVisible()
 

@@ -13,9 +13,9 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
-from booth.ui.officer.common import CheckRows, Section
+from booth.ui.officer.common import LEFT, CheckRows, Section
 from booth.ui.officer.model import OfficerBackend
-from booth.ui.widgets import LevelMeter, PreviewView, button
+from booth.ui.widgets import LevelMeter, PreviewView, button, label
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +95,9 @@ class ChecklistSection(Section):
         self.play.clicked.connect(self._play)
         self.again = button("Check again", "secondary", accessible="Check again")
         self.again.clicked.connect(self.refresh)
+        self.event_line = label("", "body", align=LEFT)
+        self.event_line.setAccessibleName("Today's event")
+        self.body.addWidget(self.event_line)
         self.start = button("Start today's event", "primary",
                             accessible="Start today's event")
         self.start.clicked.connect(self.startEvent)
@@ -111,8 +114,9 @@ class ChecklistSection(Section):
             log.exception("checklist failed")
             self.say(f"Could not check the booth: {error}")
         status = self.backend.status()
-        self.start.setText(f"Open the booth for “{status.event_name}”" if status.event_name
-                           else "Start today's event")
+        self.event_line.setText(f"Today's event: {status.event_name}." if status.event_name
+                           else "No event yet: start today's event to name it.")
+        self.start.setText("Open the booth" if status.event_name else "Start today's event")
 
     def entered(self) -> None:
         self.backend.start_camera_check()

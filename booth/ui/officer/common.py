@@ -46,8 +46,8 @@ QLabel[role="muted"] {{ font-size: {px(16)}px; }}
 QLabel[role="mark"] {{ font-size: {px(26)}px; font-weight: bold; min-width: {TOUCH_PX}px; }}
 QPushButton {{ font-size: {px(19)}px; min-height: {touch}px; min-width: {TOUCH_PX}px;
     padding: 2px {px(16)}px; }}
-QPushButton[role="nav"] {{ text-align: left; padding-left: {px(14)}px; font-weight: normal; }}
-QPushButton[role="nav"]:checked {{ font-weight: bold; }}
+QPushButton[role="toggle"] {{ text-align: left; padding-left: {px(14)}px; }}
+QLabel[role="field"] {{ min-height: {touch}px; }}
 QLineEdit, QComboBox {{ font-size: {px(19)}px; min-height: {touch}px; }}
 QComboBox QAbstractItemView::item {{ min-height: {touch}px; }}
 QCheckBox {{ font-size: {px(19)}px; min-height: {touch}px; spacing: {px(12)}px; }}
@@ -68,6 +68,18 @@ def background(call: Callable[[], object]) -> Future[object]:
     if _worker is None:
         _worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="officer")
     return _worker.submit(call)
+
+
+def field_label(text: str) -> QLabel:
+    """A form's label, as tall as the field beside it and centred on it."""
+    return label(text, "field", wrap=False, align=LEFT)
+
+
+def nav_button(text: str, accessible: str) -> QPushButton:
+    """A section's (or a setup step's) button down the left: the one on show is filled."""
+    go = button(text, "toggle", accessible=accessible)
+    go.setCheckable(True)
+    return go
 
 
 def mark(ok: bool | None) -> str:
@@ -173,8 +185,8 @@ class CheckRows(QWidget):
                 sign = label("", "mark", align=Qt.AlignmentFlag.AlignCenter)
                 name = label(line.name, "body", wrap=False, align=LEFT)
                 detail = label("", "muted", align=LEFT)
-                self._grid.addWidget(sign, row, 0, Qt.AlignmentFlag.AlignTop)
-                self._grid.addWidget(name, row, 1, Qt.AlignmentFlag.AlignTop)
+                self._grid.addWidget(sign, row, 0)
+                self._grid.addWidget(name, row, 1)
                 self._grid.addWidget(detail, row, 2)
                 self.rows[line.name] = (sign, detail)
             sign, detail = self.rows[line.name]

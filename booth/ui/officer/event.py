@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QLineEdit, QWidget
 
-from booth.ui.officer.common import LEFT, Section
+from booth.ui.officer.common import LEFT, Section, field_label
 from booth.ui.officer.model import OfficerBackend
 from booth.ui.widgets import button, label
 
@@ -45,9 +45,9 @@ class EventSection(Section):
         self.event_adult = QCheckBox("Children need a grown-up to say yes too")
         self.event_adult.setChecked(True)
         self.event_adult.setAccessibleName("Children need a grown-up to say yes too")
-        form.addRow(label("Name", "body", wrap=False, align=LEFT), self.event_name)
-        form.addRow(label("Kind", "body", wrap=False, align=LEFT), self.event_kind)
-        form.addRow(label("Look", "body", wrap=False, align=LEFT), self.event_look)
+        form.addRow(field_label("Name"), self.event_name)
+        form.addRow(field_label("Kind"), self.event_kind)
+        form.addRow(field_label("Look"), self.event_look)
         form.addRow(self.event_adult)
         self.body.addLayout(form)
         row = QHBoxLayout()

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 
 from booth.ui.officer.attention import AttentionSection
 from booth.ui.officer.checklist import ChecklistSection
-from booth.ui.officer.common import LEFT, Section, officer_style
+from booth.ui.officer.common import LEFT, Section, nav_button, officer_style
 from booth.ui.officer.device import DeviceSection
 from booth.ui.officer.event import EventSection
 from booth.ui.officer.history import HistorySection
@@ -101,8 +101,7 @@ class OfficerPanel(QWidget):
         }
         for key, words in (*SECTIONS, ("quit", "Turn off…")):
             self.stack.addWidget(self.sections[key])
-            go = button(words, "nav", accessible=f"Show {words.rstrip('…')}")
-            go.setCheckable(True)
+            go = nav_button(words, f"Show {words.rstrip('…')}")
             go.clicked.connect(lambda _=False, k=key: self.show_section(k))
             self.nav_group.addButton(go)
             self.nav_buttons[key] = go

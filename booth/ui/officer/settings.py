@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLineEdit, QPushButton, QWidget
 
-from booth.ui.officer.common import LEFT, Section
+from booth.ui.officer.common import LEFT, Section, field_label
 from booth.ui.officer.model import OfficerBackend
 from booth.ui.widgets import button, label
 from booth.wire.pin import PIN_MAX_DIGITS, PIN_MIN_DIGITS
@@ -31,8 +31,8 @@ class SettingsSection(Section):
         form = QFormLayout()
         self.new_pin = pin_field(f"New PIN ({PIN_MIN_DIGITS} to {PIN_MAX_DIGITS} digits)")
         self.new_pin_again = pin_field("The new PIN again")
-        form.addRow(label("New PIN", "body", wrap=False, align=LEFT), self.new_pin)
-        form.addRow(label("Again", "body", wrap=False, align=LEFT), self.new_pin_again)
+        form.addRow(field_label("New PIN"), self.new_pin)
+        form.addRow(field_label("Again"), self.new_pin_again)
         self.body.addLayout(form)
         self.change = button("Change PIN", "primary", accessible="Change the PIN")
         self.change.clicked.connect(self._change_pin)

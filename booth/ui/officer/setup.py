@@ -11,6 +11,7 @@ from PySide6.QtGui import QCloseEvent, QImage
 from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
+    QLayout,
     QLineEdit,
     QPushButton,
     QStackedWidget,
@@ -23,7 +24,9 @@ from booth.ui.officer.common import (
     CheckRows,
     HoldButton,
     Section,
+    field_label,
     mark,
+    nav_button,
     officer_style,
 )
 from booth.ui.officer.event import EventSection
@@ -112,8 +115,8 @@ class PinStep(Section):
         form = QFormLayout()
         self.new_pin = pin_field(f"New PIN ({PIN_MIN_DIGITS} to {PIN_MAX_DIGITS} digits)")
         self.new_pin_again = pin_field("The new PIN again")
-        form.addRow(label("PIN", "body", wrap=False, align=LEFT), self.new_pin)
-        form.addRow(label("Again", "body", wrap=False, align=LEFT), self.new_pin_again)
+        form.addRow(field_label("PIN"), self.new_pin)
+        form.addRow(field_label("Again"), self.new_pin_again)
         self.body.addLayout(form)
         self.set = button("Set the PIN", "primary", accessible="Set the PIN")
         self.set.clicked.connect(self._set)
@@ -190,6 +193,9 @@ class SetupScreen(QWidget):
         self.setWindowTitle("Set up the booth")
         self.setAccessibleName("First-run setup")
         layout = QVBoxLayout(self)
+        # No minimum size on the window itself (as the kiosk window): it fits any display,
+        # and the offscreen/kiosk platforms warn about size hints they cannot pass on.
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
         layout.addWidget(label("Set up this booth", "title", wrap=False, align=LEFT))
         layout.addWidget(label("For staff: do these four steps once. The booth opens to the "
                                "public when they are done.", "muted", align=LEFT))
@@ -205,8 +211,7 @@ class SetupScreen(QWidget):
                                           "devices": self.devices, "event": self.event_section}
         for key, words in STEPS:
             self.stack.addWidget(self.steps[key])
-            go = button(words, "nav", accessible=words)
-            go.setCheckable(True)
+            go = nav_button(words, words)
             go.setAutoExclusive(True)
             go.clicked.connect(lambda _=False, k=key: self.show_step(k))
             nav.addWidget(go)

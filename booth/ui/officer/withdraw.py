@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QFormLayout, QLineEdit, QWidget
 
-from booth.ui.officer.common import LEFT, Section
+from booth.ui.officer.common import LEFT, Section, field_label
 from booth.ui.officer.model import OfficerBackend
 from booth.ui.widgets import button, label
 
@@ -24,7 +24,7 @@ class WithdrawSection(Section):
         self.withdraw_code.setAccessibleName("Reference code to withdraw")
         self.withdraw_code.setMaxLength(8)
         self.withdraw_code.setPlaceholderText("6 letters and numbers")
-        form.addRow(label("Reference code", "body", wrap=False, align=LEFT),
+        form.addRow(field_label("Reference code"),
                     self.withdraw_code)
         self.body.addLayout(form)
         self.go = button("Withdraw these answers", "stop", accessible="Withdraw these answers")
