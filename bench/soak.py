@@ -42,6 +42,7 @@ import contextlib
 import json
 import random
 import resource
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -324,6 +325,7 @@ def run(sessions: int, every: int, warm_up: int, seed: int) -> dict[str, Any]:
             on_server[session_id] = on_server.get(session_id, 0) + 1
     finally:
         storage.close()
+        shutil.rmtree(folder, ignore_errors=True)
     seqs = [b.device_seq for b in received]
     duplicated = sum(n - 1 for n in on_server.values()) + (len(seqs) - len(set(seqs)))
     lost = len(day.finished - set(on_server))

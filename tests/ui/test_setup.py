@@ -12,9 +12,11 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
+from booth import doctor
 from booth.app import Kiosk, build_kiosk, present
 from booth.device import Volume
 from booth.journey import State
+from booth.readiness import NOT_ENROLLED
 from booth.settings import Settings
 from booth.sync.keys import install_credential
 from booth.ui.officer import SetupScreen
@@ -105,8 +107,14 @@ def test_a_fresh_install_cannot_reach_the_public_journey_before_setup(
                                         "the officer PIN, and name today's event.")
         assert not window.isVisible() and kiosk.setup is setup
 
-        # 1. Enrol from the stick, offered by name.
+        # 1. Enrol from the stick, offered by name. Until then the setup, the console and
+        # `booth doctor` say the same sentence.
         assert setup.current == "enrol"
+        assert setup.enrol.state.text() == NOT_ENROLLED.sentence
+        desk = window.officer.backend
+        assert [a.reason for a in desk.attention() if a.title == "Not enrolled"] == [
+            NOT_ENROLLED.sentence]
+        assert doctor.check_enrolment(real).detail == NOT_ENROLLED.sentence
         [use] = setup.enrol.file_buttons
         assert "kiosk-1.json" in use.text() and "COUNCIL" in use.text()
         click(qtbot, use)
