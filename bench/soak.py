@@ -9,7 +9,8 @@ microphone, the real recorder, encrypted takes, review playback through Qt Multi
 the sync controller on), shown offscreen, and driven through varied sessions as the
 screens drive the journey: video answers kept at once, retakes, watching the review,
 ticks only, about-you answered or skipped, and walk-aways (the clock moved past the
-"still there?" time) before or after keeping an answer. It syncs, as the booth does,
+"still there?" time) before or after keeping an answer; every tenth visitor is followed
+by a few seconds with nobody at the booth. It syncs, as the booth does,
 with ``booth-council serve`` in a process of its own. Everything runs from ``app.exec()``
 (a timer steps the day on), so Qt's deferred deletes happen as they do in the field.
 
@@ -63,6 +64,10 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia.*=false")
 
 MB = 1024 * 1024
+# Now and then nobody comes for a few seconds (in the field, often for minutes): long
+# enough for what the booth does between visitors (booth.app's TRIM_AFTER_MS).
+GAP_EVERY = 10
+GAP_SECONDS = 4.0
 TARGETS = {"peak_rss_mb": 400.0, "rss_growth_mb": 30.0, "threads_growth": 2,
            "fds_growth": 4, "bundles_lost": 0, "bundles_duplicated": 0}
 
@@ -263,6 +268,8 @@ def run(sessions: int, every: int, warm_up: int, seed: int) -> dict[str, Any]:
         def the_day() -> Step:
             for index in range(1, sessions + 1):
                 yield from _session(kiosk, clock, day, draw)
+                if index % GAP_EVERY == 0:
+                    yield None, GAP_SECONDS  # nobody at the booth for a moment
                 if index % 25 == 0:
                     kiosk.window.officer.backend.sync_now()  # an officer presses Sync now
                 if index % every == 0 or index == sessions:

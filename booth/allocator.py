@@ -30,19 +30,39 @@ ARENA_MAX = 2
 _M_ARENA_MAX = -8
 
 
+def _libc() -> ctypes.CDLL | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.mallopt  # noqa: B018 - glibc has it; musl and others do not
+        libc.malloc_trim  # noqa: B018
+    except (OSError, AttributeError):
+        return None
+    return libc
+
+
+def release_free_memory() -> bool:
+    """Hand the heap's free pages back to the system (glibc's ``malloc_trim``): the booth
+    calls it between visitors, when a take's frames and its review have just been freed,
+    so the laptop's memory does not stay at its busiest. True when glibc did so."""
+    libc = _libc()
+    if libc is None:
+        return False
+    libc.malloc_trim.argtypes = [ctypes.c_size_t]
+    libc.malloc_trim.restype = ctypes.c_int
+    return bool(libc.malloc_trim(0))
+
+
 def tame_allocator(arena_max: int = ARENA_MAX) -> str:
     """Limit glibc's arenas (Linux only; elsewhere nothing to do). Returns what was done,
     for the log: "set", "kept" (the environment already says) or "not glibc"."""
-    if not sys.platform.startswith("linux"):
-        return "not glibc"
     if os.environ.get(ENV):
         return "kept"
-    name = ctypes.util.find_library("c")
-    try:
-        libc = ctypes.CDLL(name or "libc.so.6")
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):
-        return "not glibc"  # musl and others: no arenas to tame
+    libc = _libc()
+    if libc is None:
+        return "not glibc"  # Windows, macOS, musl: no arenas to tame
+    mallopt = libc.mallopt
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
     mallopt.restype = ctypes.c_int
     if mallopt(_M_ARENA_MAX, arena_max) != 1:

@@ -39,6 +39,8 @@ SYNC_INTERVAL_S = 60.0
 # while it runs, and whether a resting booth has room again.
 ENROL_WATCH_MS = 10_000
 ROOM_WATCH_MS = 3_000
+# Between visitors, after the review player has let go of its buffer (1.5 s).
+TRIM_AFTER_MS = 3_000
 
 
 def _council_pin_hash(settings: Settings) -> Callable[[], str | None]:
@@ -169,6 +171,7 @@ def build_kiosk(
         kiosk.start_sync = _sync_starter(kiosk, desk, device_keys, background=start_sync)
         kiosk.start_sync()
         _watch_room(kiosk, desk)
+        _trim_between_visitors(kiosk)
         if setup_needed(store, settings):
             _build_setup(kiosk, desk)
         return kiosk
@@ -234,6 +237,36 @@ def _watch_room(kiosk: Kiosk, desk: OfficerDesk) -> None:
     timer.setInterval(ROOM_WATCH_MS)
     timer.timeout.connect(wake_if_room)
     timer.start()
+
+
+def _trim_between_visitors(kiosk: Kiosk) -> None:
+    """A few seconds after a visitor has gone (their take's frames, encoder and review
+    freed by then), give the heap's free pages back to the system: the booth's memory
+    between visitors stays where it was at the start of the day (bench/soak.py)."""
+    from PySide6.QtCore import QTimer
+
+    from booth.allocator import release_free_memory
+
+    journey = kiosk.journey
+    timer = QTimer(kiosk.window)
+    timer.setSingleShot(True)
+    timer.setInterval(TRIM_AFTER_MS)
+
+    def trim() -> None:
+        if journey.state is State.ATTRACT:
+            started = time.perf_counter()
+            release_free_memory()
+            log.debug("free memory released in %.1f ms", (time.perf_counter() - started) * 1e3)
+
+    timer.timeout.connect(trim)
+    last: list[State] = [journey.state]
+
+    def on_view(view: JourneyView) -> None:
+        if view.state is State.ATTRACT and last[0] is not State.ATTRACT:
+            timer.start()
+        last[0] = view.state
+
+    journey.subscribe(on_view)
 
 
 def _build_setup(kiosk: Kiosk, desk: OfficerDesk) -> None:

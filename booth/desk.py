@@ -377,7 +377,8 @@ class OfficerDesk:
 
     def export_to(self, folder: str) -> str:
         from booth.sync.export import accept_receipts_in, export_bundles
-        from booth.sync.keys import CredentialError, load_credential_for
+        from booth.sync.keys import CredentialError, DeviceKeys, load_credential_for
+        from booth.sync.seal import seal_pending
 
         k = self._kiosk()
         target = Path(folder)
@@ -391,6 +392,10 @@ class OfficerDesk:
             if credential is not None:
                 receipts = accept_receipts_in(k.store, k.settings, credential, target)
                 accepted = len(receipts.accepted)
+                # Sessions finished a moment ago go too (sealing is safe beside the
+                # sync worker's: one seals, the other finds the bundle).
+                seal_pending(k.store, k.settings.paths,
+                             DeviceKeys.load_or_create(k.settings.paths), credential)
             report = export_bundles(k.store, k.settings, target)
         except OSError as error:
             self.audit("export", f"failed: {error.strerror or error}")
