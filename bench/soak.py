@@ -97,6 +97,7 @@ class Day:
     samples: list[dict[str, float]] = field(default_factory=list)
     takes: int = 0
     review_frames: int = 0
+    reviews_unseen: int = 0
     stuck: list[str] = field(default_factory=list)
 
 
@@ -152,6 +153,16 @@ Until = Callable[[], bool]
 Step = Iterator[tuple[Until | None, float]]
 
 
+class Maybe:
+    """A wait whose time running out is not the day stuck (the caller counts it)."""
+
+    def __init__(self, until: Until) -> None:
+        self.until = until
+
+    def __call__(self) -> bool:
+        return self.until()
+
+
 def _session(kiosk: Any, clock: ShiftClock, day: Day, draw: random.Random) -> Step:
     """One visitor, as the screens drive the journey; yields what to wait for."""
     from booth.journey import State
@@ -191,8 +202,12 @@ def _session(kiosk: Any, clock: ShiftClock, day: Day, draw: random.Random) -> St
             yield None, seconds
             j.stop_recording()
             yield (lambda: j.state is State.REVIEW), 20
-            # They watch some of it back.
-            yield (lambda: window.review.frames_shown >= 5), 5
+            # They watch the first of it back (a review that never shows a frame is
+            # counted, and they carry on as a visitor would).
+            yield Maybe(lambda: window.review.frames_shown >= 1), 15
+            if window.review.frames_shown == 0:
+                day.reviews_unseen += 1
+            yield None, draw.uniform(0.2, 1.0)
             day.review_frames += window.review.frames_shown
             day.takes += 1
             if attempt + 1 < rounds:
@@ -291,7 +306,8 @@ def run(sessions: int, every: int, warm_up: int, seed: int) -> dict[str, Any]:
                     if until is None or not until():
                         if time.monotonic() < deadline:
                             return
-                        if until is not None:  # a wait that never came true
+                        if until is not None and not isinstance(until, Maybe):
+                            # a wait that never came true: the kiosk is stuck
                             day.stuck.append(f"stuck in {kiosk.journey.state} after "
                                              f"{len(day.finished)} sessions")
                             app.exit(1)
@@ -354,6 +370,7 @@ def _report(day: Day, sessions: int, warm_up: int, every: int, elapsed: float, l
         "kinds": day.kinds,
         "takes_recorded": day.takes,
         "review_frames_shown": day.review_frames,
+        "reviews_that_showed_no_frame": day.reviews_unseen,
         "seconds": round(elapsed, 1),
         "arena_max": os.environ.get("MALLOC_ARENA_MAX", "glibc default"),
         "samples": day.samples,
