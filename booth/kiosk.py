@@ -86,6 +86,8 @@ class Kiosk:
         if self._closed:
             return
         self._closed = True
+        if self.setup is not None:
+            self.setup.allow_close()
         for stop in (self.window.stop, *([self.setup.close] if self.setup else [])):
             try:
                 stop()
