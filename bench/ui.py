@@ -125,11 +125,12 @@ class _Paints:
         self.at.clear()
 
 
-def _wait(app: Any, until: Callable[[], bool], timeout: float = 20.0) -> None:
+def _wait(app: Any, until: Callable[[], bool], timeout: float = 20.0,
+          where: Callable[[], object] = lambda: "") -> None:
     deadline = time.monotonic() + timeout
     while not until():
         if time.monotonic() > deadline:
-            raise TimeoutError("the kiosk did not get there in time")
+            raise TimeoutError(f"the kiosk did not get there in time ({where()})")
         app.processEvents()
         time.sleep(0.0005)
 
@@ -206,7 +207,8 @@ def in_the_kiosk(folder: Path, takes: int, take_seconds: float, rounds: int) -> 
             _wait(app, lambda box=recorded: box[0] >= take_seconds, take_seconds + 30)
             begun = time.perf_counter()
             click(window.recording.stop)
-            _wait(app, lambda: window.review.frames_shown > 0)
+            _wait(app, lambda: journey.state is State.REVIEW
+                  and window.review.frames_shown > 0)
             stops.append(time.perf_counter() - begun)
             take_id = journey.view().take_id
             part = next(kiosk.settings.paths.takes.glob(f"{take_id}*"), None)
@@ -217,7 +219,8 @@ def in_the_kiosk(folder: Path, takes: int, take_seconds: float, rounds: int) -> 
             if journey.state is State.ABOUT_YOU:
                 journey.skip_about_you()
             journey.finish()
-            _wait(app, lambda: journey.state is State.ATTRACT)
+            _wait(app, lambda: journey.state is State.ATTRACT,
+                  where=lambda: (journey.state, journey.view().notice))
     finally:
         window.allow_close()
         window.close()
