@@ -15,7 +15,9 @@ PIN_MAX_DIGITS = 8
 # scrypt cost: ~20 ms on a kiosk laptop; enough to make a stolen hash slow to guess
 # for a 6-8 digit PIN without making the officer wait.
 _SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
-HASH_PATTERN = r"^scrypt\$[0-9]{1,7}\$[0-9]{1,3}\$[0-9]{1,3}\$[0-9a-f]{32}\$[0-9a-f]{64}$"
+# scrypt$N$r$p$ then a 16-byte salt and a 32-byte digest, each in hex.
+HASH_PATTERN = (r"^scrypt\$[0-9]{1,7}\$[0-9]{1,3}\$[0-9]{1,3}\$(?:[0-9a-f]{2}){16}"
+                r"\$(?:[0-9a-f]{2}){32}$")
 
 # The PINs people choose most often that the other rules below do not already catch
 # (keypad shapes, famous numbers, pairs and mirrors), from published PIN studies.
