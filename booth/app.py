@@ -4,213 +4,94 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from booth.answers import Answers
 from booth.clock import Clock, SystemClock
 from booth.demo import DemoCouncil
-from booth.journey import EventSettings, Journey, State
-from booth.pack import CampaignPack, PackError, default_pack_path, load_pack, load_pack_or_default
+from booth.desk import OfficerDesk
+from booth.journey import Journey, JourneyView, State
+from booth.kiosk import Kiosk, event_settings, setup_needed
+from booth.pack import PackError, default_pack_path, load_pack_or_default
 from booth.settings import Settings
-from booth.store import CouncilEvent, Store, StoreError, StoreLockedError, reconcile
+from booth.space import RoomWatch, WatchedSession, WatchedTakes
+from booth.store import Store, StoreLockedError, reconcile
 from booth.take import Takes
-from booth.ui.officer import OfficerStatus, PinGuard
+from booth.ui.officer import PinGuard
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication
 
+    from booth.sync.keys import DeviceKeys
+
 log = logging.getLogger(__name__)
+
+__all__ = ["Kiosk", "OfficerDesk", "build_kiosk", "event_settings", "run_kiosk"]
 
 EXIT_OK = 0
 EXIT_LOCKED = 3
 EXIT_CANNOT_START = 4
 SYNC_INTERVAL_S = 60.0
+# How often the booth looks for a credential installed from a terminal (`booth enrol`)
+# while it runs, and whether a resting booth has room again.
+ENROL_WATCH_MS = 10_000
+ROOM_WATCH_MS = 3_000
+# Between visitors, after the review player has let go of its buffer (1.5 s).
+TRIM_AFTER_MS = 3_000
 
 
-@dataclass
-class Kiosk:
-    """Everything ``build_kiosk`` made, for ``run_kiosk``, the screenshots command and tests."""
+def _council_pin_hash(settings: Settings) -> Callable[[], str | None]:
+    def read() -> str | None:
+        from booth.sync.keys import CredentialError, load_credential
 
-    settings: Settings
-    clock: Clock
-    store: Store
-    pack: CampaignPack
-    pack_error: PackError | None
-    journey: Journey
-    takes: Takes
-    answers: Answers
-    capture: Any
-    window: Any
-    speaker: Any
-    pin_guard: PinGuard
-    sync: Any = None
-    demo_council: DemoCouncil | None = None
-    cleanups: list[Callable[[], None]] = field(default_factory=list)
-    _closed: bool = False
+        try:
+            credential = load_credential(settings.paths)
+        except CredentialError:
+            return None
+        return credential.officer_pin_hash if credential is not None else None
 
-    def restart_journey(self, pack: CampaignPack | None = None) -> None:
-        """Restart the journey for a new event or pack; only between participants."""
-        if pack is not None:
-            self.pack = pack
-            self.answers.pack = pack
-            from booth.pack import LOOKS
-            from booth.ui.looks import look_style
+    return read
 
-            self.window.set_styles({look: look_style(look, pack.theme_for(look))
-                                    for look in LOOKS})
-        self.journey.restart(self.pack, event_settings(self.store))
 
-    def close(self) -> None:
-        """Stop the camera (closing a take cut short), sync and the store (idempotent)."""
-        if self._closed:
+def _sync_starter(kiosk: Kiosk, desk: OfficerDesk, device_keys: DeviceKeys,
+                  background: bool) -> Callable[[], None]:
+    """What starts the sync controller once the booth is enrolled: at build time, or the
+    moment a credential is installed while it runs (so sessions finished after that are
+    sealed and sent at once, not at the next start)."""
+
+    def start() -> None:
+        from booth.sync.keys import CredentialError, load_credential
+        from booth.sync.qt import SyncController
+
+        if kiosk.sync is not None:
             return
-        self._closed = True
         try:
-            self.window.stop()
+            if load_credential(kiosk.settings.paths) is None:
+                return
+            sync = SyncController(kiosk.store, kiosk.settings, device_keys)
+        except CredentialError:
+            log.exception("the credential cannot be read; answers stay safely on this laptop")
+            return
         except Exception:
-            log.exception("stopping the window failed")
-        closing = [self.capture.shutdown, self.takes.shutdown, *reversed(self.cleanups)]
-        if hasattr(self.speaker, "close"):
-            closing.append(self.speaker.close)
-        for step in closing:
-            try:
-                step()
-            except Exception:
-                log.exception("shutting down %s failed", step)
-        self.store.close()
+            log.exception("sync could not start; answers stay safely on this laptop")
+            return
+        kiosk.sync = sync
+        # Sessions that end from now on are handed over; those finished before (while not
+        # enrolled) are sealed when the worker first wakes.
+        kiosk.answers.hand_over = sync.session_finished
+        sync.stateChanged.connect(kiosk.window.officer.set_sync_state)
+        sync.stateChanged.connect(desk.note_sync_state)
+        sync.progress.connect(kiosk.window.officer.show_sync_progress)
+        kiosk.cleanups.append(sync.shutdown)
+        if background:
+            sync.start_background(SYNC_INTERVAL_S)
+        else:
+            sync.sync_now()
 
-
-class OfficerDesk:
-    """The officer panel's backend: counts, event set-up, withdrawals, sync, export."""
-
-    def __init__(self, kiosk_ref: Callable[[], Kiosk]) -> None:
-        self._kiosk = kiosk_ref
-
-    def status(self) -> OfficerStatus:
-        k = self._kiosk()
-        event = k.store.current_event()
-        counts = k.store.event_counts(event.id) if event is not None else None
-        waiting = len(k.store.bundles_in_state("sealed", "uploading"))
-        sync_state = "Not set up (no council credential)"
-        if k.sync is not None:
-            sync_state = str(k.sync.state)
-        return OfficerStatus(
-            event_name=event.name if event else "",
-            event_kind=event.kind if event else "",
-            sessions=counts.sessions if counts else 0,
-            video_answers=counts.video_answers if counts else 0,
-            waiting_to_sync=waiting,
-            sync_state=sync_state,
-            pack_name=k.pack.name,
-            pack_problem=str(k.pack_error) if k.pack_error else None,
-        )
-
-    def set_up_event(self, name: str, kind: str, default_look: str,
-                     adult_confirmation: bool) -> str:
-        k = self._kiosk()
-        if k.journey.state not in (State.ATTRACT, State.FAILSAFE):
-            return "Someone is using the booth. Try again when it shows the start screen."
-        k.store.create_event(name, kind, default_look, adult_confirmation)
-        k.window.resting_look = default_look
-        k.restart_journey()
-        return f"The event “{name}” has started. Counts start from zero."
-
-    def council_events(self) -> list[CouncilEvent]:
-        """The council's events, as its signed list said at the last sync."""
-        return self._kiosk().store.council_events()
-
-    def start_council_event(self, council_event_id: str, default_look: str,
-                            adult_confirmation: bool) -> str:
-        """Start an event from the council's list: its answers carry the council's id,
-        so every kiosk there counts towards the one event."""
-        k = self._kiosk()
-        if k.journey.state not in (State.ATTRACT, State.FAILSAFE):
-            return "Someone is using the booth. Try again when it shows the start screen."
-        try:
-            event = k.store.start_council_event(council_event_id, default_look,
-                                                adult_confirmation)
-        except StoreError as error:
-            return str(error)
-        k.window.resting_look = default_look
-        k.restart_journey()
-        return f"The event “{event.name}” has started. Counts start from zero."
-
-    def withdraw(self, reference_code: str) -> str:
-        k = self._kiosk()
-        try:
-            result = k.store.withdraw(reference_code, "officer panel")
-        except StoreError as error:
-            return str(error)
-        for name in result.take_files:
-            (k.settings.paths.takes / name).unlink(missing_ok=True)
-        import shutil
-
-        for bundle_id in result.bundles_to_delete:
-            shutil.rmtree(k.settings.paths.bundles / bundle_id, ignore_errors=True)
-        k.store.audit("withdraw_files_deleted", f"reference {result.reference_code}")
-        if result.already_withdrawn:
-            return f"The answers with code {result.reference_code} were already withdrawn."
-        message = f"Withdrawn: the answers with code {result.reference_code} are deleted here."
-        if result.bundles_sent:
-            message += (" They had already been sent: the booth tells the council to delete "
-                        "them when it next syncs.")
-            if k.sync is not None:
-                k.sync.sync_now()
-        return message
-
-    def sync_now(self) -> str:
-        k = self._kiosk()
-        if k.sync is None:
-            return "This booth is not set up to send answers yet (no council credential)."
-        k.sync.sync_now()
-        return "Sending answers to the council now."
-
-    def export_to(self, folder: str) -> str:
-        k = self._kiosk()
-        from booth.sync.export import export_bundles
-
-        report = export_bundles(k.store, k.settings, Path(folder))
-        k.store.audit("export", f"{len(report.exported)} bundles to a folder")
-        text = f"Copied {len(report.exported)} bundle(s) to {folder}."
-        if report.quarantined:
-            text += f" {len(report.quarantined)} damaged bundle(s) were set aside."
-        return text
-
-    def switch_pack(self, path: str) -> str:
-        k = self._kiosk()
-        if k.journey.state not in (State.ATTRACT, State.FAILSAFE):
-            return "Someone is using the booth. Try again when it shows the start screen."
-        try:
-            pack = load_pack(Path(path))
-        except PackError as error:
-            return f"That pack cannot be used, the booth keeps the current one. {error}"
-        k.pack_error = None
-        k.restart_journey(pack)
-        k.store.audit("switch_pack", pack.id)
-        return f"Now using the campaign pack “{pack.name}”."
-
-    def start_camera_check(self) -> None:
-        self._kiosk().takes.set_officer_camera_check(True)
-
-    def stop_camera_check(self) -> None:
-        self._kiosk().takes.set_officer_camera_check(False)
-
-    def change_pin(self, pin: str) -> str:
-        k = self._kiosk()
-        k.pin_guard.set_pin(pin)
-        k.store.audit("change_pin")
-        return "The PIN has been changed."
-
-
-def event_settings(store: Store) -> EventSettings:
-    """How the journey runs at the store's current event (defaults before any is set up)."""
-    event = store.current_event()
-    return EventSettings(
-        child_needs_adult_confirmation=(
-            True if event is None else event.requires_adult_confirmation))
+    return start
 
 
 def build_kiosk(
@@ -219,6 +100,7 @@ def build_kiosk(
     speaker: Any = None,
     with_player: bool = True,
     start_sync: bool = False,
+    desk_options: dict[str, Any] | None = None,
 ) -> Kiosk:
     """Build the kiosk: store (reconciled), pack (falling back to the default), capture,
     sync, takes, answers, journey and window. A QApplication must exist. Raises
@@ -226,8 +108,7 @@ def build_kiosk(
     from booth.capture.qt import CaptureController
     from booth.pack import LOOKS, Look
     from booth.sync import seal
-    from booth.sync.keys import DeviceKeys, load_credential
-    from booth.sync.qt import SyncController
+    from booth.sync.keys import DeviceKeys
     from booth.ui.looks import look_style
     from booth.ui.officer import OfficerPanel, PinPad
     from booth.ui.speech import QtSpeaker
@@ -253,25 +134,23 @@ def build_kiosk(
             speaker.warm_up()
         capture = CaptureController()
         device_keys = DeviceKeys.load_or_create(paths)
-        # Enrolled, the sync controller seals each session that ends and sends it (and,
-        # once started, those finished before a crash); not enrolled, they wait.
-        sync: SyncController | None = None
-        if load_credential(paths) is not None:
-            try:
-                sync = SyncController(store, settings, device_keys)
-            except Exception:
-                log.exception("sync could not start; answers stay safely on this laptop")
         takes = Takes(store, paths, capture, camera=settings.camera, audio=settings.audio)
-        answers = Answers(store, paths, pack, clock, speak=speaker.say,
-                          hand_over=sync.session_finished if sync is not None else None)
-        journey = Journey(pack, clock, answers, event_settings(store), takes=takes)
+        # Not enrolled, nobody takes a finished session: it waits in the store until the
+        # sync controller starts (below, or the moment the booth is enrolled).
+        answers = Answers(store, paths, pack, clock, speak=speaker.say, hand_over=None)
+        kiosk_box: list[Kiosk] = []
+        room = RoomWatch(store, paths.data, clock,
+                         lambda: float(kiosk_box[0].pack.max_take_seconds))
+        # The journey's effects tell the room watch when a write failed for a full disk.
+        journey = Journey(pack, clock, WatchedSession(answers, room), event_settings(store),
+                          takes=WatchedTakes(takes, room))
         event = store.current_event()
         resting: Look = "adult"
         if event is not None and event.default_look in LOOKS:
             resting = event.default_look
-        guard = PinGuard(store, clock)
-        kiosk_box: list[Kiosk] = []
-        desk = OfficerDesk(lambda: kiosk_box[0])
+        guard = PinGuard(store, clock, demo=settings.demo,
+                         council_hash=_council_pin_hash(settings))
+        desk = OfficerDesk(lambda: kiosk_box[0], **(desk_options or {}))
         styles = {look: look_style(look, pack.theme_for(look)) for look in LOOKS}
         window = KioskWindow(
             journey, answers.tally, takes.review_bytes, styles, speaker,
@@ -285,21 +164,120 @@ def build_kiosk(
         )
         journey.subscribe(window.show_view)
         takes.follow(journey)
-        capture.previewFrame.connect(window.show_camera_frame)
-        capture.level.connect(window.show_level)
-        capture.failed.connect(window.show_camera_problem)
         kiosk = Kiosk(settings, clock, store, pack, pack_error, journey, takes, answers,
-                      capture, window, speaker, guard, sync)
+                      capture, window, speaker, guard, room=room)
         kiosk_box.append(kiosk)
-        if sync is not None:
-            sync.stateChanged.connect(window.officer.set_sync_state)
-            kiosk.cleanups.append(sync.shutdown)
-            if start_sync:
-                sync.start_background(SYNC_INTERVAL_S)
+        _wire_capture(kiosk, desk)
+        kiosk.start_sync = _sync_starter(kiosk, desk, device_keys, background=start_sync)
+        kiosk.start_sync()
+        _watch_room(kiosk, desk)
+        _trim_between_visitors(kiosk)
+        if setup_needed(store, settings):
+            _build_setup(kiosk, desk)
         return kiosk
     except BaseException:
         store.close()
         raise
+
+
+def _wire_capture(kiosk: Kiosk, desk: OfficerDesk) -> None:
+    """Camera news to the screens and the officer's checks. A full disk is not a camera
+    problem: the visitor is told there is no room (booth.take), not "the camera is not
+    working", and the console's storage line says what to do."""
+    from booth.capture.recorder import NOT_ENOUGH_SPACE
+
+    capture, window = kiosk.capture, kiosk.window
+
+    def failed(reason: str) -> None:
+        desk.note_capture_problem(reason)
+        if reason != NOT_ENOUGH_SPACE:
+            window.show_camera_problem(reason)
+
+    capture.previewFrame.connect(window.show_camera_frame)
+    capture.level.connect(window.show_level)
+    capture.level.connect(desk.note_level)
+    capture.ready.connect(desk.note_camera_ready)
+    capture.failed.connect(failed)
+
+
+def _watch_room(kiosk: Kiosk, desk: OfficerDesk) -> None:
+    """Rest the booth (a calm screen) while it cannot keep answers, and wake it when
+    space returns: never a failsafe screen for every visitor in turn."""
+    from PySide6.QtCore import QTimer
+
+    room, journey = kiosk.room, kiosk.journey
+    assert room is not None
+
+    def rest_if_full(view: JourneyView | None = None) -> None:
+        state = journey.state
+        if state is State.RESTING:
+            return
+        # A write failed for lack of room: rest now (the visitor on the failsafe screen
+        # sees the resting screen instead). Low on room: rest between visitors.
+        between = state in (State.ATTRACT, State.FAILSAFE)
+        if room.full_seen or (between and room.must_rest()):
+            journey.rest("the disk is full")
+            desk.audit("resting", "the disk is full")
+
+    def wake_if_room() -> None:
+        if journey.state is State.RESTING:
+            if room.may_wake():
+                desk.audit("awake", "space is back")
+                journey.wake()
+        else:
+            rest_if_full()
+
+    def on_view(view: JourneyView) -> None:
+        if room.full_seen and view.state is not State.RESTING:
+            # Not from inside the journey's own publishing: on the next turn of the loop.
+            QTimer.singleShot(0, rest_if_full)
+
+    journey.subscribe(on_view)
+    timer = QTimer(kiosk.window)
+    timer.setInterval(ROOM_WATCH_MS)
+    timer.timeout.connect(wake_if_room)
+    timer.start()
+
+
+def _trim_between_visitors(kiosk: Kiosk) -> None:
+    """A few seconds after a visitor has gone (their take's frames, encoder and review
+    freed by then), give the heap's free pages back to the system: the booth's memory
+    between visitors stays where it was at the start of the day (bench/soak.py)."""
+    from PySide6.QtCore import QTimer
+
+    from booth.allocator import release_free_memory
+
+    journey = kiosk.journey
+    timer = QTimer(kiosk.window)
+    timer.setSingleShot(True)
+    timer.setInterval(TRIM_AFTER_MS)
+
+    def trim() -> None:
+        if journey.state is State.ATTRACT:
+            started = time.perf_counter()
+            release_free_memory()
+            log.debug("free memory released in %.1f ms", (time.perf_counter() - started) * 1e3)
+
+    timer.timeout.connect(trim)
+    last: list[State] = [journey.state]
+
+    def on_view(view: JourneyView) -> None:
+        if view.state is State.ATTRACT and last[0] is not State.ATTRACT:
+            timer.start()
+        last[0] = view.state
+
+    journey.subscribe(on_view)
+
+
+def _build_setup(kiosk: Kiosk, desk: OfficerDesk) -> None:
+    """The first-run setup, shown instead of the kiosk window until it is done."""
+    from booth.ui.looks import style_sheet
+    from booth.ui.officer import SetupScreen
+
+    setup = SetupScreen(desk, base_style=style_sheet(kiosk.window.styles["adult"]))
+    kiosk.setup = setup
+    kiosk.capture.previewFrame.connect(setup.show_frame)
+    kiosk.capture.level.connect(setup.show_level)
 
 
 def failsafe_listener(kiosk: Kiosk) -> Callable[[BaseException], None]:
@@ -341,8 +319,56 @@ def process_events() -> None:
     qt_application().processEvents()
 
 
-def run_kiosk(settings: Settings, quit_after: float | None = None) -> int:
-    """Run the kiosk until the officer quits (or ``quit_after`` seconds, for smoke tests)."""
+def _report_first_paint(widget: Any, report: str) -> None:
+    """Write the wall-clock time ``widget`` is first painted to ``report`` (bench/ui.py
+    measures the cold start from the process's launch to that moment)."""
+    import json
+
+    from PySide6.QtCore import QEvent, QObject
+
+    class _FirstPaint(QObject):
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.Paint:
+                widget.removeEventFilter(self)
+                Path(report).write_text(json.dumps({"painted_at": time.time()}),
+                                        encoding="utf-8")
+            return False
+
+    watcher = _FirstPaint(widget)
+    widget.installEventFilter(watcher)
+
+
+def open_to_public(kiosk: Kiosk) -> None:
+    """Show the kiosk window (after the first-run setup, when there was one)."""
+    setup, kiosk.setup = kiosk.setup, None
+    kiosk.window.start()
+    if setup is not None:
+        for signal, slot in ((kiosk.capture.previewFrame, setup.show_frame),
+                             (kiosk.capture.level, setup.show_level)):
+            signal.disconnect(slot)
+        setup.allow_close()
+        setup.close()
+        setup.deleteLater()
+        kiosk.restart_journey()  # the event set up during setup, from its first visitor
+
+
+def present(kiosk: Kiosk, quit_booth: Callable[[], None]) -> None:
+    """Show the booth: the first-run setup while it has not been set up (the public
+    journey stays hidden until then), else the kiosk window."""
+    if kiosk.setup is None:
+        kiosk.window.start()
+        return
+    log.info("this booth has not been set up: the first-run setup opens")
+    kiosk.setup.quitRequested.connect(quit_booth)
+    kiosk.setup.finished.connect(lambda: open_to_public(kiosk))
+    kiosk.setup.start(kiosk.settings.windowed)
+
+
+def run_kiosk(settings: Settings, quit_after: float | None = None,
+              startup_report: str | None = None) -> int:
+    """Run the kiosk until the officer quits (or ``quit_after`` seconds, for smoke tests).
+    A booth that has not been set up opens on the first-run setup, never on the public
+    journey."""
     from PySide6.QtCore import QTimer
 
     from booth.logs import add_error_listener, install_qt_message_handler, remove_error_listener
@@ -384,16 +410,26 @@ def run_kiosk(settings: Settings, quit_after: float | None = None) -> int:
     # window refuses; only the officer (or quit_after) ends the booth.
     kiosk.window.quitRequested.connect(lambda: app.exit(0))
     if kiosk.pack_error is not None:
-        kiosk.window.officer.message.setText(
+        kiosk.window.officer.checklist.say(
             f"The campaign pack could not be used, so the booth runs on the default pack: "
             f"{kiosk.pack_error}")
-    kiosk.window.start()
+    # A credential installed from a terminal (`booth enrol`) while the booth runs.
+    enrolment = QTimer(kiosk.window)
+    enrolment.setInterval(ENROL_WATCH_MS)
+    enrolment.timeout.connect(kiosk.start_sync)
+    enrolment.start()
+    if startup_report is not None:
+        _report_first_paint(kiosk.window.attract, startup_report)
+    present(kiosk, lambda: app.exit(0))
     if quit_after is not None:
         QTimer.singleShot(int(quit_after * 1000), lambda: app.exit(0))
     try:
         code = app.exec()
     finally:
         remove_error_listener(to_failsafe)
+        if kiosk.setup is not None:
+            kiosk.setup.allow_close()
+            kiosk.setup.close()
         kiosk.window.allow_close()
         kiosk.window.close()
         kiosk.close()

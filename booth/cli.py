@@ -45,11 +45,16 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", parents=[common], help="start the kiosk (the default)")
     run.add_argument("--demo", action="store_true",
                      help="synthetic camera and microphone, demo data folder, local council server")
+    run.add_argument("--fresh", action="store_true",
+                     help="with --demo: start from an empty demo data folder (its answers, "
+                     "events and demo council are deleted first)")
     run.add_argument("--windowed", action="store_true", help="a normal window, for development")
     run.add_argument("--source", help="camera[:N], synthetic or a video file")
     run.add_argument("--audio", choices=["mic", "tone", "silence"])
     run.add_argument("--server", help="council server URL")
     run.add_argument("--quit-after", type=float, default=None, help=argparse.SUPPRESS)
+    # bench/ui.py: write the time the attract screen was first painted to this file.
+    run.add_argument("--startup-report", default=None, help=argparse.SUPPRESS)
 
     doctor = sub.add_parser("doctor", parents=[common],
                             help="print what the booth sees; non-zero exit if it cannot run")
@@ -57,6 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_argument("--audio", choices=["mic", "tone", "silence"])
     doctor.add_argument("--server", help="council server URL")
     doctor.add_argument("--json", action="store_true", help="print the checks as JSON")
+    doctor.add_argument("--demo", action="store_true",
+                        help="check the demo configuration (it enrols itself when it starts)")
 
     record = sub.add_parser("record", parents=[common], help="record a take without a screen")
     record.add_argument("--seconds", type=float, required=True)
@@ -107,7 +114,31 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     )
 
 
+def _fresh_demo_folder(settings: Settings) -> str | None:
+    """Empty the demo's data folder for ``booth run --demo --fresh``; the problem in plain
+    words when it must not be emptied."""
+    import shutil
+
+    from booth.store import lock_holder
+
+    folder = settings.paths.data
+    if not folder.exists():
+        return None
+    looks_like_a_booth = (folder / "booth.sqlite3").exists() or not any(folder.iterdir())
+    if not looks_like_a_booth:
+        return (f"{folder} does not look like a booth's data folder; --fresh deletes only "
+                "a demo booth's folder.")
+    if lock_holder(settings.paths) is not None:
+        return f"A booth is running on {folder}; close it first."
+    shutil.rmtree(folder)
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    from booth.allocator import tame_allocator
+
+    # Before any thread starts (booth.allocator says why).
+    allocator = tame_allocator()
     parser = build_parser()
     args = parser.parse_args(list(argv) if argv is not None else None)
     if args.command is None:
@@ -117,15 +148,23 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return probe_main(args.engine)
     settings = settings_from_args(args)
+    if getattr(args, "fresh", False):
+        if not settings.demo:
+            parser.error("--fresh empties the demo's data folder: use it with --demo")
+        problem = _fresh_demo_folder(settings)
+        if problem is not None:
+            print(f"The demo cannot start afresh: {problem}", file=sys.stderr)
+            return 2
     settings.paths.create()
     setup_logging(settings.paths.logs, to_console=bool(args.verbose))
     install_excepthook()
-    log.info("booth %s: %s", __version__, args.command)
+    log.info("booth %s: %s (allocator arenas: %s)", __version__, args.command, allocator)
 
     if args.command == "run":
         from booth.app import run_kiosk
 
-        return run_kiosk(settings, quit_after=args.quit_after)
+        return run_kiosk(settings, quit_after=args.quit_after,
+                         startup_report=args.startup_report)
     if args.command == "doctor":
         from booth.doctor import main as doctor_main
 

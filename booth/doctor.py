@@ -162,6 +162,28 @@ def check_encoder(settings: Settings) -> Probe:
     return Probe("video encoder", True, f"{VIDEO_CODEC} and {AUDIO_CODEC} (PyAV {av.__version__})")
 
 
+def check_enrolment(settings: Settings) -> Probe:
+    """The booth holds the council's credential, with the keys takes are encrypted to.
+    Without it no video answer can be recorded, so it is required; the demo enrols
+    itself with its own council when it starts, so there it is only a note."""
+    from booth.readiness import enrolment_problem
+    from booth.sync.keys import load_credential
+
+    problem = enrolment_problem(settings.paths)
+    if problem is not None:
+        if settings.demo:
+            return Probe("council credential", False, "not enrolled yet: the demo enrols "
+                         "itself with its own council on this laptop when it starts",
+                         required=False)
+        return Probe("council credential", False, problem.sentence)
+    credential = load_credential(settings.paths)
+    assert credential is not None
+    return Probe("council credential", True,
+                 f"enrolled as {credential.device_id}; answers are encrypted to "
+                 f"{len(credential.recipients)} council key(s) and sent to "
+                 f"{credential.server_url}")
+
+
 def _named(found: list[tuple[int, str]]) -> str:
     return "; ".join(f"{index}: {name}" for index, name in found) or "none found"
 
@@ -169,8 +191,11 @@ def _named(found: list[tuple[int, str]]) -> str:
 def check_camera(settings: Settings) -> Probe:
     """The configured camera source records a short test take."""
     from booth.capture.diagnostics import list_cameras, probe_camera
+    from booth.readiness import camera_problem
 
     probe = probe_camera(settings.camera)
+    if not probe.ok:
+        probe = replace(probe, detail=camera_problem(probe.detail).sentence)
     if settings.camera.startswith("camera"):
         # Name the cameras the machine has, so the officer can pick another with --source.
         probe = replace(probe, detail=f"{probe.detail} (cameras: {_named(list_cameras())})")
@@ -180,8 +205,11 @@ def check_camera(settings: Settings) -> Probe:
 def check_microphone(settings: Settings) -> Probe:
     """The configured sound source gives sound."""
     from booth.capture.diagnostics import list_microphones, probe_microphone
+    from booth.readiness import microphone_problem
 
     probe = probe_microphone(settings.audio)
+    if not probe.ok:
+        probe = replace(probe, detail=microphone_problem(probe.detail).sentence)
     if settings.audio.startswith("mic"):
         probe = replace(
             probe, detail=f"{probe.detail} (microphones: {_named(list_microphones())})"
@@ -241,6 +269,7 @@ CHECKS: tuple[Check, ...] = (
     check_disk,
     check_database,
     check_pack,
+    check_enrolment,
     check_camera,
     check_microphone,
     check_encoder,

@@ -185,7 +185,10 @@ def main(settings: Settings, out_dir: str | Path, size: tuple[int, int]) -> int:
         shot_settings.paths.create()
         _install_throwaway_credential(shot_settings)
         clock = ManualClock()
-        kiosk = build_kiosk(shot_settings, clock=clock, speaker=SilentSpeaker())
+        from booth.ui.officer.screenshots import SHOT_STICK, officer_screens
+
+        kiosk = build_kiosk(shot_settings, clock=clock, speaker=SilentSpeaker(),
+                            desk_options={"volumes": lambda: [SHOT_STICK]})
         window = kiosk.window
         journey = kiosk.journey
         written: list[Path] = []
@@ -239,6 +242,13 @@ def main(settings: Settings, out_dir: str | Path, size: tuple[int, int]) -> int:
             window._officer_unlocked()
             shot("14_officer_panel")
             window.lock_officer()
+
+            def save(name: str, widget: Any) -> None:
+                path = out / f"{name}.png"
+                widget.grab().save(str(path))
+                written.append(path)
+
+            officer_screens(kiosk, save, lambda until: pump(0.05, until=until, timeout=5))
         except Exception:
             log.exception("screenshots failed")
             print("Screenshots failed; see the log for why.")

@@ -42,8 +42,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Protocol, cast
 
+from booth.device import disk_room
 from booth.files import Opener, durable_replace, file_sha256
-from booth.journey import Journey, JourneyView, SessionDraft, State
+from booth.journey import NO_ROOM_FOR_VIDEO, Journey, JourneyView, SessionDraft, State
 from booth.pack import Prompt
 from booth.settings import Paths
 from booth.store import PART_SUFFIX, TAKE_SUFFIX, Store
@@ -234,6 +235,12 @@ class Takes:
         self.paths.takes.mkdir(parents=True, exist_ok=True)
         final = self.paths.takes / f"{take_id}{TAKE_SUFFIX}"
         part = final.with_name(final.name + PART_SUFFIX)
+        if not self._room_for(prompt.max_seconds):
+            # A full disk is named as one: the person hears there is no room for a
+            # video, and can carry on without one.
+            if self._journey is not None:
+                self._journey.recording_failed(NO_ROOM_FOR_VIDEO)
+            return
         try:
             stream, review = open_take_writer(part, self._council_recipients())
         except Exception as error:
@@ -301,6 +308,22 @@ class Takes:
 
     # ------------------------------------------------------------ the recorder
 
+    def _room_for(self, max_seconds: float) -> bool:
+        """Room for a take of ``max_seconds`` plus what the database needs beside it."""
+        try:
+            return not disk_room(self.paths.takes, max_seconds).full
+        except OSError:
+            return True  # cannot tell: the recorder's own check and the write will say
+
+    def _no_room_or(self, reason: str, take: _Take | None) -> str:
+        """A take that failed on a disk now too full for another is a full disk."""
+        from booth.capture.recorder import NOT_ENOUGH_SPACE
+
+        if reason == NOT_ENOUGH_SPACE:
+            return NO_ROOM_FOR_VIDEO
+        seconds = take.max_seconds if take is not None else 0.0
+        return reason if seconds <= 0 or self._room_for(seconds) else NO_ROOM_FOR_VIDEO
+
     def _council_recipients(self) -> list[str]:
         credential = load_credential(self.paths)
         return list(credential.recipients) if credential is not None else []
@@ -328,7 +351,7 @@ class Takes:
             self._recording = None
             self._drop_file(take)
         if self._journey is not None:
-            self._journey.recording_failed(reason)
+            self._journey.recording_failed(self._no_room_or(reason, take))
 
     def _take_finished(self, result: RecordingResult) -> None:
         take = self._recording
@@ -344,7 +367,8 @@ class Takes:
         if result.reason in ("error", "camera_lost") or take.duration_s <= 0:
             self._drop_file(take)
             if self._journey is not None:
-                self._journey.recording_failed(str(result.error or result.reason))
+                self._journey.recording_failed(
+                    self._no_room_or(str(result.error or result.reason), take))
             return
         if self._journey is not None:
             self._journey.recording_finished(take.take_id, take.duration_s)

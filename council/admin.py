@@ -28,6 +28,7 @@ from booth.wire.bundle import (
     private_key_b64,
     public_key_b64,
 )
+from booth.wire.pin import hash_pin, pin_problem
 from booth.wire.protocol import is_plain_http_off_loopback
 from booth.wire.reference import all_prefixes
 from council.api import ServerConfig, hash_token, new_token
@@ -180,11 +181,18 @@ def enrol(
     *,
     insecure_http: bool = False,
     ca_certificate: str | None = None,
+    officer_pin: str | None = None,
 ) -> dict[str, Any]:
     """Register a device and return its credential (the token is only ever shown here).
 
     Plain ``http://`` to anywhere but loopback is refused unless ``insecure_http``: the
-    token would travel in clear. ``ca_certificate`` (PEM) pins the CA the kiosk trusts."""
+    token would travel in clear. ``ca_certificate`` (PEM) pins the CA the kiosk trusts.
+    ``officer_pin`` goes in hashed (the kiosk's own scheme): the kiosk then needs no PIN
+    typed at its first-run setup; a PIN easy to guess is refused."""
+    if officer_pin is not None:
+        problem = pin_problem(officer_pin)
+        if problem is not None:
+            raise CouncilError(f"officer PIN: {problem}")
     name = name.strip()
     if not name or len(name) > 100:
         raise CouncilError("a device name of 1 to 100 characters is needed")
@@ -225,6 +233,7 @@ def enrol(
         "server_signing_key": keys.signing_public_b64,
         "reference_prefix": prefix,
         **({"ca_cert": ca_certificate} if ca_certificate else {}),
+        **({"officer_pin_hash": hash_pin(officer_pin)} if officer_pin is not None else {}),
     }
 
 

@@ -50,6 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
                            help="the council's CA certificate (PEM) for the kiosk to trust")
     enrol_cmd.add_argument("--insecure-http", action="store_true",
                            help="allow a plain http:// server URL that is not this machine")
+    enrol_cmd.add_argument("--officer-pin", default=None, metavar="PIN",
+                           help="the kiosk's officer PIN (6 to 8 digits), kept hashed in the "
+                           "credential; '-' reads it from standard input")
 
     revoke_cmd = sub.add_parser("revoke", help="stop a kiosk from sending (lost or stolen)")
     revoke_cmd.add_argument("--store", required=True, help="the server's storage folder")
@@ -136,8 +139,12 @@ def _run(args: argparse.Namespace) -> int:
             if out.exists():
                 raise CouncilError(f"{out} already exists; choose another file name")
             ca = read_ca_certificate(Path(args.ca_cert)) if args.ca_cert else None
+            pin = args.officer_pin
+            if pin == "-":  # kept out of the shell's history
+                pin = sys.stdin.readline().strip()
             credential = enrol(keys, storage, args.name, args.server,
-                               insecure_http=args.insecure_http, ca_certificate=ca)
+                               insecure_http=args.insecure_http, ca_certificate=ca,
+                               officer_pin=pin)
             write_credential(credential, out)
         if is_plain_http_off_loopback(args.server):
             _warn(PLAIN_HTTP_WARNING.format(where=args.server))

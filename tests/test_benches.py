@@ -62,3 +62,26 @@ def test_workspace_bench_prints_its_three_figures() -> None:
     assert set(figures["targets"]) == {"range_ttfb_ms", "answers_list_ms",
                                        "index_bundles_per_s"}
     assert isinstance(figures["ok"], bool)
+
+
+def test_ui_bench_prints_its_three_figures() -> None:
+    figures = _run("-m", "bench.ui", "--runs", "1", "--takes", "1", "--take-seconds", "1",
+                   "--rounds", "1")
+    assert figures["cold_start_s"] > 0 and len(figures["start_runs_s"]) == 1
+    assert figures["stop_to_review_s"] > 0 and figures["review_decrypt_on_gui_thread_s"]
+    assert figures["touch_to_paint_ms"] > 0 and figures["touches"] >= 9
+    assert set(figures["targets"]) == {"cold_start_s", "stop_to_review_s", "touch_to_paint_ms"}
+    assert isinstance(figures["ok"], bool)
+
+
+def test_soak_bench_drives_the_kiosk_and_loses_no_bundle() -> None:
+    figures = _run("-m", "bench.soak", "--sessions", "6", "--every", "3", "--warm-up", "3")
+    assert figures["stuck"] == []
+    assert [s["session"] for s in figures["samples"]] == [3, 6]
+    assert all(s["rss_mb"] > 0 and s["threads"] > 0 and s["fds"] > 0
+               for s in figures["samples"])
+    assert figures["peak_rss_mb"] > 0 and figures["arena_max"] == "2"
+    # The one figure asserted even on a tiny run: what the booth made reached the council.
+    assert figures["bundles_expected"] == figures["bundles_received"] > 0
+    assert figures["bundles_lost"] == 0 and figures["bundles_duplicated"] == 0
+    assert isinstance(figures["ok"], bool)

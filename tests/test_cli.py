@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -49,3 +50,39 @@ def test_every_documented_command_exists() -> None:
         ["enrol", "cred.json"],
     ):
         assert parser.parse_args(argv).command == argv[0]
+
+
+def test_the_demo_starts_afresh_only_on_a_booth_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from booth.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run", "--fresh", "--data-dir", str(tmp_path / "x")])
+    assert exit_info.value.code == 2
+    assert "use it with --demo" in capsys.readouterr().err
+    # A folder that is not a booth's is never emptied.
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "thesis.txt").write_text("years of work")
+    assert main(["run", "--demo", "--fresh", "--data-dir", str(precious)]) == 2
+    assert "does not look like a booth's data folder" in capsys.readouterr().err
+    assert (precious / "thesis.txt").exists()
+
+
+def test_a_fresh_demo_forgets_the_last_demos_answers(tmp_path: Path) -> None:
+    from booth.cli import main
+    from booth.settings import load_settings
+    from booth.store import Store
+
+    folder = tmp_path / "demo"
+    settings = load_settings(data_dir=folder, demo=True)
+    settings.paths.create()
+    with Store.open(settings.paths) as store:
+        store.create_event("Yesterday's demo", "public", "adult", True)
+    (settings.paths.takes / "left-over.mp4.age").write_bytes(b"old")
+    assert main(["run", "--demo", "--fresh", "--data-dir", str(folder),
+                 "--quit-after", "0.5"]) == 0
+    assert not (settings.paths.takes / "left-over.mp4.age").exists()
+    with Store.open(settings.paths) as store:
+        assert store.current_event() is None

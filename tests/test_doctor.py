@@ -11,10 +11,12 @@ from typing import Any
 
 from booth import doctor
 from booth.pack import default_pack_path, load_pack
+from booth.readiness import NOT_ENROLLED
 from booth.settings import Settings
 from booth.store import Store
 from booth.sync.keys import install_credential
 from tests.helpers.council import running_council
+from tests.helpers.sync import make_council_age_keys, make_credential
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -148,13 +150,68 @@ def test_too_little_disk_space_stops_the_booth(settings: Settings) -> None:
     assert plenty.ok and "low" not in plenty.detail
 
 
-def test_the_command_line_prints_json(settings: Settings) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "booth", "doctor", "--data-dir", str(settings.paths.data),
-         "--source", "synthetic", "--audio", "tone", "--json"],
-        cwd=REPO, capture_output=True, text=True, timeout=120, check=False,
-    )
+def test_the_command_line_prints_json(settings: Settings, tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "booth", "doctor", "--data-dir", str(settings.paths.data),
+               "--source", "synthetic", "--audio", "tone", "--json"]
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=120,
+                            check=False)
     report = json.loads(result.stdout)
-    assert result.returncode == 0, result.stderr
-    assert report["ok"] is True
+    # A real booth that is not enrolled cannot record video: doctor says so and fails.
+    assert result.returncode == 1, result.stderr
+    assert report["ok"] is False
     assert {"database", "campaign pack"} <= set(_checks(report))
+    assert _checks(report)["council credential"]["detail"] == NOT_ENROLLED.sentence
+    _enrol(settings, tmp_path)
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=120,
+                            check=False)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["ok"] is True
+
+
+def _enrol(settings: Settings, tmp_path: Path) -> None:
+    keys = make_council_age_keys(tmp_path / "council")
+    file = tmp_path / "credential.json"
+    file.write_text(make_credential(keys.recipients).model_dump_json())
+    install_credential(settings.paths, file)
+
+
+def test_doctor_fails_when_not_enrolled_and_says_the_fix(
+    settings: Settings, tmp_path: Path
+) -> None:
+    real = settings.with_changes(demo=False)
+    code, report = _run(real, (doctor.check_enrolment,))
+    check = _checks(report)["council credential"]
+    assert code == 1 and check["required"] and not check["ok"]
+    assert "not enrolled" in check["detail"] and "booth enrol FILE" in check["detail"]
+    out = io.StringIO()
+    assert doctor.main(real, out=out, checks=(doctor.check_enrolment,)) == 1
+    assert "[FAIL] council credential" in out.getvalue()
+    # The demo enrols itself when it starts: a note, not a failure.
+    code, report = _run(settings, (doctor.check_enrolment,))
+    assert code == 0 and not _checks(report)["council credential"]["required"]
+    _enrol(real, tmp_path)
+    code, report = _run(real, (doctor.check_enrolment,))
+    check = _checks(report)["council credential"]
+    assert code == 0 and check["ok"] and "2 council key(s)" in check["detail"]
+
+
+def test_a_damaged_credential_fails_doctor_with_the_fix(settings: Settings) -> None:
+    (settings.paths.keys / "credential.json").write_text("{not json", encoding="utf-8")
+    code, report = _run(settings.with_changes(demo=False), (doctor.check_enrolment,))
+    detail = _checks(report)["council credential"]["detail"]
+    assert code == 1 and "damaged" in detail and "Fix:" in detail
+
+
+def test_no_camera_and_no_microphone_fail_doctor_with_the_fix(
+    settings: Settings, tmp_path: Path
+) -> None:
+    missing = tmp_path / "no-such-video.mp4"
+    code, report = _run(settings.with_changes(camera=str(missing), audio="mic:999"),
+                        (doctor.check_camera, doctor.check_microphone))
+    checks = _checks(report)
+    camera = checks[f"camera ({missing})"]
+    microphone = checks["microphone (mic:999)"]
+    assert code == 1
+    assert not camera["ok"] and camera["detail"].startswith("The camera cannot be used")
+    assert "Fix: plug the camera in" in camera["detail"]
+    assert not microphone["ok"] and "Fix: plug the microphone in" in microphone["detail"]

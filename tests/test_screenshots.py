@@ -35,6 +35,12 @@ def test_every_screen_in_every_look_is_rendered(
             "older_05b_recording_last_seconds"} <= names
     assert {"00_attract", "01_welcome", "12_oops", "older_11_still_there",
             "13_officer_pin", "14_officer_panel"} <= names
+    # Each section of the officer console, and each step of the first-run setup.
+    for section in ("checklist", "today", "event", "sync", "attention", "device", "history",
+                    "withdraw", "settings", "quit"):
+        assert f"15_officer_{section}" in names
+    for step in ("enrol", "pin", "devices", "event"):
+        assert f"16_setup_{step}" in names
     image = QImage(str(out / "child_05_recording.png"))
     assert (image.width(), image.height()) == (1024, 600)
     # The real camera picture is in the preview, not an empty box.

@@ -9,6 +9,8 @@ to "booth.journey"."""
 from booth.journey.machine import Journey
 from booth.journey.model import (
     FAILSAFE_MESSAGE,
+    NO_ROOM_FOR_VIDEO,
+    NO_ROOM_NOTICE,
     EventSettings,
     Goodbye,
     JourneyEffects,
@@ -23,6 +25,8 @@ from booth.journey.model import (
 
 __all__ = [
     "FAILSAFE_MESSAGE",
+    "NO_ROOM_FOR_VIDEO",
+    "NO_ROOM_NOTICE",
     "EventSettings",
     "Goodbye",
     "Journey",

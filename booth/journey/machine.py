@@ -89,6 +89,8 @@ class Journey(Answering):
                       failsafe_seconds later -> ATTRACT
         (Stop)        stop_and_delete, from CHOOSE_PROMPT to ABOUT_YOU -> GOODBYE: the take
                       is stopped and discarded and ``delete_session`` deletes the rest
+        RESTING       (rest(), from any state: the disk is full) wake -> ATTRACT
+        (officer)     end_visit, from any state but ATTRACT and RESTING -> ATTRACT
         (officer)     restart(pack, settings), only in ATTRACT or FAILSAFE -> ATTRACT
 
     Leaving a session early always stops a running take, discards an unkept one and
@@ -331,6 +333,29 @@ class Journey(Answering):
         log.error("journey failsafe from %s: %s", self._state, reason)
         self._enter_failsafe(reason)
         self._publish()
+
+    def rest(self, reason: str) -> None:
+        """The booth cannot keep answers now (its disk is full): end any session as the
+        failsafe does, and show the calm resting screen until ``wake``. From any state."""
+        if self._state is State.RESTING:
+            return
+        log.warning("journey resting from %s: %s", self._state, reason)
+        self._end_session(f"resting: {reason}")
+        self._failsafe_message = None
+        self._set_state(State.RESTING)
+        self._publish()
+
+    def wake(self) -> None:
+        """Space is back: the attract screen again."""
+        self._run_in("wake", lambda: self._end_to_attract("awake"), State.RESTING)
+
+    def end_visit(self, reason: str) -> None:
+        """The officer ends the visit in progress: as a walk-away, kept answers stay and
+        anything unfinished goes; then the attract screen."""
+        if self._state in (State.ATTRACT, State.RESTING):
+            self._stray("end_visit")
+            return
+        self._run("end_visit", lambda: self._end_to_attract(reason))
 
     def tick(self) -> None:
         """Called by the host a few times a second: timers, timeouts, countdowns."""

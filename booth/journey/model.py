@@ -29,6 +29,8 @@ class State(StrEnum):
     GOODBYE = "goodbye"
     STILL_THERE = "still_there"
     FAILSAFE = "failsafe"
+    # The booth cannot keep answers (its disk is full): a calm screen until space returns.
+    RESTING = "resting"
 
 
 class Goodbye(StrEnum):
@@ -44,6 +46,12 @@ class JourneyError(Exception):
 
 
 FAILSAFE_MESSAGE = "Sorry, something went wrong. The booth will be ready again in a moment."
+
+# The reason ``recording_failed`` is given when there is no room on the disk for a take;
+# the person is told so, and that they can carry on without a video.
+NO_ROOM_FOR_VIDEO = "no room on the disk for a video"
+NO_ROOM_NOTICE = ("This booth has run out of room for videos, sorry. You can still tell us "
+                  "what matters to you without a video.")
 
 
 @dataclass(frozen=True)

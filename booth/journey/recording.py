@@ -9,7 +9,14 @@ from enum import Enum
 
 from booth.clock import Clock
 from booth.journey.machinery import Machinery
-from booth.journey.model import EventSettings, SessionDraft, State, TakeEffects
+from booth.journey.model import (
+    NO_ROOM_FOR_VIDEO,
+    NO_ROOM_NOTICE,
+    EventSettings,
+    SessionDraft,
+    State,
+    TakeEffects,
+)
 from booth.pack import Prompt
 
 # One logger for the whole package: the kiosk's log and the tests filter on this name.
@@ -208,7 +215,8 @@ class Recording(Machinery):
         must_stop = self._recorder_running_ours()
         self._clear_take()
         self._enter_choose_prompt()
-        self._notice = "Sorry, that recording did not work. You can try again or carry on."
+        self._notice = (NO_ROOM_NOTICE if reason == NO_ROOM_FOR_VIDEO else
+                        "Sorry, that recording did not work. You can try again or carry on.")
         if must_stop:
             self._stop_recorder(guarded=True)
         if take_id is not None:

@@ -187,6 +187,27 @@ class Outbox(StoreBase):
         self.truncate_wal()
         return tombstone
 
+    def discard_bundle(self, bundle_id: str) -> list[str]:
+        """An officer gives up on a set-aside (quarantined) bundle that cannot be sent: its
+        row goes, and its session is forgotten as a delivered one is (the event's tally
+        keeps its counts). Returns take files of the session to delete; delete
+        bundles/<id>/ after this returns. Its sequence number stays used, so the council
+        sees the gap, and the audit log (which travels with the next bundle) says why."""
+        with self._write() as db:
+            row = db.execute(
+                "SELECT state, session_id FROM bundles WHERE id = ?", [bundle_id]
+            ).fetchone()
+            if row is None:
+                raise StoreError(f"There is no bundle {bundle_id}.")
+            if str(row[0]) != "quarantined":
+                raise BundleStateError(f"Bundle {bundle_id} is {row[0]}, not set aside.")
+            db.execute("DELETE FROM bundles WHERE id = ?", [bundle_id])
+            forgotten = forget_session(db, str(row[1])) if row[1] else None
+            self._audit(db, "discard_bundle", f"bundle {bundle_id}")
+            release_event_names(db)
+        self.truncate_wal()
+        return forgotten.take_files if forgotten is not None else []
+
     def tombstones(self) -> list[Tombstone]:
         return [
             Tombstone(

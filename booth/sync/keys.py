@@ -25,6 +25,7 @@ from booth.wire.bundle import (
     private_key_b64,
     public_key_b64,
 )
+from booth.wire.pin import HASH_PATTERN as PIN_HASH_PATTERN
 from booth.wire.protocol import is_plain_http_off_loopback
 from booth.wire.reference import PREFIX_LENGTH, REFERENCE_ALPHABET
 
@@ -94,6 +95,9 @@ class Credential(BaseModel):
     # The council's own CA certificate(s), PEM: when present the kiosk trusts that CA,
     # and no other, for the council server (a public CA or an intercepting proxy is out).
     ca_cert: str | None = Field(default=None, min_length=1, max_length=64 * 1024)
+    # The officer PIN the council chose, hashed as booth.wire.pin does: the kiosk needs no
+    # PIN typed at setup, and uses this one until an officer sets another on the kiosk.
+    officer_pin_hash: str | None = Field(default=None, pattern=PIN_HASH_PATTERN)
 
     def to_dict(self) -> dict[str, Any]:
         # Fields a credential does not carry stay out, so an older kiosk could read it.

@@ -19,7 +19,8 @@ Payload blob (age-encrypted canonical JSON, ``PAYLOAD_FORMAT`` 1)::
      "prompt_ids": [...],
      "takes": [{"take_id", "prompt_id", "blob_sha256", "size", "duration_s", "kept_at",
                 "kind"}],
-     "priorities": {list_id: [item_id, ...]}, "about_you": {question_id: option_id}}
+     "priorities": {list_id: [item_id, ...]}, "about_you": {question_id: option_id},
+     "device_audit": [{"id", "at", "action", "detail"}]}
 
 ``council_event_id`` is there when the officer picked the event from the council's list:
 the workspace groups answers by it, so several kiosks at one event are one event.
@@ -27,6 +28,11 @@ the workspace groups answers by it, so several kiosks at one event are one event
 A take's ``kind`` is "video", "video_blurred" (faces blurred before encoding) or "voice"
 (an MP4 with AAC and no video track). It was added within format 1: a reader treats a take
 without it as "video", and readers ignore fields they do not know.
+
+``device_audit`` carries the kiosk's officer actions (unlocks, wrong PINs, lock-outs,
+syncs, exports, quitting...) logged since the last bundle was sealed, so the council can
+see what happened on each device; ``id`` counts up on the kiosk, so a repeat after a
+crash is recognised. Readers that predate it ignore it (the format is unchanged).
 """
 
 from __future__ import annotations
@@ -64,6 +70,10 @@ log = logging.getLogger(__name__)
 
 PAYLOAD_FORMAT = 1
 STAGING_PREFIX = ".staging-"
+# The last audit entry already sealed into a bundle (device meta), and how many entries
+# one bundle carries at most (a kiosk offline for weeks sends the rest with the next).
+AUDIT_SEALED_KEY = "audit_sealed_through"
+AUDIT_PER_BUNDLE = 500
 _SEAL_LOCK = threading.Lock()
 ALL_BUNDLE_STATES = ("sealed", "uploading", "committed", "purged", "quarantined")
 
@@ -128,6 +138,14 @@ def _event(event: Event | None) -> dict[str, str] | None:
     return found
 
 
+def audit_to_send(store: Store) -> list[dict[str, Any]]:
+    """The officer actions logged since the last sealed bundle, oldest first."""
+    after = int(store.device_meta_get(AUDIT_SEALED_KEY) or 0)
+    entries = [e for e in store.audit_log() if e.id > after][:AUDIT_PER_BUNDLE]
+    return [{"id": e.id, "at": e.at, "action": e.officer_action, "detail": e.detail}
+            for e in entries]
+
+
 def build_payload(
     store: Store, session_id: str, bundle_id: str, device_id: str, device_seq: int
 ) -> dict[str, Any]:
@@ -179,6 +197,7 @@ def build_payload(
         ],
         "priorities": detail.priorities,
         "about_you": detail.about_you,
+        "device_audit": audit_to_send(store),
     }
 
 
@@ -194,7 +213,8 @@ def _fill_staging(
     staging: Path,
     hook: StepHook,
     opener: Opener,
-) -> Manifest:
+) -> tuple[Manifest, int]:
+    """Write the bundle's files; returns its manifest and the last audit entry it carries."""
     blobs_dir = staging / BLOBS_DIR
     payload = build_payload(store, session_id, bundle_id, credential.device_id, device_seq)
     sealed = encrypt_bytes(canonical_json(payload), list(credential.recipients))
@@ -221,7 +241,8 @@ def _fill_staging(
     _write_durable(staging / MANIFEST_NAME, manifest.to_bytes(), opener)
     hook("manifest")
 
-    return manifest
+    audit = payload["device_audit"]
+    return manifest, int(audit[-1]["id"]) if audit else 0
 
 
 def seal_session(
@@ -273,7 +294,7 @@ def _seal_session(
     hook("staging")
 
     try:
-        manifest = _fill_staging(
+        manifest, audit_through = _fill_staging(
             store, paths, device_keys, credential, session_id, bundle_id, device_seq, takes,
             staging, hook, opener,
         )
@@ -288,6 +309,10 @@ def _seal_session(
     hook("renamed")
 
     store.add_bundle(bundle_id, session_id, device_seq, manifest.to_bytes().decode())
+    if audit_through:
+        # After the commit: a crash in between sends these entries again (the council
+        # recognises them by their id), never loses them.
+        store.device_meta_set(AUDIT_SEALED_KEY, str(audit_through))
     hook("committed")
 
     for take in takes:

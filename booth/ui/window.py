@@ -54,6 +54,7 @@ from booth.ui.screens.messages import (
     ThankYouScreen,
 )
 from booth.ui.screens.nav import BAR_STATES, NO_BACK, NO_STOP, NavBar
+from booth.ui.screens.resting import RestingScreen
 from booth.ui.speech import Speaker
 from booth.ui.widgets import FOCUS_COLOUR_PROPERTY, KEYBOARD_PROPERTY
 from booth.wire.reference import format_reference
@@ -165,6 +166,7 @@ class KioskWindow(QWidget):
             State.THANK_YOU: self.thanks,
             State.GOODBYE: self.goodbye,
             State.FAILSAFE: self.failsafe,
+            State.RESTING: RestingScreen(style),
         }
         for screen in self.screens.values():
             self.stack.addWidget(screen)
@@ -341,7 +343,7 @@ class KioskWindow(QWidget):
         look: Look = view.look if view.look in LOOKS else self.resting_look
         if state in (State.ATTRACT, State.FAILSAFE, State.WELCOME):
             look = self.resting_look
-        if state in (State.ATTRACT, State.FAILSAFE, State.GOODBYE) and entering:
+        if state in (State.ATTRACT, State.FAILSAFE, State.GOODBYE, State.RESTING) and entering:
             self.forget_session()
         self._apply_look(look)
         screen = self.screens.get(shown, self.attract)

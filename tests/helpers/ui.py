@@ -11,12 +11,26 @@ from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QAbstractButton, QWidget
 from pytestqt.qtbot import QtBot
 
+from booth.device import Volume
 from booth.journey import EventSettings, Journey
 from booth.pack import LOOKS, CampaignPack, Look, default_pack_path, load_pack
 from booth.settings import Paths
 from booth.store import Store
 from booth.ui.looks import LookStyle, look_style
-from booth.ui.officer import OfficerPanel, OfficerStatus, PinGuard, PinPad
+from booth.ui.officer import (
+    Attention,
+    CheckLine,
+    CouncilCheck,
+    CouncilEvent,
+    FileChoice,
+    HistoryLine,
+    OfficerPanel,
+    OfficerStatus,
+    PinGuard,
+    PinPad,
+    SetupState,
+    SyncReport,
+)
 from booth.ui.speech import SilentSpeaker
 from booth.ui.window import KioskWindow
 from tests.helpers.clock import FakeClock
@@ -47,43 +61,121 @@ class TallyBackend:
 
 @dataclass
 class PanelBackend:
-    """Records what the officer panel asked for."""
+    """Records what the officer console asked for, and answers with fixed data."""
 
     actions: list[tuple[str, tuple[object, ...]]] = field(default_factory=list)
+    pin: str = "1234"
+    sticks: list[Volume] = field(default_factory=list)
+    listed_events: list[CouncilEvent] = field(default_factory=list)
+
+    def _did(self, name: str, *args: object) -> None:
+        self.actions.append((name, args))
 
     def status(self) -> OfficerStatus:
         return OfficerStatus("Test event", "school", 3, 2, 1, "Waiting", "One Stockport", None)
 
     def set_up_event(self, name: str, kind: str, default_look: str,
                      adult_confirmation: bool) -> str:
-        self.actions.append(("set_up_event", (name, kind, default_look, adult_confirmation)))
+        self._did("set_up_event", name, kind, default_look, adult_confirmation)
         return f"Event {name} started."
 
+    def council_events(self) -> list[CouncilEvent]:
+        return list(self.listed_events)
+
+    def start_council_event(self, council_event_id: str, default_look: str,
+                            adult_confirmation: bool) -> str:
+        self._did("start_council_event", council_event_id, default_look, adult_confirmation)
+        return "The council's event has started."
+
+    def end_visit(self) -> str:
+        self._did("end_visit")
+        return "Visit ended."
+
     def withdraw(self, reference_code: str) -> str:
-        self.actions.append(("withdraw", (reference_code,)))
+        self._did("withdraw", reference_code)
         return "Withdrawn."
 
-    def sync_now(self) -> str:
-        self.actions.append(("sync_now", ()))
-        return "Syncing."
+    def checklist(self) -> list[CheckLine]:
+        return [CheckLine("Camera", True, "ok"), CheckLine("Microphone", True, "ok"),
+                CheckLine("Speaker", None, "Press ▶"), CheckLine("Storage", True, "ok"),
+                CheckLine("Sync", True, "Up to date.")]
 
-    def export_to(self, folder: str) -> str:
-        self.actions.append(("export_to", (folder,)))
-        return "Exported."
+    def device(self) -> list[CheckLine]:
+        return [CheckLine("Storage", True, "ok"), CheckLine("Battery", True, "mains")]
 
-    def switch_pack(self, path: str) -> str:
-        self.actions.append(("switch_pack", (path,)))
-        return "Switched."
+    def check_council(self) -> CouncilCheck:
+        self._did("check_council")
+        return CouncilCheck(True, "answered", CheckLine("Clock", True, "agrees"))
 
     def start_camera_check(self) -> None:
-        self.actions.append(("start_camera_check", ()))
+        self._did("start_camera_check")
 
     def stop_camera_check(self) -> None:
-        self.actions.append(("stop_camera_check", ()))
+        self._did("stop_camera_check")
 
-    def change_pin(self, pin: str) -> str:
-        self.actions.append(("change_pin", (pin,)))
+    def sync_now(self) -> str:
+        self._did("sync_now")
+        return "Syncing."
+
+    def sync_report(self) -> SyncReport:
+        return SyncReport("Up to date.", 0, 0, "10:42", "")
+
+    def usb_sticks(self) -> list[Volume]:
+        return list(self.sticks)
+
+    def export_to(self, folder: str) -> str:
+        self._did("export_to", folder)
+        return "Exported."
+
+    def attention(self) -> list[Attention]:
+        return []
+
+    def retry_bundle(self, bundle_id: str) -> str:
+        self._did("retry_bundle", bundle_id)
+        return "Retried."
+
+    def export_bundle(self, bundle_id: str, folder: str) -> str:
+        self._did("export_bundle", bundle_id, folder)
+        return "Exported."
+
+    def discard_bundle(self, bundle_id: str) -> str:
+        self._did("discard_bundle", bundle_id)
+        return "Discarded."
+
+    def history(self, limit: int = 200) -> list[HistoryLine]:
+        return [HistoryLine("10:42", "Console unlocked", "")]
+
+    def packs(self) -> list[FileChoice]:
+        return []
+
+    def switch_pack(self, path: str) -> str:
+        self._did("switch_pack", path)
+        return "Switched."
+
+    def check_pin(self, pin: str, purpose: str) -> bool:
+        self._did("check_pin", purpose)
+        return pin == self.pin
+
+    def change_pin(self, pin: str, again: str) -> str:
+        self._did("change_pin", pin, again)
         return "PIN changed."
+
+    def audit(self, action: str, detail: str = "") -> None:
+        self._did("audit", action, detail)
+
+    def setup_state(self) -> SetupState:
+        return SetupState("test-device", None, True, False, "Test event")
+
+    def credential_files(self) -> list[FileChoice]:
+        return []
+
+    def enrol_from(self, path: str) -> str:
+        self._did("enrol_from", path)
+        return "Enrolled."
+
+    def finish_setup(self) -> str:
+        self._did("finish_setup")
+        return "Set up."
 
 
 @dataclass
@@ -121,7 +213,7 @@ def build_window(qtbot: QtBot, data_dir: Path, pack: CampaignPack | None = None,
     paths = Paths(data=data_dir, logs=data_dir / "logs", config=data_dir / "config")
     paths.create()
     store = Store.open(paths, clock)
-    guard = PinGuard(store, clock)
+    guard = PinGuard(store, clock, demo=True)
     backend = TallyBackend()
     panel = PanelBackend()
     speaker = SilentSpeaker()

@@ -158,6 +158,9 @@ def add_session(
         "priorities": priorities if priorities is not None else {
             "children": ["nature_greenspaces", "friendships"]},
         "about_you": about if about is not None else {"child_age": "age_8_9"},
+        # The kiosk's officer actions since its last bundle (booth/sync/seal.py).
+        "device_audit": [{"id": store.seq, "at": received.isoformat(), "action": "unlock",
+                          "detail": ""}],
     }
     sealed_payload = encrypted_payload or encrypt_bytes(canonical_json(payload), recipients)
     refs = [BlobRef(sha256=hashlib.sha256(sealed_payload).hexdigest(), size=len(sealed_payload),

@@ -210,3 +210,37 @@ def test_sealing_the_same_session_from_two_threads_makes_one_bundle(
     assert len(results) == 2 and results[0] == results[1]
     assert [b.id for b in store.bundles_in_state(*seal.ALL_BUNDLE_STATES)] == [results[0]]
     assert [p.name for p in settings.paths.bundles.iterdir()] == [results[0]]
+
+
+def _payload(settings: Settings, council: CouncilAgeKeys, bundle_id: str) -> dict[str, object]:
+    folder = settings.paths.bundles / bundle_id
+    manifest = bundle.read_manifest(folder)
+    blob = bundle.blob_path(folder, manifest.payload.sha256).read_bytes()
+    loaded: dict[str, object] = json.loads(age.decrypt_bytes(blob, [council.ingest_identity]))
+    return loaded
+
+
+def test_the_officers_actions_travel_in_the_next_bundle_once(
+    store: Store, settings: Settings, council: CouncilAgeKeys, credential: Credential
+) -> None:
+    """The kiosk's audit log reaches the council inside the sealed payload: each entry in
+    one bundle (the next sealed after it), oldest first, with the kiosk's id for it."""
+    device = DeviceKeys.load_or_create(settings.paths)
+    store.audit("unlock")
+    store.audit("wrong_pin", "unlock, 1 in a row")
+    first, _ = finished_session(store, council.recipients, videos=0)
+    sent = _payload(settings, council,
+                    seal.seal_session(store, settings.paths, device, credential, first))
+    audit = cast(list[dict[str, object]], sent["device_audit"])
+    actions = [entry["action"] for entry in audit]
+    assert actions.index("unlock") < actions.index("wrong_pin")
+    assert all(set(entry) == {"id", "at", "action", "detail"} for entry in audit)
+    ids = [cast(int, entry["id"]) for entry in audit]
+    assert ids == sorted(ids)
+    store.audit("sync_now")
+    second, _ = finished_session(store, council.recipients, videos=0)
+    again = _payload(settings, council,
+                     seal.seal_session(store, settings.paths, device, credential, second))
+    later = cast(list[dict[str, object]], again["device_audit"])
+    assert "sync_now" in [entry["action"] for entry in later]
+    assert not {cast(int, e["id"]) for e in later} & set(ids)  # nothing sent twice

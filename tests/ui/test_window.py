@@ -128,14 +128,33 @@ def test_the_keyboard_alone_walks_the_first_screens(qtbot: QtBot, data_dir: Path
 
 
 def test_only_the_officer_can_quit(qtbot: QtBot, data_dir: Path) -> None:
+    """Quitting is deliberate: its own section away from "Lock again", the PIN, and a
+    button held down (a tap, or a wrong PIN, leaves the booth on)."""
     rig = build_window(qtbot, data_dir)
     window = rig.window
     window.open_pin_pad()
     for digit in "1234":
         rig.window.pin_pad.press(digit)
     rig.window.pin_pad.submit()
+    officer = window.officer
+    click(qtbot, officer.nav_buttons["quit"])
+    hold = officer.quitting.hold
+    hold.hold_ms = 300  # the real 2 s is the default; the mechanism is the same
+    quits: list[bool] = []
+    window.quitRequested.connect(lambda: quits.append(True))
+    officer.quitting.pin.setText("1234")
+    click(qtbot, hold)  # a tap is not a hold
+    qtbot.wait(500)
+    assert not quits and window.isVisible()
+    officer.quitting.pin.setText("9999")
+    qtbot.mousePress(hold, Qt.MouseButton.LeftButton, pos=hold.rect().center())
+    qtbot.waitUntil(lambda: "not right" in officer.quitting.message.text(), timeout=3000)
+    qtbot.mouseRelease(hold, Qt.MouseButton.LeftButton, pos=hold.rect().center())
+    assert not quits
+    officer.quitting.pin.setText("1234")
     with qtbot.waitSignal(window.quitRequested):
-        click(qtbot, window.officer.quit)
+        qtbot.mousePress(hold, Qt.MouseButton.LeftButton, pos=hold.rect().center())
+    qtbot.mouseRelease(hold, Qt.MouseButton.LeftButton, pos=hold.rect().center())
     assert not window.isVisible()
     rig.store.close()
 

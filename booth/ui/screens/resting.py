@@ -1,0 +1,28 @@
+"""The calm "this booth is resting" screen, shown while the booth cannot keep answers
+(its disk is full) instead of a failsafe screen that would come back for every visitor."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QWidget
+
+from booth.ui.looks import LookStyle
+from booth.ui.screens.base import Screen
+from booth.ui.widgets import label
+
+
+class RestingScreen(Screen):
+    """Nothing to press: the booth wakes by itself once an officer has made room."""
+
+    def __init__(self, style: LookStyle, parent: QWidget | None = None) -> None:
+        super().__init__(style, parent)
+        self.setProperty("big", True)
+        self.setAccessibleName("This booth is resting")
+        self.outer.addStretch(1)
+        self.icon = label("🌙", "huge")
+        self.title = label("This booth is resting.", "title")
+        self.body_text = label("It cannot take new answers just now. A member of staff has "
+                               "been told. Answers already given are safe.", "body")
+        self.outer.addWidget(self.icon)
+        self.outer.addWidget(self.title)
+        self.outer.addWidget(self.body_text)
+        self.outer.addStretch(1)
