@@ -8,7 +8,9 @@ to "booth.journey"."""
 
 from booth.journey.machine import Journey
 from booth.journey.model import (
+    ANSWER_KINDS,
     FAILSAFE_MESSAGE,
+    AnswerKind,
     EventSettings,
     Goodbye,
     JourneyEffects,
@@ -22,7 +24,9 @@ from booth.journey.model import (
 )
 
 __all__ = [
+    "ANSWER_KINDS",
     "FAILSAFE_MESSAGE",
+    "AnswerKind",
     "EventSettings",
     "Goodbye",
     "Journey",
