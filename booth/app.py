@@ -12,8 +12,16 @@ from typing import TYPE_CHECKING, Any
 from booth.answers import Answers
 from booth.clock import Clock, SystemClock
 from booth.demo import DemoCouncil
+from booth.i18n import english_name
 from booth.journey import EventSettings, Journey, State
-from booth.pack import CampaignPack, PackError, default_pack_path, load_pack, load_pack_or_default
+from booth.pack import (
+    LOOKS,
+    CampaignPack,
+    PackError,
+    default_pack_path,
+    load_pack,
+    load_pack_or_default,
+)
 from booth.settings import Settings
 from booth.store import CouncilEvent, Store, StoreError, StoreLockedError, reconcile
 from booth.take import Takes
@@ -56,11 +64,11 @@ class Kiosk:
         if pack is not None:
             self.pack = pack
             self.answers.pack = pack
-            from booth.pack import LOOKS
             from booth.ui.looks import look_style
 
             self.window.set_styles({look: look_style(look, pack.theme_for(look))
                                     for look in LOOKS})
+            self.window.set_campaign(pack)
         self.journey.restart(self.pack, event_settings(self.store))
 
     def close(self) -> None:
@@ -198,6 +206,35 @@ class OfficerDesk:
     def stop_camera_check(self) -> None:
         self._kiosk().takes.set_officer_camera_check(False)
 
+    def set_event_language(self, language: str | None) -> str:
+        """The language each person at this event starts in (None: the pack's default)."""
+        k = self._kiosk()
+        if k.journey.state not in (State.ATTRACT, State.FAILSAFE):
+            return "Someone is using the booth. Try again when it shows the start screen."
+        event = k.store.current_event()
+        if event is None:
+            return "Start the event first."
+        if language is not None and language not in k.pack.languages:
+            return (f"The campaign pack is not in {english_name(language)}; it has "
+                    f"{', '.join(english_name(code) for code in k.pack.languages)}.")
+        k.store.set_event_language(event.id, language)
+        k.restart_journey()
+        return f"Each person starts in {english_name(language or k.pack.default_language)}."
+
+    def set_spoken_looks(self, looks: list[str]) -> str:
+        """The looks whose screens are read aloud without being asked, at this event."""
+        k = self._kiosk()
+        if k.journey.state not in (State.ATTRACT, State.FAILSAFE):
+            return "Someone is using the booth. Try again when it shows the start screen."
+        event = k.store.current_event()
+        if event is None:
+            return "Start the event first."
+        k.store.set_event_spoken_looks(event.id, looks)
+        k.restart_journey()
+        read = [look for look in LOOKS if look in looks]
+        return ("Screens are read aloud for: " + ", ".join(read) + "." if read
+                else "No screens are read aloud unless a person asks.")
+
     def change_pin(self, pin: str) -> str:
         k = self._kiosk()
         k.pin_guard.set_pin(pin)
@@ -208,9 +245,12 @@ class OfficerDesk:
 def event_settings(store: Store) -> EventSettings:
     """How the journey runs at the store's current event (defaults before any is set up)."""
     event = store.current_event()
-    return EventSettings(
-        child_needs_adult_confirmation=(
-            True if event is None else event.requires_adult_confirmation))
+    if event is None:
+        return EventSettings()
+    spoken = EventSettings().spoken_looks if event.spoken_looks is None else frozenset(
+        look for look in LOOKS if look in event.spoken_looks)
+    return EventSettings(child_needs_adult_confirmation=event.requires_adult_confirmation,
+                         spoken_looks=spoken, default_language=event.default_language)
 
 
 def build_kiosk(
@@ -224,7 +264,7 @@ def build_kiosk(
     sync, takes, answers, journey and window. A QApplication must exist. Raises
     ``StoreLockedError`` when another booth holds the data folder."""
     from booth.capture.qt import CaptureController
-    from booth.pack import LOOKS, Look
+    from booth.pack import Look
     from booth.sync import seal
     from booth.sync.keys import DeviceKeys, load_credential
     from booth.sync.qt import SyncController
@@ -279,9 +319,7 @@ def build_kiosk(
             officer_panel_factory=lambda parent: OfficerPanel(desk, demo=settings.demo,
                                                               parent=parent),
             windowed=settings.windowed, resting_look=resting, with_player=with_player,
-            campaign=(f"Have your say, {pack.name.replace('One ', '')}!"
-                      if pack.name.startswith("One ") else f"Have your say: {pack.name}",
-                      "Tell us what you love, and what would make it even better."),
+            campaign=pack,
         )
         journey.subscribe(window.show_view)
         takes.follow(journey)
