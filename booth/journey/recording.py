@@ -176,7 +176,9 @@ class Recording(Machinery):
         person (it replaces the journey's own camera notice, which would go stale)."""
         if notice is not None and not self._notice_from_camera:
             return notice
-        if self._answer_kind != "voice" and self._camera_away:
+        if self._answer_kind == "voice":
+            return None  # they answer with their voice: the camera no longer matters
+        if self._camera_away:
             return tr(CAMERA_AWAY)
         if self._camera_came_back:
             return tr(CAMERA_BACK)
