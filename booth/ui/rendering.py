@@ -128,7 +128,7 @@ class ViewRenderer:
         words = self._text_style
         if words is None:
             return style
-        factor = words.size_factor
+        factor = words.size_factor(style.look)
         return replace(style, font_family=words.family, title_px=round(style.title_px * factor),
                        body_px=round(style.body_px * factor),
                        button_px=round(style.button_px * factor))

@@ -233,7 +233,10 @@ class ConsentScreen(Screen):
         lines.append("✋ " + tr(_STOP_PROMISE[look]))
         ideas = [picture_and_words(line) for line in lines]
         self.ideas.setHorizontalSpacing(self.style_.gap * 2)
-        self.ideas.setVerticalSpacing(self.style_.gap // 2)
+        # A line of Nastaliq is boxed by its letters, highest to lowest: the boxes need no
+        # gap between them to keep the letters apart.
+        tall = is_tall(QFont(self.style_.font_family))
+        self.ideas.setVerticalSpacing(0 if tall else self.style_.gap // 2)
         for row, (picture, words) in enumerate(ideas):
             picture_label = label(picture, "idea", wrap=False)
             picture_label.setAccessibleName("")
