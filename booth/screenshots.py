@@ -248,7 +248,7 @@ def main(settings: Settings, out_dir: str | Path, size: tuple[int, int],
     width, height = size
     with tempfile.TemporaryDirectory(prefix="booth-shots-") as folder:
         shot_settings = settings.with_changes(
-            paths=resolve_paths(folder), camera="synthetic", audio="tone", demo=True,
+            paths=resolve_paths(folder), camera="synthetic:face", audio="tone", demo=True,
             windowed=True)
         shot_settings.paths.create()
         _install_throwaway_credential(shot_settings)
