@@ -257,3 +257,15 @@ def test_while_the_camera_is_away_the_screen_says_so_and_offers_the_voice(
         assert w.ready.preview.message() == "" and w.ready.start.isEnabled()
     finally:
         close_rig(rig)
+
+
+def test_the_code_card_prints_in_the_persons_language(qtbot: QtBot, tmp_path: Path) -> None:
+    """The card's words in Urdu (in its font, right to left), the code in Latin letters."""
+    from booth.ui.printing import CodePrinter
+
+    i18n.use("ur")
+    card = tmp_path / "card.pdf"
+    printer = CodePrinter(pdf=card)
+    assert printer.print_code("K7M-4RH") and printer.printed == 1
+    pdf = card.read_bytes()
+    assert pdf.startswith(b"%PDF") and b"NotoNastaliqUrdu" in pdf and b"DejaVuSansMono" in pdf
