@@ -49,11 +49,15 @@ class Answers:
     # ------------------------------------------------------------ SessionEffects
 
     def session_started(self, session: SessionDraft) -> None:
-        consent = self.pack.consent_for(session.look)
+        """Consent was given: the record says which words the person agreed to, in the
+        language they read them in (the pack's view in that language has its own digest)."""
+        words = self.pack.in_language(session.language)
+        consent = words.consent_for(session.look)
         digest = hashlib.sha256(consent.text.encode("utf-8")).hexdigest()
         self.store.open_session(session.session_id, self._event_id(), session.look)
         self.store.record_consent(session.session_id, session.look, digest, self.pack.id,
-                                  self.pack.digest, session.adult_confirmed)
+                                  words.digest or self.pack.digest, session.adult_confirmed,
+                                  language=session.language)
 
     def save_priorities(self, session: SessionDraft, item_ids: Sequence[str]) -> None:
         plist = self.pack.priority_list_for(session.look)

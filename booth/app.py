@@ -158,9 +158,7 @@ def build_kiosk(
             officer_panel_factory=lambda parent: OfficerPanel(desk, demo=settings.demo,
                                                               parent=parent),
             windowed=settings.windowed, resting_look=resting, with_player=with_player,
-            campaign=(f"Have your say, {pack.name.replace('One ', '')}!"
-                      if pack.name.startswith("One ") else f"Have your say: {pack.name}",
-                      "Tell us what you love, and what would make it even better."),
+            campaign=pack,
         )
         journey.subscribe(window.show_view)
         takes.follow(journey)

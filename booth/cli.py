@@ -77,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
                            help="render every screen in every look to PNG")
     shots.add_argument("--out", required=True)
     shots.add_argument("--size", type=_size, default=(1366, 768))
+    shots.add_argument("--language", help="a language of the campaign pack (ur, pl, ar, en)")
 
     sync = sub.add_parser("sync", parents=[common], help="upload sealed bundles now")
     sync.add_argument("--server", help="council server URL")
@@ -176,7 +177,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "screenshots":
         from booth.screenshots import main as screenshots_main
 
-        return screenshots_main(settings, args.out, args.size)
+        return screenshots_main(settings, args.out, args.size, args.language)
     if args.command == "sync":
         from booth.sync.cli import sync_main
 

@@ -20,9 +20,10 @@ from booth.device import (
     disk_room,
     removable_volumes,
 )
+from booth.i18n import english_name
 from booth.journey import State
 from booth.kiosk import SETUP_DONE_KEY, Kiosk
-from booth.pack import PackError, default_pack_path, load_pack
+from booth.pack import LOOKS, PackError, default_pack_path, load_pack
 from booth.readiness import (
     camera_problem,
     disk_full_problem,
@@ -182,6 +183,37 @@ class OfficerDesk:
         k.window.resting_look = default_look
         k.restart_journey()
         return f"The event “{name}” has started. Counts start from zero."
+
+    def set_event_language(self, language: str | None) -> str:
+        """The language each person at this event starts in (None: the pack's default)."""
+        busy = self._busy()
+        if busy is not None:
+            return busy
+        k = self._kiosk()
+        event = k.store.current_event()
+        if event is None:
+            return "Start the event first."
+        if language is not None and language not in k.pack.languages:
+            return (f"The campaign pack is not in {english_name(language)}; it has "
+                    f"{', '.join(english_name(code) for code in k.pack.languages)}.")
+        k.store.set_event_language(event.id, language)
+        k.restart_journey()
+        return f"Each person starts in {english_name(language or k.pack.default_language)}."
+
+    def set_spoken_looks(self, looks: list[str]) -> str:
+        """The looks whose screens are read aloud without being asked, at this event."""
+        busy = self._busy()
+        if busy is not None:
+            return busy
+        k = self._kiosk()
+        event = k.store.current_event()
+        if event is None:
+            return "Start the event first."
+        k.store.set_event_spoken_looks(event.id, looks)
+        k.restart_journey()
+        read = [look for look in LOOKS if look in looks]
+        return ("Screens are read aloud for: " + ", ".join(read) + "." if read
+                else "No screens are read aloud unless a person asks.")
 
     def council_events(self) -> list[CouncilEvent]:
         """The council's events to pick from, as its signed list said at the last sync;

@@ -12,7 +12,7 @@ from booth.answers import Answers
 from booth.clock import Clock
 from booth.demo import DemoCouncil
 from booth.journey import EventSettings, Journey
-from booth.pack import CampaignPack, PackError
+from booth.pack import LOOKS, CampaignPack, PackError
 from booth.settings import Settings
 from booth.space import RoomWatch
 from booth.store import Store
@@ -27,9 +27,12 @@ SETUP_DONE_KEY = "setup_done_at"
 def event_settings(store: Store) -> EventSettings:
     """How the journey runs at the store's current event (defaults before any is set up)."""
     event = store.current_event()
-    return EventSettings(
-        child_needs_adult_confirmation=(
-            True if event is None else event.requires_adult_confirmation))
+    if event is None:
+        return EventSettings()
+    spoken = EventSettings().spoken_looks if event.spoken_looks is None else frozenset(
+        look for look in LOOKS if look in event.spoken_looks)
+    return EventSettings(child_needs_adult_confirmation=event.requires_adult_confirmation,
+                         spoken_looks=spoken, default_language=event.default_language)
 
 
 def setup_needed(store: Store, settings: Settings) -> bool:
@@ -74,11 +77,11 @@ class Kiosk:
         if pack is not None:
             self.pack = pack
             self.answers.pack = pack
-            from booth.pack import LOOKS
             from booth.ui.looks import look_style
 
             self.window.set_styles({look: look_style(look, pack.theme_for(look))
                                     for look in LOOKS})
+            self.window.set_campaign(pack)
         self.journey.restart(self.pack, event_settings(self.store))
 
     def close(self) -> None:

@@ -1,5 +1,7 @@
 """``booth screenshots``: every screen in every look, rendered offscreen to PNG files,
-by driving the real kiosk (synthetic camera, tone microphone) in a throwaway folder."""
+by driving the real kiosk (synthetic camera, tone microphone) in a throwaway folder, in
+English or in any language of the campaign pack (``--language ur``: the event starts each
+person in it, so every screen, the attract screen too, is in that language)."""
 
 from __future__ import annotations
 
@@ -58,12 +60,22 @@ def _install_throwaway_credential(settings: Settings) -> None:
     install_credential(settings.paths, file)
 
 
-def _seed_other_people(kiosk: Any) -> None:
+def _start_event(kiosk: Any, language: str | None) -> Any:
+    """An event whose people start in ``language`` (the pack's default when None)."""
+    store = kiosk.store
+    event = store.create_event("Year 5, St Mary's Primary", "school", "child", True)
+    if language is not None:
+        store.set_event_language(event.id, language)
+    kiosk.restart_journey()
+    return event
+
+
+def _seed_other_people(kiosk: Any, language: str | None) -> None:
     """A few earlier participants, so "what others chose" has bars to show."""
     import uuid
 
     store = kiosk.store
-    event = store.create_event("Year 5, St Mary's Primary", "school", "child", True)
+    event = _start_event(kiosk, language)
     for look in LOOK_ORDER:
         items = [item.id for item in kiosk.pack.priority_list_for(look).items]
         for person in range(9):
@@ -75,6 +87,60 @@ def _seed_other_people(kiosk: Any) -> None:
                                   list(dict.fromkeys(picks))[:3])
             store.finish_session(session_id)
     kiosk.restart_journey()
+
+
+def _voice_and_blur(kiosk: Any, clock: ManualClock, shot: Shot, pump: Pump) -> None:
+    """An adult who answers with their voice alone, then one who blurs their face."""
+    from booth.journey import State
+
+    journey, window = kiosk.journey, kiosk.window
+    journey.touch()
+    journey.choose_look("adult")
+    journey.give_consent()
+    window.choose.kinds.buttons["voice"].click()
+    shot("adult_03b_choose_prompt_voice")
+    journey.choose_prompt(kiosk.pack.prompts_for("adult")[0].id)
+    pump(until=lambda: window.ready.meter.level() > 0.05, timeout=3)
+    shot("adult_04c_get_ready_voice")
+    journey.start_recording()
+    clock.advance(kiosk.pack.countdown_for("adult") + 0.1)
+    journey.tick()
+    pump(until=lambda: journey.view().take_id is not None)
+    pump(1.2)
+    clock.advance(8.0)
+    journey.tick()
+    shot("adult_05c_recording_voice")
+    journey.stop_recording()
+    pump(until=lambda: journey.state is State.REVIEW)
+    pump(0.5)
+    shot("adult_06c_review_voice")
+    journey.back()
+    window.confirm.yes.click()
+    journey.choose_answer_kind("video_blurred")
+    journey.choose_prompt(kiosk.pack.prompts_for("adult")[0].id)
+    pump(until=window.ready.preview.has_frame)
+    pump(1.0)  # the detector has found the face
+    shot("adult_04d_get_ready_blurred")
+    journey.stop_and_delete()
+    journey.finish()
+
+
+def _camera_lost(kiosk: Any, shot: Shot, pump: Pump) -> None:
+    """An older person whose camera is lost mid-session, and comes back."""
+    journey = kiosk.journey
+    journey.touch()
+    journey.choose_look("older")
+    journey.give_consent()
+    journey.choose_prompt(kiosk.pack.prompts_for("older")[0].id)
+    pump(until=kiosk.window.ready.preview.has_frame)
+    journey.camera_lost()
+    shot("older_04e_get_ready_camera_lost")
+    journey.back()
+    shot("older_03c_choose_prompt_camera_lost")
+    journey.camera_back()
+    shot("older_03d_choose_prompt_camera_back")
+    journey.stop_and_delete()
+    journey.finish()
 
 
 Shot = Callable[[str], None]
@@ -167,8 +233,10 @@ def _second_journey(kiosk: Any, clock: ManualClock, look: Look, shot: Shot, pump
     journey.finish()
 
 
-def main(settings: Settings, out_dir: str | Path, size: tuple[int, int]) -> int:
-    """Render every screen in every look into ``out_dir``; returns 0 on success."""
+def main(settings: Settings, out_dir: str | Path, size: tuple[int, int],
+         language: str | None = None) -> int:
+    """Render every screen in every look into ``out_dir`` (in ``language``, else the
+    pack's default language); returns 0 on success."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from booth.app import build_kiosk, process_events, qt_application
     from booth.ui.printing import CodePrinter
@@ -180,7 +248,7 @@ def main(settings: Settings, out_dir: str | Path, size: tuple[int, int]) -> int:
     width, height = size
     with tempfile.TemporaryDirectory(prefix="booth-shots-") as folder:
         shot_settings = settings.with_changes(
-            paths=resolve_paths(folder), camera="synthetic", audio="tone", demo=True,
+            paths=resolve_paths(folder), camera="synthetic:face", audio="tone", demo=True,
             windowed=True)
         shot_settings.paths.create()
         _install_throwaway_credential(shot_settings)
@@ -210,6 +278,11 @@ def main(settings: Settings, out_dir: str | Path, size: tuple[int, int]) -> int:
             written.append(path)
 
         try:
+            if language is not None and language not in kiosk.pack.languages:
+                print(f"The campaign pack is not in {language!r}; it has "
+                      f"{', '.join(kiosk.pack.languages)}.")
+                return 2
+            _start_event(kiosk, language)
             window.resize(width, height)
             window.show()
             window.set_printer(lambda: CodePrinter(pdf=Path(folder) / "code.pdf"))
@@ -233,9 +306,11 @@ def main(settings: Settings, out_dir: str | Path, size: tuple[int, int]) -> int:
                     clock.advance(60)
                     journey.tick()
             # Enough people now for the tally to show its bars.
-            _seed_other_people(kiosk)
+            _seed_other_people(kiosk, language)
             for look in LOOK_ORDER:
                 _second_journey(kiosk, clock, look, shot, pump)
+            _voice_and_blur(kiosk, clock, shot, pump)
+            _camera_lost(kiosk, shot, pump)
             window.open_pin_pad()
             shot("13_officer_pin")
             window.pin_pad.hide()
@@ -257,5 +332,6 @@ def main(settings: Settings, out_dir: str | Path, size: tuple[int, int]) -> int:
             window.allow_close()
             window.close()
             kiosk.close()
-    print(f"Wrote {len(written)} screenshots ({width}x{height}) to {out}")
+    shown_in = f", {language}" if language else ""
+    print(f"Wrote {len(written)} screenshots ({width}x{height}{shown_in}) to {out}")
     return 0

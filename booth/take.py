@@ -150,6 +150,11 @@ class Capture(Protocol):
         ...
 
     @property
+    def cameraState(self) -> _Signal:
+        """cameraState(state, detail): the camera was "lost", is "reconnecting" or is "back"."""
+        ...
+
+    @property
     def previewing(self) -> bool: ...
     @property
     def camera_ready(self) -> bool: ...
@@ -180,6 +185,12 @@ class _Take:
     discard: bool = False
 
 
+def _blames_camera(reason: str, kind: TakeKind) -> bool:
+    """Whether a take failed for want of a camera (missing, busy, lost, not ready: the
+    capture layer's reasons all name it), so the person can still answer with their voice."""
+    return kind != "voice" and "camera" in reason.casefold()
+
+
 class Takes:
     """Owns every take from ``start_take`` until it is kept or gone: the journey's
     ``TakeEffects`` in the real booth (the walk is in this module's docstring).
@@ -199,6 +210,7 @@ class Takes:
         self.audio = audio
         self.officer_camera_check = False
         self._kind: TakeKind = "video"
+        self._view_kind: TakeKind = "video"  # the journey's last word on the person's choice
         self._journey: Journey | None = None
         self._session_id: str | None = None  # the session the journey last showed
         self._takes: dict[str, _Take] = {}
@@ -207,6 +219,7 @@ class Takes:
         capture.ready.connect(self._camera_is_ready)
         capture.failed.connect(self._camera_failed)
         capture.finished.connect(self._take_finished)
+        capture.cameraState.connect(self._camera_state)
 
     def follow(self, journey: Journey) -> None:
         """Report to ``journey`` from now on, and follow its views."""
@@ -351,7 +364,20 @@ class Takes:
             self._recording = None
             self._drop_file(take)
         if self._journey is not None:
-            self._journey.recording_failed(self._no_room_or(reason, take))
+            kind = take.kind if take is not None else self._kind
+            failure = self._no_room_or(reason, take)
+            self._journey.recording_failed(
+                failure, camera=failure != NO_ROOM_FOR_VIDEO and _blames_camera(reason, kind))
+
+    def _camera_state(self, state: str, detail: str) -> None:
+        """A camera lost mid-session is being reopened: the journey tells the person to wait
+        or to answer with their voice, and that they can try again once it is back."""
+        if self._journey is None:
+            return
+        if state == "lost":
+            self._journey.camera_lost()
+        elif state == "back":
+            self._journey.camera_back()
 
     def _take_finished(self, result: RecordingResult) -> None:
         take = self._recording
@@ -367,8 +393,10 @@ class Takes:
         if result.reason in ("error", "camera_lost") or take.duration_s <= 0:
             self._drop_file(take)
             if self._journey is not None:
+                failure = self._no_room_or(str(result.error or result.reason), take)
                 self._journey.recording_failed(
-                    self._no_room_or(str(result.error or result.reason), take))
+                    failure,
+                    camera=failure != NO_ROOM_FOR_VIDEO and result.reason == "camera_lost")
             return
         if self._journey is not None:
             self._journey.recording_finished(take.take_id, take.duration_s)
@@ -381,6 +409,11 @@ class Takes:
             self._drop_leftovers()
             if self._kind != "video":
                 self.choose_kind("video")  # the choice was that person's alone
+        if view.answer_kind != self._view_kind:
+            # "Blur my face" or "Just my voice" on the questions screen (the preview shows
+            # the blur from now on).
+            self._view_kind = view.answer_kind
+            self.choose_kind(view.answer_kind)
         # Camera on while the participant is getting ready or recording, off otherwise.
         wanted = view.state in CAMERA_STATES or (
             view.state is State.STILL_THERE and view.interrupted in CAMERA_STATES)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,3 +28,13 @@ def settings(data_dir: Path) -> Settings:
     result = load_settings(data_dir=data_dir, demo=True)
     result.paths.create()
     return result
+
+
+@pytest.fixture(autouse=True)
+def _each_test_starts_in_english() -> Iterator[None]:
+    """The booth's words are one setting for the process (one person at a kiosk): a test
+    that switched language leaves the next one in English."""
+    from booth import i18n
+
+    yield
+    i18n._current = None

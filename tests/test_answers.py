@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Iterator
 
@@ -157,3 +158,21 @@ def test_stop_deletes_an_open_session_with_its_kept_takes_but_not_a_finished_one
     answers.delete_session(finished)  # already handed over to be sent: withdrawn by code
     session = store.get_session(finished.session_id)
     assert session is not None and session.state == "finished"
+
+
+@pytest.mark.parametrize("language", ["en", "ur", "ar"])
+def test_the_consent_record_keeps_the_language_and_the_wording_read_in_it(
+    store: Store, settings: Settings, pack: CampaignPack, language: str
+) -> None:
+    clock = FakeClock()
+    answers = Answers(store, settings.paths, pack, clock)
+    draft = SessionDraft(uuid.uuid4().hex, "child", clock.utcnow(), language=language,
+                         consent_given=True, adult_confirmed=True)
+    answers.session_started(draft)
+    consent = store.session_detail(draft.session_id).consent
+    words = pack.in_language(language)
+    wording = words.consent_for("child").text
+    assert consent is not None and consent.language == language
+    assert consent.wording_digest == hashlib.sha256(wording.encode("utf-8")).hexdigest()
+    assert consent.pack_id == pack.id and consent.pack_digest == words.digest
+    assert (consent.pack_digest == pack.digest) is (language == pack.language)

@@ -1,7 +1,8 @@
 """Answers without a face, through the real kiosk built by ``build_kiosk``: a voice answer
 that reaches a council server and decrypts there to AAC in MP4 with no video track, and a
-blurred answer in which no face can be found. Driven through the journey (the screens'
-buttons for these choices come with the participant screens)."""
+blurred answer in which no face can be found, driven through the journey; the choices on the
+questions screen, and a camera unplugged mid-take and plugged back, driven through the
+screens."""
 
 from __future__ import annotations
 
@@ -16,11 +17,14 @@ import numpy as np
 import pytest
 from pytestqt.qtbot import QtBot
 
+from booth import i18n
 from booth.app import Kiosk, build_kiosk
+from booth.capture.audio import ToneSource
 from booth.capture.faces import HogFaceDetector
 from booth.capture.recorder import TakeKind
 from booth.capture.waveform import peak_envelope
 from booth.journey import State
+from booth.journey.recording import CAMERA_AWAY, CAMERA_BACK
 from booth.settings import Settings
 from booth.store import Store
 from booth.sync.keys import DeviceKeys, install_credential, load_credential
@@ -28,11 +32,11 @@ from booth.sync.uploader import Uploader
 from booth.take import TAKE_KINDS
 from booth.ui.speech import QtSpeaker
 from council.cli import main as council_main
-from tests.helpers.capture import wait_until_recorded
+from tests.helpers.capture import UnpluggableCamera, wait_until_recorded
 from tests.helpers.clock import FakeClock
 from tests.helpers.council import council_serve_process, free_port
 from tests.helpers.sync import make_council_age_keys, make_credential
-from tests.helpers.ui import NO_MEDIA_HARDWARE
+from tests.helpers.ui import NO_MEDIA_HARDWARE, click
 
 pytestmark = [
     pytest.mark.qt_log_ignore(*NO_MEDIA_HARDWARE),
@@ -190,3 +194,77 @@ def test_the_store_keeps_every_kind_of_take_and_refuses_others(settings: Setting
                        " duration_s, kept_at, kind) VALUES ('x', 's', 'p', 'x', 0, '', 0, '',"
                        " 'painting')")
         db.rollback()
+
+
+def test_the_choices_beside_the_questions_reach_the_takes_and_the_next_person_has_video(
+    qtbot: QtBot, kiosk: Kiosk
+) -> None:
+    """Through the screens: "Blur my face" blurs the preview before anything records,
+    "Just my voice" records a voice answer whose review shows its waveform, and the next
+    person starts with a video answer again."""
+    w, journey = kiosk.window, kiosk.journey
+    click(qtbot, w.attract.invite)
+    click(qtbot, w.welcome.tiles["older"])
+    click(qtbot, w.consent.yes)
+    click(qtbot, w.choose.kinds.buttons["video_blurred"])
+    assert kiosk.takes.kind == "video_blurred" and kiosk.capture.face_blur
+    click(qtbot, w.choose.kinds.buttons["voice"])
+    assert kiosk.takes.kind == "voice" and not kiosk.capture.face_blur
+    click(qtbot, w.choose.tiles[kiosk.pack.prompts_for("older")[0].id])
+    assert w.ready.preview.voice() and w.ready.meter.isVisible()  # a microphone, no picture
+    click(qtbot, w.ready.start)
+    qtbot.waitUntil(lambda: journey.view().take_id is not None, timeout=10_000)
+    wait_until_recorded(qtbot, kiosk.capture, 1.0)
+    assert not w.recording.preview.has_frame()
+    click(qtbot, w.recording.stop)
+    qtbot.waitUntil(lambda: journey.state is State.REVIEW, timeout=10_000)
+    assert w.review.waveform.isVisible() and not w.review.video_frame.isVisible()
+    assert max(w.review.waveform.peaks()) > 0.3  # the tone, drawn
+    click(qtbot, w.review.keep)
+    session_id = journey.view().session_id
+    assert session_id is not None
+    assert [t.kind for t in kiosk.store.session_detail(session_id).takes] == ["voice"]
+    journey.stop_and_delete()
+    journey.finish()
+    click(qtbot, w.attract.invite)
+    click(qtbot, w.welcome.tiles["older"])
+    click(qtbot, w.consent.yes)
+    assert kiosk.takes.kind == "video" and not kiosk.capture.face_blur
+    assert w.choose.kinds.current() == "video"
+
+
+def test_a_camera_unplugged_mid_take_is_said_and_the_same_person_records_again(
+    qtbot: QtBot, kiosk: Kiosk
+) -> None:
+    """A camera that fails and then returns, under the real kiosk: the person is told to
+    wait or to answer with their voice, then that it is back, and records again."""
+    w, journey, capture = kiosk.window, kiosk.journey, kiosk.capture
+    capture.reconnect_delays = (0.05, 0.1, 0.2)
+    click(qtbot, w.attract.invite)
+    click(qtbot, w.welcome.languages.buttons["pl"])
+    click(qtbot, w.welcome.tiles["older"])
+    click(qtbot, w.consent.yes)
+    camera = UnpluggableCamera((320, 180), 30.0)
+    capture.stop_preview()  # the kiosk's camera, swapped for one a test can unplug
+    capture.start_preview_sources(camera, ToneSource())
+    qtbot.waitUntil(lambda: capture.camera_ready, timeout=5_000)
+    session = journey.session
+    prompt = kiosk.pack.prompts_for("older")[0].id
+    click(qtbot, w.choose.tiles[prompt])
+    click(qtbot, w.ready.start)
+    qtbot.waitUntil(lambda: journey.view().take_id is not None, timeout=10_000)
+    wait_until_recorded(qtbot, capture, 0.5)
+    camera.unplug()
+    polish = i18n.catalogue("pl")
+    qtbot.waitUntil(lambda: w.choose.notice.text() == polish.tr(CAMERA_AWAY), timeout=5_000)
+    assert journey.state is State.CHOOSE_PROMPT and kiosk.takes.open_takes() == []
+    camera.replug()
+    qtbot.waitUntil(lambda: w.choose.notice.text() == polish.tr(CAMERA_BACK), timeout=5_000)
+    click(qtbot, w.choose.tiles[prompt])
+    qtbot.waitUntil(lambda: capture.camera_ready, timeout=5_000)
+    click(qtbot, w.ready.start)
+    qtbot.waitUntil(lambda: journey.view().take_id is not None, timeout=10_000)
+    wait_until_recorded(qtbot, capture, 0.5)
+    click(qtbot, w.recording.stop)
+    qtbot.waitUntil(lambda: journey.state is State.REVIEW, timeout=10_000)
+    assert journey.session is session  # the same person, a second try

@@ -8,7 +8,15 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from booth.app import EXIT_LOCKED, EXIT_OK, build_kiosk, failsafe_listener, run_kiosk
+from booth import i18n
+from booth.app import (
+    EXIT_LOCKED,
+    EXIT_OK,
+    build_kiosk,
+    event_settings,
+    failsafe_listener,
+    run_kiosk,
+)
 from booth.journey import State
 from booth.logs import add_error_listener, install_excepthook, remove_error_listener
 from booth.settings import Settings
@@ -144,6 +152,41 @@ def test_the_officer_desk_lists_the_councils_events_and_starts_one(
                                                                 "adult")
         assert "not on the council's list" in desk.start_council_event("ev-gone-000000", "adult",
                                                                         False)
+    finally:
+        kiosk.window.allow_close()
+        kiosk.close()
+
+
+def test_the_officer_desk_sets_the_events_language_and_the_looks_read_aloud(
+    qtbot: QtBot, settings: Settings
+) -> None:
+    kiosk = build_kiosk(settings, speaker=SilentSpeaker())
+    qtbot.addWidget(kiosk.window)
+    try:
+        desk = kiosk.window.officer.backend
+        assert desk.set_event_language("ur") == "Start the event first."
+        desk.set_up_event("Age Friendly forum", "forum", "older", False)
+        assert "Somali" in desk.set_event_language("so")  # the pack has no Somali
+        assert desk.set_event_language("ur") == "Each person starts in Urdu."
+        assert kiosk.journey.view().language == "ur"
+        assert kiosk.window.attract.title.text().startswith(
+            i18n.catalogue("ur").tr("Have your say: {campaign}", campaign="").strip())
+        said = desk.set_spoken_looks(["older", "adult"])
+        assert said == "Screens are read aloud for: adult, older."
+        event = kiosk.store.current_event()
+        assert event is not None and event.default_language == "ur"
+        assert event.spoken_looks == ("adult", "older")
+        assert event_settings(kiosk.store).spoken_looks == frozenset({"adult", "older"})
+        kiosk.journey.touch()
+        kiosk.journey.choose_language("pl")  # this person's choice...
+        assert "Someone is using the booth" in desk.set_event_language(None)
+        kiosk.journey.back()  # ...they leave
+        assert kiosk.journey.view().language == "ur"  # the next person starts in Urdu
+        assert desk.set_event_language(None) == "Each person starts in English."
+        assert desk.set_spoken_looks([]) == "No screens are read aloud unless a person asks."
+        assert event_settings(kiosk.store).spoken_looks == frozenset()
+        actions = {entry.officer_action for entry in kiosk.store.audit_log()}
+        assert {"event_language", "event_spoken_looks"} <= actions
     finally:
         kiosk.window.allow_close()
         kiosk.close()

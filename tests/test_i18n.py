@@ -24,6 +24,11 @@ ROOT = Path(__file__).resolve().parent.parent
 PYBABEL = Path(sys.executable).parent / "pybabel"
 SHIPPED = ("ar", "pl", "ur")
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+# Two of the screens' sentences: one whose placeholders a language may reorder, and one with
+# a number that changes its words (Polish has three forms, Arabic six).
+QUESTION_OF = "Question {number} of {total}. You do not have to answer."
+CHOSEN_BY = ("Chosen by {n} person at this event. Your choices have a ✔.",
+             "Chosen by {n} people at this event. Your choices have a ✔.")
 
 
 @pytest.fixture(autouse=True)
@@ -136,16 +141,15 @@ def test_the_language_switches_at_run_time_and_back() -> None:
 
 def test_named_placeholders_go_where_the_language_puts_them() -> None:
     i18n.use("ur")
-    text = i18n.tr("{chosen} of {limit} chosen", chosen=2, limit=3)
-    assert text == "3 میں سے 2 منتخب"  # Urdu names the total first
-    assert i18n.catalogue("en").tr("{chosen} of {limit} chosen", chosen=2, limit=3) == \
-        "2 of 3 chosen"
+    text = i18n.tr(QUESTION_OF, number=2, total=3)
+    assert text == "3 میں سے سوال نمبر 2۔ جواب دینا ضروری نہیں۔"  # Urdu names the total first
+    assert i18n.catalogue("en").tr(QUESTION_OF, number=2, total=3) == \
+        "Question 2 of 3. You do not have to answer."
 
 
 def test_polish_has_three_plural_forms() -> None:
     words = i18n.catalogue("pl")
-    people = {n: words.trn("{n} person at this event so far. Your choices have a ✔.",
-                           "{n} people at this event so far. Your choices have a ✔.", n)
+    people = {n: words.trn(*CHOSEN_BY, n)
               for n in (1, 2, 5, 12, 22)}
     assert "1 osoba" in people[1]
     assert "2 osoby" in people[2] and "22 osoby" in people[22]
@@ -154,8 +158,7 @@ def test_polish_has_three_plural_forms() -> None:
 
 def test_arabic_has_six_plural_forms() -> None:
     words = i18n.catalogue("ar")
-    forms = {n: words.trn("{n} person at this event so far. Your choices have a ✔.",
-                          "{n} people at this event so far. Your choices have a ✔.", n)
+    forms = {n: words.trn(*CHOSEN_BY, n)
              for n in (0, 1, 2, 3, 11, 100)}
     assert len(set(forms.values())) == 6
     assert "شخص واحد" in forms[1] and "شخصان" in forms[2]
@@ -164,7 +167,7 @@ def test_arabic_has_six_plural_forms() -> None:
 
 def test_numbers_stay_in_latin_digits_in_every_language() -> None:
     for language in SHIPPED:
-        text = i18n.catalogue(language).tr("{chosen} of {limit} chosen", chosen=12, limit=30)
+        text = i18n.catalogue(language).tr(QUESTION_OF, number=12, total=30)
         assert "12" in text and "30" in text
 
 
@@ -243,7 +246,7 @@ def test_pseudo_translation_is_accented_longer_and_bracketed_and_keeps_placehold
 
 def test_only_words_in_the_catalogue_are_pseudo_translated() -> None:
     i18n.use(i18n.PSEUDO_LANGUAGE)
-    shown = i18n.tr("{chosen} of {limit} chosen", chosen=1, limit=3)
+    shown = i18n.tr(QUESTION_OF, number=1, total=3)
     assert i18n.is_pseudo(shown) and "1" in shown and "3" in shown
     assert i18n.is_pseudo(i18n.N_("Prefer not to say")) is False  # marking alone is no look-up
     assert i18n.is_pseudo(i18n.tr("Prefer not to say"))

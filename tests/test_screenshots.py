@@ -48,3 +48,17 @@ def test_every_screen_in_every_look_is_rendered(
     assert len(colours) > 20
     # The user's data folder was never touched: screenshots run in a throwaway folder.
     assert not any(settings.paths.takes.iterdir())
+
+
+def test_every_screen_is_rendered_in_urdu(
+    qtbot: QtBot, settings: Settings, tmp_path: Path
+) -> None:
+    """`--language ur`: every screen in Urdu, with the answers without a face and the
+    camera that comes back; a language the pack does not have is refused."""
+    out = tmp_path / "shots"
+    assert main(settings, out, (1024, 768), "ur") == 0
+    names = {path.stem for path in out.glob("*.png")}
+    assert {"01_welcome", "child_02_consent", "adult_03b_choose_prompt_voice",
+            "adult_06c_review_voice", "adult_04d_get_ready_blurred",
+            "older_03c_choose_prompt_camera_lost", "older_10_thank_you"} <= names
+    assert main(settings, tmp_path / "none", (1024, 768), "so") == 2  # not in the pack

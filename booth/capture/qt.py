@@ -354,6 +354,8 @@ class CaptureController(QObject):
                         self._fail(error)
                 else:
                     self._feed = feed
+                    # "Blur my face" may have been chosen while the camera was opening.
+                    feed.set_face_blur(self._face_blur)
                     if deliver:
                         self.ready.emit(feed.info)
             elif kind == "finished":

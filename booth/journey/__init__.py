@@ -8,9 +8,11 @@ to "booth.journey"."""
 
 from booth.journey.machine import Journey
 from booth.journey.model import (
+    ANSWER_KINDS,
     FAILSAFE_MESSAGE,
     NO_ROOM_FOR_VIDEO,
     NO_ROOM_NOTICE,
+    AnswerKind,
     EventSettings,
     Goodbye,
     JourneyEffects,
@@ -24,9 +26,11 @@ from booth.journey.model import (
 )
 
 __all__ = [
+    "ANSWER_KINDS",
     "FAILSAFE_MESSAGE",
     "NO_ROOM_FOR_VIDEO",
     "NO_ROOM_NOTICE",
+    "AnswerKind",
     "EventSettings",
     "Goodbye",
     "Journey",

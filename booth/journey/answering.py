@@ -6,17 +6,30 @@ from __future__ import annotations
 from abc import abstractmethod
 from collections.abc import Sequence
 
+from booth.i18n import N_, tr, trn
 from booth.journey.model import SessionEffects, State
 from booth.journey.recording import Recording
 from booth.pack import CampaignPack
+
+# Translators: said aloud with the bar chart of what other people at this event ticked.
+OTHERS_CHOSE = N_("Here is what other people chose.")
+# Translators: said aloud before the optional about-you questions.
+ABOUT_YOU = N_("Tell us a little about you, if you like.")
+
+
+def too_many(max_ticks: int) -> str:
+    """What is said when someone ticks one more than they may."""
+    # Translators: said and shown when someone tries to tick one more priority than they may.
+    return trn("You can choose up to {n}.", "You can choose up to {n}.", max_ticks)
 
 
 class Answering(Recording):
     """Ticks (up to the list's maximum), their one save, and the about-you answers, checked
     against the pack before they are stored. The session is finished by ``Journey``."""
 
-    # Kept by the journey.
+    # Kept by the journey: the pack, and the pack in the person's language.
     _pack: CampaignPack
+    _words: CampaignPack
     _effects: SessionEffects
     _ticked: list[str]
 
@@ -30,7 +43,7 @@ class Answering(Recording):
         self._ticked = list(ticked)
         self._notice = None
         self._set_state(State.PRIORITIES)
-        self._speak(self._pack.priority_list_for(draft.look).spoken)
+        self._speak(self._words.priority_list_for(draft.look).spoken)
 
     def _do_toggle(self, item_id: str) -> None:
         draft = self._draft
@@ -46,7 +59,7 @@ class Answering(Recording):
             return
         max_ticks = plist.max_ticks
         if len(self._ticked) >= max_ticks:
-            self._notice = f"You can choose up to {max_ticks}."
+            self._notice = too_many(max_ticks)
             return
         self._ticked.append(item_id)
         self._notice = None
@@ -62,7 +75,7 @@ class Answering(Recording):
             self._stray("submit_priorities", f"not items of the list: {chosen!r}")
             return
         if len(chosen) > max_ticks:
-            self._notice = f"You can choose up to {max_ticks}."
+            self._notice = too_many(max_ticks)
             self._stray("submit_priorities", f"{len(chosen)} ticks > {max_ticks}")
             return
         self._effects.save_priorities(draft, chosen)
@@ -70,7 +83,7 @@ class Answering(Recording):
         self._ticked = list(chosen)
         self._notice = None
         self._set_state(State.TALLY)
-        self._speak("Here is what other people chose.")
+        self._speak(tr(OTHERS_CHOSE))
 
     def _after_tally(self) -> None:
         draft = self._draft
@@ -79,7 +92,7 @@ class Answering(Recording):
             self._finish()
             return
         self._set_state(State.ABOUT_YOU)
-        self._speak("Tell us a little about you, if you like.")
+        self._speak(tr(ABOUT_YOU))
 
     def _do_submit_about_you(self, answers: dict[str, str]) -> None:
         draft = self._draft

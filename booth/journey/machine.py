@@ -8,9 +8,12 @@ import uuid
 from collections.abc import Sequence
 
 from booth.clock import Clock
-from booth.journey.answering import Answering
+from booth.i18n import tr
 from booth.journey.model import (
+    ADULT_NEEDED,
     FAILSAFE_MESSAGE,
+    STILL_THERE,
+    THANK_YOU,
     EventSettings,
     Goodbye,
     JourneyError,
@@ -20,6 +23,7 @@ from booth.journey.model import (
     State,
     TakeEffects,
 )
+from booth.journey.person import PersonChoices, PersonView
 from booth.pack import (
     LOOKS,
     AboutYouQuestion,
@@ -32,6 +36,7 @@ from booth.pack import (
 
 # One logger for the whole package: the kiosk's log and the tests filter on this name.
 log = logging.getLogger("booth.journey")
+
 
 
 # States where a person is expected to touch the screen now and then.
@@ -49,7 +54,7 @@ _IDLE_STATES = frozenset(
 )
 
 
-class Journey(Answering):
+class Journey(PersonChoices):
     """The participant journey. Call the event methods; read ``view`` or ``subscribe``.
 
     Events that make no sense in the current state (a stray touch, a double tap) are
@@ -59,11 +64,13 @@ class Journey(Answering):
     The way through (``back()`` steps back where a row says so)::
 
         ATTRACT       touch -> WELCOME
-        WELCOME       choose_look -> CONSENT; back -> ATTRACT
+        WELCOME       choose_language (the screens change language); choose_look -> CONSENT;
+                      back -> ATTRACT
         CONSENT       give_consent -> CHOOSE_PROMPT (session_started, once);
                       decline_consent -> GOODBYE; back -> WELCOME (both delete a session
                       started before going back: consent is no longer given)
-        CHOOSE_PROMPT choose_prompt -> GET_READY; skip_video -> PRIORITIES; back -> CONSENT
+        CHOOSE_PROMPT choose_prompt -> GET_READY; skip_video -> PRIORITIES; back -> CONSENT;
+                      choose_answer_kind (video, blurred video or voice; also in GET_READY)
         GET_READY     start_recording -> the look's countdown, then (tick / countdown_done)
                       RECORDING (start_take); with no countdown, RECORDING at once.
                       Nothing records before "Start". back -> the countdown stops, or
@@ -92,6 +99,11 @@ class Journey(Answering):
         RESTING       (rest(), from any state: the disk is full) wake -> ATTRACT
         (officer)     end_visit, from any state but ATTRACT and RESTING -> ATTRACT
         (officer)     restart(pack, settings), only in ATTRACT or FAILSAFE -> ATTRACT
+        (camera)      camera_lost / camera_back: what the screens say; no state changes
+
+    Each person starts in the event's language (``EventSettings.default_language``, else the
+    pack's) with a video answer; ``choose_language`` switches the booth's words
+    (``booth.i18n.use``) and the pack's (``CampaignPack.in_language``) for them alone.
 
     Leaving a session early always stops a running take, discards an unkept one and
     calls ``abandon_session`` (or ``delete_session``) once; nothing of the session stays
@@ -122,6 +134,8 @@ class Journey(Answering):
             takes = effects
         super().__init__(clock, takes, event_settings or EventSettings(), strict=strict)
         self._pack = pack
+        self._words = pack
+        self._language = pack.language
         self._effects = effects
         self._failsafe_message: str | None = None
         self._reset_session()
@@ -138,6 +152,8 @@ class Journey(Answering):
         """What the screens draw, as of now."""
         now = self._clock.now()
         state = self._state
+        person = PersonView(language=self._language, languages=tuple(self._pack.languages),
+                         answer_kind=self._answer_kind, camera_away=self._camera_away)
         still_left: int | None = None
         interrupted: State | None = None
         if state is State.STILL_THERE:
@@ -146,14 +162,17 @@ class Journey(Answering):
                 0, math.ceil(self._still_there_seconds() - (now - self._state_since) - 1e-9)
             )
         if state is State.GOODBYE and self._goodbye is not None:
-            return JourneyView(state=state, look=self._goodbye[0], goodbye=self._goodbye[1])
+            left_as, why = self._goodbye
+            return JourneyView(state=state, look=left_as, goodbye=why, **person)
         if state in (State.ATTRACT, State.FAILSAFE) or self._draft is None:
             return JourneyView(
                 state=state,
                 interrupted=interrupted,
                 still_there_left=still_left,
-                failsafe_message=self._failsafe_message if state is State.FAILSAFE else None,
+                failsafe_message=(tr(self._failsafe_message)
+                                  if state is State.FAILSAFE and self._failsafe_message else None),
                 notice=self._notice if state is not State.FAILSAFE else None,
+                **person,
             )
         draft = self._draft
         look = draft.look if self._look_chosen else None
@@ -161,29 +180,25 @@ class Journey(Answering):
         priority_list: PriorityList | None = None
         about_you: tuple[AboutYouQuestion, ...] = ()
         consent: ConsentWording | None = None
+        words = self._words
         if look is not None:
-            prompts = tuple(self._pack.prompts_for(look))
-            priority_list = self._pack.priority_list_for(look)
-            about_you = tuple(self._pack.about_you_for(look))
-            consent = self._pack.consent_for(look)
-        countdown: int | None = None
-        if self._countdown_until is not None:
-            countdown = max(0, math.ceil(self._countdown_until - now - 1e-9))
-        recorded = 0
-        left: int | None = None
-        if self._recording_since is not None:
-            elapsed = max(0.0, now - self._recording_since)
-            recorded = math.floor(elapsed + 1e-9)
-            if self._take_limit is not None:
-                left = max(0, math.ceil(self._take_limit - elapsed - 1e-9))
-        elif self._take_limit is not None:
-            left = math.ceil(self._take_limit)
+            prompts = tuple(words.prompts_for(look))
+            priority_list = words.priority_list_for(look)
+            about_you = tuple(words.about_you_for(look))
+            consent = words.consent_for(look)
+        countdown, recorded, left = self._take_clock(now)
         thank_you_left: int | None = None
         if state is State.THANK_YOU and self._thank_you_until is not None:
             thank_you_left = max(0, math.ceil(self._thank_you_until - now - 1e-9))
+        notice = self._notice
+        if state is State.CHOOSE_PROMPT or (state is State.STILL_THERE
+                                            and interrupted is State.CHOOSE_PROMPT):
+            notice = self._camera_notice(notice)
         return JourneyView(
             state=state,
             look=look,
+            **person,
+            reads_aloud=look is not None and look in self._settings.spoken_looks,
             interrupted=interrupted,
             session_id=draft.session_id,
             consent=consent,
@@ -205,7 +220,7 @@ class Journey(Answering):
             still_there_left=still_left,
             reference_code=draft.reference_code,
             thank_you_left=thank_you_left,
-            notice=self._notice,
+            notice=notice,
         )
 
     # ------------------------------------------------------------------ events
@@ -376,6 +391,7 @@ class Journey(Answering):
             raise JourneyError(f"the journey restarts between participants, not in {self._state}")
         self._pack = pack
         self._settings = event_settings or EventSettings()
+        self._words = pack
         self._reset_session()
         self._failsafe_message = None
         self._set_state(State.ATTRACT)
@@ -396,6 +412,9 @@ class Journey(Answering):
         self._notice: str | None = None
         self._thank_you_until: float | None = None
         self._goodbye: tuple[Look, Goodbye] | None = None
+        self._answer_kind = "video"
+        self._reset_camera()
+        self._set_language(self._default_language())
 
     def _speak(self, text: str | None) -> None:
         draft = self._draft
@@ -439,19 +458,20 @@ class Journey(Answering):
 
     def _do_choose_look(self, look: Look) -> None:
         self._draft = SessionDraft(
-            session_id=uuid.uuid4().hex, look=look, started_at=self._clock.utcnow()
+            session_id=uuid.uuid4().hex, look=look, started_at=self._clock.utcnow(),
+            language=self._language,
         )
         self._look_chosen = True
         self._notice = None
         self._set_state(State.CONSENT)
-        consent = self._pack.consent_for(look)
+        consent = self._words.consent_for(look)
         self._speak(consent.spoken)
 
     def _do_give_consent(self, adult_confirmed: bool) -> None:
         draft = self._draft
         assert draft is not None
         if self._needs_adult_confirmation() and not adult_confirmed:
-            self._notice = "A grown-up needs to say yes too."
+            self._notice = tr(ADULT_NEEDED)
             self._stray("give_consent", "adult confirmation missing")
             return
         draft.consent_given = True
@@ -464,6 +484,8 @@ class Journey(Answering):
 
     def _enter_choose_prompt(self) -> None:
         self._clear_prompt()
+        self._notice = None  # a notice of the screen left behind (too many ticks) stays there
+        self._notice_from_camera = False
         self._set_state(State.CHOOSE_PROMPT)
 
     def _clear_prompt(self) -> None:
@@ -477,7 +499,7 @@ class Journey(Answering):
         draft = self._draft
         assert draft is not None
         prompt = next(
-            (p for p in self._pack.prompts_for(draft.look) if p.id == prompt_id), None
+            (p for p in self._words.prompts_for(draft.look) if p.id == prompt_id), None
         )
         if prompt is None:
             self._stray("choose_prompt", f"unknown prompt {prompt_id!r}")
@@ -490,6 +512,7 @@ class Journey(Answering):
         draft = self._draft
         assert draft is not None
         self._notice = None
+        self._notice_from_camera = False
         self._set_state(State.GET_READY)
         prompt = self._prompt
         assert prompt is not None
@@ -516,22 +539,12 @@ class Journey(Answering):
         self._enter_priorities()
 
     def _do_retake(self) -> None:
-        draft = self._draft
-        assert draft is not None
-        take_id = draft.take_id
-        self._clear_take()
-        if take_id is not None:
-            self._takes.discard_take(take_id)
+        self._drop_take()
         self._enter_get_ready()
 
     def _do_skip_video(self) -> None:
-        draft = self._draft
-        assert draft is not None
-        take_id = draft.take_id
-        self._clear_take()
+        self._drop_take()
         self._clear_prompt()
-        if take_id is not None:
-            self._takes.discard_take(take_id)
         self._enter_priorities()
 
     def _finish(self) -> None:
@@ -546,7 +559,7 @@ class Journey(Answering):
         seconds = (settings.older_thank_you_seconds if draft.look == "older"
                    else settings.thank_you_seconds)
         self._thank_you_until = self._clock.now() + seconds
-        self._speak("Thank you!")
+        self._speak(tr(THANK_YOU))
 
     def _do_more_time(self) -> None:
         now = self._clock.now()
@@ -581,12 +594,8 @@ class Journey(Answering):
         elif state is State.ABOUT_YOU:
             self._set_state(State.TALLY)
         elif state is State.REVIEW:
-            assert draft is not None
-            take_id = draft.take_id
-            self._clear_take()
+            self._drop_take()
             self._enter_choose_prompt()
-            if take_id is not None:
-                self._takes.discard_take(take_id)
 
     def _end_session(self, reason: str, delete: bool = False) -> None:
         """Drop the session, making sure nothing unkept of it remains (and, with
@@ -656,7 +665,7 @@ class Journey(Answering):
         if state in _IDLE_STATES and now - self._last_activity >= self._idle_seconds():
             self._interrupted = state
             self._set_state(State.STILL_THERE)
-            self._speak("Are you still there? Touch the screen to carry on.")
+            self._speak(tr(STILL_THERE))
 
 _BACK_STATES = frozenset(
     {

@@ -7,8 +7,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
+from booth.i18n import N_, SOURCE_LANGUAGE
 from booth.pack import AboutYouQuestion, ConsentWording, Look, PriorityList, Prompt
 
 
@@ -45,13 +46,27 @@ class JourneyError(Exception):
     the kiosk's journey logs such events and ignores them."""
 
 
-FAILSAFE_MESSAGE = "Sorry, something went wrong. The booth will be ready again in a moment."
+# Translators: shown when the booth has to start again.
+FAILSAFE_MESSAGE = N_("Sorry, something went wrong. The booth will be ready again in a moment.")
+
+# Translators: shown on the consent screen when a child presses Yes before the grown-up's box
+# is ticked.
+ADULT_NEEDED = N_("A grown-up needs to say yes too.")
+# Translators: said aloud on the last screen (the reference code follows on the screen).
+THANK_YOU = N_("Thank you!")
+# Translators: said aloud when nobody has touched the screen for a while.
+STILL_THERE = N_("Are you still there? Touch the screen to carry on.")
+
+#: How a person answers a prompt: on video, on video with their face blurred ("Blur my face"),
+#: or with their voice alone ("Just my voice"). Everyone starts with "video".
+AnswerKind = Literal["video", "video_blurred", "voice"]
+ANSWER_KINDS: tuple[AnswerKind, ...] = ("video", "video_blurred", "voice")
 
 # The reason ``recording_failed`` is given when there is no room on the disk for a take;
 # the person is told so, and that they can carry on without a video.
 NO_ROOM_FOR_VIDEO = "no room on the disk for a video"
-NO_ROOM_NOTICE = ("This booth has run out of room for videos, sorry. You can still tell us "
-                  "what matters to you without a video.")
+NO_ROOM_NOTICE = N_("This booth has run out of room for videos, sorry. You can still tell "
+                     "us what matters to you without a video.")
 
 
 @dataclass(frozen=True)
@@ -62,6 +77,9 @@ class EventSettings:
     child_needs_adult_confirmation: bool = True
     # Looks whose screens are all read aloud; the others hear nothing unless they ask.
     spoken_looks: frozenset[Look] = frozenset({"child"})
+    # The language each person starts in: the officer's choice for this event, or (None) the
+    # campaign pack's default_language.
+    default_language: str | None = None
     # The thank-you screen (it shows the reference code) returns to the attract screen by
     # itself after this long: long enough to copy a six-character code with a pen, and
     # longer for older people; "More time" adds more_time_seconds, as often as asked.
@@ -86,6 +104,7 @@ class SessionDraft:
     session_id: str
     look: Look
     started_at: datetime
+    language: str = SOURCE_LANGUAGE  # the language this person chose (their consent's)
     consent_given: bool = False
     adult_confirmed: bool = False
     prompt_id: str | None = None
@@ -167,6 +186,14 @@ class JourneyView:
 
     state: State
     look: Look | None = None
+    # The person's language (the event's until they choose), and those they can choose.
+    language: str = SOURCE_LANGUAGE
+    languages: tuple[str, ...] = (SOURCE_LANGUAGE,)
+    # Whether this look's screens are read aloud without being asked (the event's setting).
+    reads_aloud: bool = False
+    answer_kind: AnswerKind = "video"
+    # The camera was lost and is being reopened: a video answer waits, a voice answer can go.
+    camera_away: bool = False
     interrupted: State | None = None
     session_id: str | None = None
     consent: ConsentWording | None = None

@@ -4,14 +4,17 @@ length limit, and the one rule for a recorder that stops answering."""
 from __future__ import annotations
 
 import logging
+import math
 from abc import abstractmethod
 from enum import Enum
 
 from booth.clock import Clock
+from booth.i18n import N_, tr
 from booth.journey.machinery import Machinery
 from booth.journey.model import (
     NO_ROOM_FOR_VIDEO,
     NO_ROOM_NOTICE,
+    AnswerKind,
     EventSettings,
     SessionDraft,
     State,
@@ -21,6 +24,24 @@ from booth.pack import Prompt
 
 # One logger for the whole package: the kiosk's log and the tests filter on this name.
 log = logging.getLogger("booth.journey")
+
+
+# Translators: shown on the questions screen after a recording failed (not the camera's fault).
+RECORDING_FAILED = N_("Sorry, that recording did not work. You can try again or carry on.")
+# Translators: shown on the questions screen when the camera could not record (it is missing
+# or another program has it). "Just my voice" is the button that records the voice alone.
+CAMERA_FAILED = N_("Sorry, the camera did not work. You can answer with just your voice, or "
+                   "carry on without a video.")
+# Translators: shown while the booth tries to get a lost camera back (it was unplugged, or the
+# laptop slept). "Just my voice" is the button that records the voice alone.
+CAMERA_AWAY = N_("The camera has stopped working. Please wait a moment while it comes back, "
+                 "or answer with just your voice.")
+# Translators: shown when the lost camera works again; the person can record again.
+CAMERA_BACK = N_("The camera is working again. You can try again.")
+# Translators: said aloud when the video answer is played back.
+WATCH_IT = N_("Watch your video. Keep it, or try again.")
+# Translators: said aloud when a voice answer ("Just my voice") is played back.
+LISTEN_TO_IT = N_("Listen to your answer. Keep it, or try again.")
 
 
 class _Take(Enum):
@@ -50,6 +71,7 @@ class Recording(Machinery):
     _prompt: Prompt | None
     _countdown_until: float | None
     _notice: str | None
+    _answer_kind: AnswerKind
 
     def __init__(
         self, clock: Clock, takes: TakeEffects, settings: EventSettings, *, strict: bool
@@ -60,6 +82,14 @@ class Recording(Machinery):
         # None while the recorder is free; else when it was last asked to start or stop.
         self._recorder_busy_since: float | None = None
         self._reset_take()
+        self._reset_camera()
+
+    def _reset_camera(self) -> None:
+        """What this person was told about the camera. The camera is off between people, so
+        a camera still away is found again (and said) when the next person's preview opens."""
+        self._camera_away = False
+        self._camera_came_back = False
+        self._notice_from_camera = False
 
     def _reset_take(self) -> None:
         self._take: _Take | None = None  # our take's handshake with the recorder
@@ -125,15 +155,43 @@ class Recording(Machinery):
             self._guard("discard_take", lambda: self._takes.discard_take(take_id))
             self._run("recording_finished", self._send_start_if_free)
 
-    def recording_failed(self, reason: str) -> None:
-        """The recorder gave up (camera lost, disk full...)."""
+    def recording_failed(self, reason: str, camera: bool = False) -> None:
+        """The recorder gave up (disk full, no council key...); ``camera`` when it was the
+        camera (missing, taken by another program, or lost mid-take)."""
         self._recorder_busy_since = None
         if self._state is not State.RECORDING or self._take is _Take.WAITING:
             # the last take's recorder giving up; ours has not been asked to start yet
             self._race("recording_failed", reason)
             self._run("recording_failed", self._send_start_if_free)
             return
-        self._run("recording_failed", lambda: self._do_recording_failed(reason))
+        self._run("recording_failed", lambda: self._do_recording_failed(reason, camera))
+
+    def camera_lost(self) -> None:
+        """The camera went away (unplugged, the laptop slept) and is being reopened: the
+        screens say to wait or to answer with the voice alone. Not a touch."""
+        self._camera_away = True
+        self._camera_came_back = False
+        self._publish()
+
+    def camera_back(self) -> None:
+        """The lost camera works again: the same person can record again. Not a touch."""
+        if self._camera_away:
+            self._camera_away = False
+            self._camera_came_back = self._draft is not None
+        self._publish()
+
+    def _camera_notice(self, notice: str | None) -> str | None:
+        """The questions screen's notice: what the camera is doing, once it has failed this
+        person (it replaces the journey's own camera notice, which would go stale)."""
+        if notice is not None and not self._notice_from_camera:
+            return notice
+        if self._answer_kind == "voice":
+            return None  # they answer with their voice: the camera no longer matters
+        if self._camera_away:
+            return tr(CAMERA_AWAY)
+        if self._camera_came_back:
+            return tr(CAMERA_BACK)
+        return notice
 
     # ------------------------------------------------------------- transitions
 
@@ -144,6 +202,7 @@ class Recording(Machinery):
         self._set_state(State.RECORDING)
         self._take = _Take.WAITING
         self._recording_since = None
+        self._camera_came_back = False  # said once; this take is the try again
         self._send_start_if_free()
 
     def _recorder_silent(self) -> bool:
@@ -205,9 +264,10 @@ class Recording(Machinery):
         self._recording_since = None
         self._take = None
         self._set_state(State.REVIEW)
-        self._speak("Watch your video. Keep it, or try again.")
+        said = LISTEN_TO_IT if self._answer_kind == "voice" else WATCH_IT
+        self._speak(tr(said))
 
-    def _do_recording_failed(self, reason: str) -> None:
+    def _do_recording_failed(self, reason: str, camera: bool) -> None:
         draft = self._draft
         assert draft is not None
         log.warning("recording failed: %s", reason)
@@ -215,8 +275,13 @@ class Recording(Machinery):
         must_stop = self._recorder_running_ours()
         self._clear_take()
         self._enter_choose_prompt()
-        self._notice = (NO_ROOM_NOTICE if reason == NO_ROOM_FOR_VIDEO else
-                        "Sorry, that recording did not work. You can try again or carry on.")
+        if reason == NO_ROOM_FOR_VIDEO:
+            # A full disk, named as one (never blamed on the camera).
+            self._notice = tr(NO_ROOM_NOTICE)
+            self._notice_from_camera = False
+        else:
+            self._notice = tr(CAMERA_FAILED if camera else RECORDING_FAILED)
+            self._notice_from_camera = camera
         if must_stop:
             self._stop_recorder(guarded=True)
         if take_id is not None:
@@ -232,6 +297,32 @@ class Recording(Machinery):
             self._draft.take_duration_s = None
         self._take = None
         self._recording_since = None
+
+    def _drop_take(self) -> None:
+        """Forget the take under review and delete it (a retake, a skip, Back)."""
+        draft = self._draft
+        assert draft is not None
+        take_id = draft.take_id
+        self._clear_take()
+        if take_id is not None:
+            self._takes.discard_take(take_id)
+
+    def _take_clock(self, now: float) -> tuple[int | None, int, int | None]:
+        """What the screens show of the take's time: the countdown after "Start", the
+        whole seconds recorded, and the seconds left (the take's limit before it starts)."""
+        countdown: int | None = None
+        if self._countdown_until is not None:
+            countdown = max(0, math.ceil(self._countdown_until - now - 1e-9))
+        recorded = 0
+        left: int | None = None
+        if self._recording_since is not None:
+            elapsed = max(0.0, now - self._recording_since)
+            recorded = math.floor(elapsed + 1e-9)
+            if self._take_limit is not None:
+                left = max(0, math.ceil(self._take_limit - elapsed - 1e-9))
+        elif self._take_limit is not None:
+            left = math.ceil(self._take_limit)
+        return countdown, recorded, left
 
     def _check_recording(self, now: float) -> None:
         take = self._take

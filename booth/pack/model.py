@@ -40,9 +40,11 @@ SUPPORTED_FORMAT_VERSIONS: frozenset[int] = frozenset({1})
 
 #: Added by the loader to every about-you question; never written in the pack itself.
 PREFER_NOT_TO_SAY_ID = "prefer_not_to_say"
+# Translators: an answer the booth adds to every about-you question.
 PREFER_NOT_TO_SAY_LABEL = N_("Prefer not to say")
 #: Added to the question whose answers come from the pack's ``areas`` list.
 SOMEWHERE_ELSE_ID = "somewhere_else"
+# Translators: an answer the booth adds to "where do you live?" questions, after the areas.
 SOMEWHERE_ELSE_LABEL = N_("Somewhere else")
 
 #: Consent text may say ``{retention_days}``; the loader puts the pack's number in.

@@ -336,6 +336,21 @@ def _m0004_take_kinds(db: Database) -> None:
     )
 
 
+@MIGRATIONS(name="0005_languages")
+def _m0005_languages(db: Database) -> None:
+    """The language each person starts in and the looks read aloud, per event (issue 12;
+    NULL: the pack's default_language, and the child look only); and the language each
+    consent was given in. Consents from before were shown in the pack's own words: English
+    in every pack the booth had then."""
+    statements = [
+        "ALTER TABLE events ADD COLUMN default_language TEXT",
+        "ALTER TABLE events ADD COLUMN spoken_looks TEXT",
+        "ALTER TABLE consents ADD COLUMN language TEXT NOT NULL DEFAULT 'en'",
+    ]
+    for statement in statements:
+        db.execute(statement)
+
+
 class StoreBase:
     """The booth's database. Open it with :meth:`Store.open`; one writer per data folder.
 

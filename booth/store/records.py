@@ -71,6 +71,10 @@ class Event:
     # The council's own id for this event, when the officer picked it from the council's
     # list: answers carry it, so several kiosks at one event are one event at the council.
     council_event_id: str | None = None
+    # The language each person starts in (None: the campaign pack's default_language).
+    default_language: str | None = None
+    # The looks whose screens are read aloud without being asked (None: the child look).
+    spoken_looks: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +109,9 @@ class Consent:
     pack_digest: str
     adult_confirmed: bool
     given_at: str
+    # The language the person read (and heard) the consent in; ``wording_digest`` is of the
+    # wording in that language, and ``pack_digest`` of the pack with that language's file.
+    language: str = "en"
 
 
 @dataclass(frozen=True)
@@ -255,6 +262,9 @@ def row_event(row: Mapping[str, Any]) -> Event:
         created_at=row["created_at"],
         closed_at=row["closed_at"],
         council_event_id=row.get("council_event_id"),
+        default_language=row.get("default_language"),
+        spoken_looks=(None if row.get("spoken_looks") is None
+                      else tuple(look for look in str(row["spoken_looks"]).split(",") if look)),
     )
 
 

@@ -103,6 +103,23 @@ class Sessions(StoreBase):
         return self.create_event(row["name"], row["kind"], default_look,
                                  requires_adult_confirmation, council_event_id=council_event_id)
 
+    def set_event_language(self, event_id: str, language: str | None) -> None:
+        """The language each person at the event starts in (None: the pack's default)."""
+        with self._write() as db:
+            db.execute("UPDATE events SET default_language = ? WHERE id = ?",
+                       [language, event_id])
+            self._audit(db, "event_language", f"event {event_id}: {language or 'the pack default'}")
+
+    def set_event_spoken_looks(self, event_id: str, looks: Iterable[str] | None) -> None:
+        """The looks whose screens are read aloud without being asked (None: the child
+        look only, the booth's default)."""
+        chosen = None if looks is None else [look for look in LOOKS if look in set(looks)]
+        with self._write() as db:
+            db.execute("UPDATE events SET spoken_looks = ? WHERE id = ?",
+                       [None if chosen is None else ",".join(chosen), event_id])
+            self._audit(db, "event_spoken_looks",
+                        f"event {event_id}: {'default' if chosen is None else chosen or 'none'}")
+
     def current_event(self) -> Event | None:
         row = self._one(
             "SELECT * FROM events WHERE closed_at IS NULL ORDER BY created_at DESC, rowid DESC"
@@ -182,7 +199,11 @@ class Sessions(StoreBase):
         pack_id: str,
         pack_digest: str,
         adult_confirmed: bool,
+        language: str = "en",
     ) -> Consent:
+        """The consent as given: ``wording_digest`` of the words the person read, in
+        ``language``, and ``pack_digest`` of the pack they came from (with that language's
+        translation file)."""
         consent = Consent(
             session_id=session_id,
             look=look,
@@ -191,12 +212,14 @@ class Sessions(StoreBase):
             pack_digest=pack_digest,
             adult_confirmed=adult_confirmed,
             given_at=self._now(),
+            language=language,
         )
         with self._write() as db:
             self._require_open(db, session_id)
             db.execute(
                 "INSERT OR REPLACE INTO consents (session_id, look, wording_digest, pack_id,"
-                " pack_digest, adult_confirmed, given_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                " pack_digest, adult_confirmed, given_at, language)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     session_id,
                     look,
@@ -205,6 +228,7 @@ class Sessions(StoreBase):
                     pack_digest,
                     int(adult_confirmed),
                     consent.given_at,
+                    language,
                 ],
             )
         return consent

@@ -14,7 +14,7 @@ Payload blob (age-encrypted canonical JSON, ``PAYLOAD_FORMAT`` 1)::
                  "prompt_id"},
      "event": {"id", "name", "kind", "council_event_id"?} | null,
      "consent": {"look", "wording_digest", "pack_id", "pack_digest", "adult_confirmed",
-                 "given_at"} | null,
+                 "given_at", "language"} | null,
      "pack": {"id", "digest"} | null,
      "prompt_ids": [...],
      "takes": [{"take_id", "prompt_id", "blob_sha256", "size", "duration_s", "kept_at",
@@ -28,6 +28,10 @@ the workspace groups answers by it, so several kiosks at one event are one event
 A take's ``kind`` is "video", "video_blurred" (faces blurred before encoding) or "voice"
 (an MP4 with AAC and no video track). It was added within format 1: a reader treats a take
 without it as "video", and readers ignore fields they do not know.
+
+The consent's ``language`` is the one the person read it in (``wording_digest`` is of the
+wording in that language; ``pack_digest`` of the pack file followed by that language's
+translation file). It was added within format 1 too: without it, the consent was in English.
 
 ``device_audit`` carries the kiosk's officer actions (unlocks, wrong PINs, lock-outs,
 syncs, exports, quitting...) logged since the last bundle was sealed, so the council can
@@ -177,6 +181,7 @@ def build_payload(
                 "pack_digest": consent.pack_digest,
                 "adult_confirmed": consent.adult_confirmed,
                 "given_at": consent.given_at,
+                "language": consent.language,
             }
             if consent
             else None

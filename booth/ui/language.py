@@ -8,7 +8,8 @@ needs nothing installed. Which font a language needs is decided in ``booth.i18n`
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -16,12 +17,22 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontDatabase
 
 from booth import i18n
-from booth.pack import resources_dir
+from booth.pack import Look, resources_dir
 
 log = logging.getLogger(__name__)
 
 #: The look's own font, for languages whose script it sets well (Latin, Greek, Cyrillic).
 DEFAULT_FAMILY = "DejaVu Sans"
+#: Nastaliq needs lines about twice as far apart as Latin text (``booth.ui.text``): its
+#: words are a little smaller, so an Urdu screen still fits where the English one does. The
+#: child and older looks, whose words are already large, give up a little more. Naskh's
+#: letters are a tenth bigger than DejaVu's at the same size (a letter's body 0.62 em
+#: against Latin's x-height, 0.55 em), and its lines a third taller: a tenth or so smaller,
+#: Arabic reads about as large as English and fits its screens (the video on review too).
+_SIZE_FACTORS: dict[str, dict[Look, float]] = {
+    "Noto Nastaliq Urdu": {"child": 0.75, "adult": 0.85, "older": 0.7},
+    "Noto Naskh Arabic": {"child": 0.85, "adult": 0.9, "older": 0.85},
+}
 
 
 @dataclass(frozen=True)
@@ -31,6 +42,11 @@ class TextStyle:
     language: str
     family: str
     direction: Qt.LayoutDirection
+    # The language's words against each look's sizes (1 for most).
+    size_factors: Mapping[Look, float] = field(default_factory=dict)
+
+    def size_factor(self, look: Look) -> float:
+        return self.size_factors.get(look, 1.0)
 
     @property
     def right_to_left(self) -> bool:
@@ -75,4 +91,4 @@ def text_style(language: str, default_family: str = DEFAULT_FAMILY) -> TextStyle
                   family, i18n.english_name(language))
     direction = (Qt.LayoutDirection.RightToLeft if i18n.direction(language) == "rtl"
                  else Qt.LayoutDirection.LeftToRight)
-    return TextStyle(language, family, direction)
+    return TextStyle(language, family, direction, _SIZE_FACTORS.get(family, {}))

@@ -189,7 +189,9 @@ QLabel[role="body"] {{ font-size: {s.body_px}px; }}
 QLabel[role="muted"] {{ font-size: {max(16, s.body_px * 3 // 4)}px; color: {s.muted}; }}
 QLabel[role="notice"] {{ font-size: {s.body_px}px; font-weight: bold; color: {s.text}; }}
 QLabel[role="status"] {{ font-size: {s.status_px}px; font-weight: bold; color: {s.text}; }}
-QLabel[role="huge"] {{ font-size: {s.title_px * 3}px; font-weight: bold; color: {s.accent}; }}
+/* Digits (a countdown, the clock) and pictures: in Latin digits whatever the language. */
+QLabel[role="huge"] {{ font-size: {s.title_px * 3}px; font-weight: bold; color: {s.accent};
+    font-family: "DejaVu Sans", "Noto Color Emoji"; }}
 QLabel[role="picture"] {{ font-size: {s.tile_icon_px * 3 // 4}px; }}
 QLabel[role="idea"] {{ font-size: {s.reading_px * 4 // 3}px; }}
 QLabel[role="reading"] {{ font-size: {s.reading_px}px; }}
@@ -215,6 +217,11 @@ QPushButton[role="nav"], QPushButton[role="quit"] {{ font-size: {s.nav_px}px;
     min-height: {s.nav_height}px; padding: 2px {max(12, s.nav_px * 2 // 3)}px; }}
 QPushButton[role="link"] {{ background: {s.surface}; border-color: {s.border};
     font-size: {s.body_px}px; min-height: {s.min_target}px; }}
+QPushButton[role="choice"] {{ background: {s.surface}; color: {s.text};
+    font-size: {s.nav_px}px; min-height: {s.nav_height}px;
+    padding: 2px {max(12, s.nav_px * 2 // 3)}px; }}
+QPushButton[role="choice"]:checked {{ border: {s.border_px + 3}px solid {s.chosen};
+    font-weight: bold; }}
 QPushButton:disabled {{ background: #D0D4D9; color: #50565E; border-color: #D0D4D9; }}
 QCheckBox {{ font-size: {s.body_px}px; }}
 QLineEdit, QComboBox, QSpinBox {{ font-size: {s.body_px}px;

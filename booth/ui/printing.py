@@ -11,6 +11,11 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QFont, QPageLayout, QPageSize, QPainter
 from PySide6.QtPrintSupport import QPrinter, QPrinterInfo
 
+from booth import i18n
+from booth.i18n import tr
+from booth.ui.language import text_style
+from booth.ui.text import draw_text, text_block
+
 log = logging.getLogger(__name__)
 
 
@@ -32,8 +37,10 @@ class CodePrinter:
         return cls(info.printerName())
 
     def print_code(self, code: str) -> bool:
-        """Print a card with ``code`` (as shown, "K7M-4RH"); True when it went to the
-        printer. Never raises: a printer problem must not reach the participant."""
+        """Print a card with ``code`` (as shown, "K7M-4RH") and its words in the person's
+        language (``booth.i18n``); True when it went to the printer. Never raises: a printer
+        problem must not reach the participant."""
+        words = text_style(i18n.current())
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)
         if self.pdf is not None:
             printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
@@ -49,24 +56,32 @@ class CodePrinter:
                 return False
             page = QRectF(painter.viewport())
             lines = (
-                ("Your reference code", 0.08, False),
+                # Translators: the heading of the printed card with the reference code.
+                (tr("Your reference code"), 0.08, False),
                 (code, 0.22, True),
-                ("If you change your mind, give this code to a member of staff or to the "
-                 "council. Your answers will then be deleted.", 0.06, False),
+                # Translators: under the reference code on the printed card.
+                (tr("If you change your mind, give this code to a member of staff or to the "
+                    "council. Your answers will then be deleted."), 0.06, False),
             )
             top = page.height() * 0.08
-            for text, size, bold in lines:
-                font = QFont("DejaVu Sans Mono" if bold else "DejaVu Sans")
+            centred = int(Qt.AlignmentFlag.AlignHCenter | Qt.TextFlag.TextWordWrap)
+            for text, size, code_line in lines:
+                # The code in Latin letters, left to right; the words in the language's font.
+                font = QFont("DejaVu Sans Mono" if code_line else words.family)
                 font.setPixelSize(max(8, int(page.height() * size)))
-                font.setBold(bold)
-                painter.setFont(font)
+                font.setBold(code_line)
+                direction = (Qt.LayoutDirection.LeftToRight if code_line
+                             else words.direction)
                 area = QRectF(page.width() * 0.06, top, page.width() * 0.88,
                               page.height() - top)
-                used = painter.boundingRect(
-                    area, int(Qt.AlignmentFlag.AlignHCenter | Qt.TextFlag.TextWordWrap), text)
-                painter.drawText(area, int(Qt.AlignmentFlag.AlignHCenter
-                                           | Qt.TextFlag.TextWordWrap), text)
-                top = used.bottom() + page.height() * 0.06
+                painter.setFont(font)
+                painter.setLayoutDirection(direction)
+                used = painter.boundingRect(area, centred, text).height()
+                if font.family() != "DejaVu Sans Mono":
+                    used = max(used, text_block(text, font, area.width(),
+                                                Qt.AlignmentFlag.AlignHCenter, direction).height)
+                draw_text(painter, area, centred, text, font, direction)
+                top += used + page.height() * 0.06
             painter.end()
         except Exception:
             log.exception("printing a reference code failed")

@@ -8,6 +8,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPaintEvent
 from PySide6.QtWidgets import QGridLayout, QSizePolicy, QWidget
 
+from booth.i18n import tr
 from booth.ui.looks import LookStyle
 from booth.ui.widgets import label
 
@@ -28,8 +29,11 @@ class _Bar(QWidget):
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         height = min(self.height() * 0.7, s.body_px * 1.2)
-        bar = QRectF(0, (self.height() - height) / 2, max(8.0, self.width() * self._share),
-                     height)
+        length = max(8.0, self.width() * self._share)
+        # A bar grows the way the person reads: from the right in Urdu and Arabic.
+        start = (self.width() - length
+                 if self.layoutDirection() == Qt.LayoutDirection.RightToLeft else 0.0)
+        bar = QRectF(start, (self.height() - height) / 2, length, height)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(QColor(s.chosen if self._mine else s.bar))
         painter.drawRoundedRect(bar, 6, 6)
@@ -46,8 +50,12 @@ class TallyBars(QWidget):
         self._rows: list[tuple[str, str, int, bool]] = []
         self._grid = QGridLayout(self)
         self._grid.setContentsMargins(0, 0, 0, 0)
-        self.setAccessibleName("What others chose")
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        # Translators: read by screen readers for the bar chart of what others chose.
+        self.setAccessibleName(tr("What others chose"))
 
     def rows(self) -> list[tuple[str, str, int, bool]]:
         return list(self._rows)

@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
 )
 
 from booth.ui.looks import LookStyle
+from booth.ui.text import TextLabel, draw_text, is_tall, text_size
 
 EMOJI_FAMILY = "Noto Color Emoji"
 #: The window property that says the keyboard is in use: only then is focus drawn, so a
@@ -52,8 +53,10 @@ FOCUS_COLOUR_PROPERTY = "focusColour"
 
 def label(text: str, role: str = "body", wrap: bool = True,
           align: Qt.AlignmentFlag = Qt.AlignmentFlag.AlignCenter) -> QLabel:
-    """A label with a style-sheet role; its words wrap unless ``wrap`` is False."""
-    widget = QLabel(text)
+    """A label with a style-sheet role; its words wrap unless ``wrap`` is False. Left and
+    right alignment follow the language (leading and trailing), and tall scripts get the
+    line spacing their letters need (``booth.ui.text``)."""
+    widget = TextLabel(text)
     widget.setProperty("role", role)
     widget.setWordWrap(wrap)
     widget.setAlignment(align)
@@ -125,8 +128,12 @@ class WrapButton(QPushButton):
         return self.style().subElementRect(QStyle.SubElement.SE_PushButtonContents, option, self)
 
     def _words_size(self, width: int | None) -> QSize:
-        metrics = QFontMetrics(self.font())
         text = self.text()
+        if is_tall(self.font()):
+            wide, high = text_size(text, self.font(), None if width is None else float(width),
+                                   width is not None, self.layoutDirection())
+            return QSize(int(wide + 2.999), int(high + 0.999))
+        metrics = QFontMetrics(self.font())
         if width is None:
             lines = text.split("\n")
             return QSize(max(metrics.horizontalAdvance(line) for line in lines) + 2,
@@ -161,9 +168,14 @@ class WrapButton(QPushButton):
         metrics = QFontMetrics(self.font())
         longest = max((metrics.horizontalAdvance(word) for word in self.text().split()),
                       default=0)
+        line = metrics.height()
+        if is_tall(self.font()):
+            longest = max((int(text_size(word, self.font(), None, False)[0] + 0.999)
+                           for word in self.text().split()), default=0)
+            line = self._words_size(None).height() if self.text() else line
         chrome = self._chrome()
         return QSize(longest + chrome.width() + 2,
-                     max(self.minimumHeight(), metrics.height() + chrome.height()))
+                     max(self.minimumHeight(), line + chrome.height()))
 
     def paintEvent(self, event: QPaintEvent) -> None:
         option = self._option()
@@ -171,9 +183,9 @@ class WrapButton(QPushButton):
         painter.drawControl(QStyle.ControlElement.CE_PushButton, option)
         group = QPalette.ColorGroup.Active if self.isEnabled() else QPalette.ColorGroup.Disabled
         painter.setPen(self.palette().color(group, QPalette.ColorRole.ButtonText))
-        painter.setFont(self.font())
-        painter.drawText(self.text_rect(), int(Qt.AlignmentFlag.AlignCenter
-                                               | Qt.TextFlag.TextWordWrap), self.text())
+        draw_text(painter, QRectF(self.text_rect()),
+                  int(Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap), self.text(),
+                  self.font(), self.layoutDirection())
         if focus_shown(self):
             painter.setRenderHint(QPainter.RenderHint.Antialiasing)
             colour = str(self.window().property(FOCUS_COLOUR_PROPERTY) or "#B45000")
@@ -300,13 +312,16 @@ class PictureTile(QAbstractButton):
         pad = max(4.0, min(inner0.width(), inner0.height()) * 0.06)
         inner = inner0.adjusted(pad, pad * 0.5, -pad, -pad * 0.5)
         has_icon = bool(self._icon)
+        # Words in a tall script (Nastaliq) need twice the height a line of Latin does: the
+        # picture gives them some of its room.
+        picture = 0.3 if is_tall(QFont(s.font_family)) else 0.45
         wide = inner.width() > inner.height() * 2.0
         tick_px = 0.0
         if self.isCheckable():
             tick_px = max(22.0, min(inner.height() * (0.45 if wide else 0.3),
                                     s.tile_icon_px * 0.5))
         if wide:
-            icon_px = min(inner.height() * 0.7, inner.width() * 0.14,
+            icon_px = min(inner.height() * 0.7, inner.width() * (0.1 if picture < 0.45 else 0.14),
                           s.tile_icon_px * 1.2 * self._scale) if has_icon else 0.0
             icon_rect = QRectF(inner.left(), inner.top(), icon_px * 1.15, inner.height())
             left = icon_rect.right() + (pad if has_icon else 0)
@@ -316,7 +331,7 @@ class PictureTile(QAbstractButton):
             tick = QRectF(inner.right() - tick_px, inner.center().y() - tick_px / 2,
                           tick_px, tick_px)
         else:
-            icon_px = min(inner.height() * 0.45, inner.width() * 0.45,
+            icon_px = min(inner.height() * picture, inner.width() * 0.45,
                           s.tile_icon_px * 2.2 * self._scale) if has_icon else 0.0
             text_h = inner.height() - icon_px * 1.15
             icon_rect = QRectF(inner.left(), inner.top(), inner.width(), icon_px * 1.15)
@@ -335,14 +350,32 @@ class PictureTile(QAbstractButton):
                           tick_px, tick_px)
             text_rect = QRectF(inner.left(), inner.top(), inner.width(), inner.height())
             flags = Qt.AlignmentFlag.AlignCenter
+        if self.layoutDirection() == Qt.LayoutDirection.RightToLeft:
+            # Read from the right: the picture and the words change sides, the tick too.
+            # (Left alignment is leading, so the words already start on the right.)
+            width = float(self.width())
+            icon_rect, text_rect, tick = (_mirrored(r, width) for r in (icon_rect, text_rect,
+                                                                        tick))
         return rect, icon_rect, text_rect, flags, icon_px, tick
+
+    def _bold(self) -> bool:
+        # Nastaliq's bold is heavier and wider without reading better: its words stay
+        # regular, so more of them fit a line.
+        return not is_tall(QFont(self._style.font_family))
+
+    def text_font(self) -> QFont:
+        """The font the tile's words are drawn in (its group's size)."""
+        font = QFont(self._style.font_family)
+        font.setBold(self._bold())
+        font.setPixelSize(self.text_px())
+        return font
 
     def fitted_px(self) -> int:
         """The largest text size that fits this tile on its own."""
         text_rect = self._geometry()[2]
         largest = round(self._style.button_px * self._scale)
         return fitted_font(self._style.font_family, largest, self.text(), text_rect,
-                           bold=True).pixelSize()
+                           bold=self._bold(), direction=self.layoutDirection()).pixelSize()
 
     def text_px(self) -> int:
         """The text size the tile is drawn in (its group's)."""
@@ -380,11 +413,8 @@ class PictureTile(QAbstractButton):
             painter.setFont(icon_font)
             painter.drawText(icon_rect, Qt.AlignmentFlag.AlignCenter, self._icon)
         painter.setPen(QColor(s.text))
-        font = QFont(s.font_family)
-        font.setBold(True)
-        font.setPixelSize(self.text_px())
-        painter.setFont(font)
-        painter.drawText(text_rect, int(flags | Qt.TextFlag.TextWordWrap), self.text())
+        draw_text(painter, text_rect, int(flags | Qt.TextFlag.TextWordWrap), self.text(),
+                  self.text_font(), self.layoutDirection())
         if self.isCheckable():
             # A tick box, so "chosen" never depends on colour alone.
             painter.setPen(QPen(QColor(s.chosen if chosen else s.text), 3))
@@ -401,8 +431,13 @@ class PictureTile(QAbstractButton):
         painter.end()
 
 
+def _mirrored(rect: QRectF, width: float) -> QRectF:
+    return QRectF(width - rect.right(), rect.top(), rect.width(), rect.height())
+
+
 def fitted_font(family: str, largest_px: int, text: str, rect: QRectF,
-                bold: bool = False) -> QFont:
+                bold: bool = False,
+                direction: Qt.LayoutDirection = Qt.LayoutDirection.LeftToRight) -> QFont:
     """The largest font (up to ``largest_px``) in which ``text`` wraps into ``rect``
     without breaking a word."""
     font = QFont(family)
@@ -410,10 +445,16 @@ def fitted_font(family: str, largest_px: int, text: str, rect: QRectF,
     size = max(10, largest_px)
     while size > 10:
         font.setPixelSize(size)
-        metrics = QFontMetricsF(font)
-        longest_word = max((metrics.horizontalAdvance(w) for w in text.split()), default=0.0)
-        bound = metrics.boundingRect(rect, int(Qt.TextFlag.TextWordWrap), text)
-        if longest_word <= rect.width() and bound.height() <= rect.height():
+        if is_tall(font):
+            longest_word = max((text_size(w, font, None, False)[0] for w in text.split()),
+                               default=0.0)
+            height = text_size(text, font, rect.width(), True, direction)[1]
+        else:
+            metrics = QFontMetricsF(font)
+            longest_word = max((metrics.horizontalAdvance(w) for w in text.split()),
+                               default=0.0)
+            height = metrics.boundingRect(rect, int(Qt.TextFlag.TextWordWrap), text).height()
+        if longest_word <= rect.width() and height <= rect.height():
             break
         size -= 1
     font.setPixelSize(size)
@@ -437,7 +478,7 @@ class PreviewView(QWidget):
         self._guide = True
         self._mirrored = False
         self._message = ""
-        self.setAccessibleName("Camera picture")
+        self._voice = ""
         self.setMinimumSize(320, 180)
         policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         policy.setHeightForWidth(True)
@@ -482,6 +523,17 @@ class PreviewView(QWidget):
         self._message = text
         self.update()
 
+    def voice(self) -> str:
+        return self._voice
+
+    def set_voice(self, text: str) -> None:
+        """A voice answer: a microphone and ``text`` instead of the picture ("" for the
+        picture again)."""
+        self._voice = text
+        if text:
+            self._frame = None
+        self.update()
+
     def clear(self) -> None:
         self._frame = None
         self._message = ""
@@ -503,7 +555,9 @@ class PreviewView(QWidget):
             painter.drawImage(QRectF(target.center().x() - size.width() / 2,
                                      target.center().y() - size.height() / 2,
                                      size.width(), size.height()), self._frame)
-        if self._guide:
+        if self._voice:
+            self._paint_voice(painter, target)
+        elif self._guide:
             oval_h = target.height() * 0.78
             oval_w = oval_h * 0.72
             oval = QRectF(target.center().x() - oval_w / 2,
@@ -514,15 +568,29 @@ class PreviewView(QWidget):
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawEllipse(oval)
         if self._message:
-            font = QFont("DejaVu Sans")
+            # In the language's own font (the window's), over the picture.
+            font = QFont(self.font())
             font.setPixelSize(max(16, int(target.height() / 12)))
             font.setBold(True)
-            painter.setFont(font)
             painter.setPen(QColor("#FFFFFF"))
-            painter.drawText(target.adjusted(16, 16, -16, -16),
-                             int(Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap),
-                             self._message)
+            draw_text(painter, target.adjusted(16, 16, -16, -16),
+                      int(Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap),
+                      self._message, font, self.layoutDirection())
         painter.end()
+
+    def _paint_voice(self, painter: QPainter, target: QRectF) -> None:
+        icon = QFont(EMOJI_FAMILY)
+        icon.setPixelSize(max(24, int(target.height() * 0.3)))
+        painter.setFont(icon)
+        top = target.adjusted(0, target.height() * 0.08, 0, -target.height() * 0.5)
+        painter.drawText(top, Qt.AlignmentFlag.AlignCenter, "🎤")
+        font = QFont(self.font())
+        font.setPixelSize(max(16, int(target.height() / 14)))
+        font.setBold(True)
+        painter.setPen(QColor("#FFFFFF"))
+        draw_text(painter, target.adjusted(24, target.height() * 0.52, -24, -16),
+                  int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop
+                      | Qt.TextFlag.TextWordWrap), self._voice, font, self.layoutDirection())
 
 
 class LevelMeter(QWidget):
@@ -531,7 +599,6 @@ class LevelMeter(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._level = 0.0
-        self.setAccessibleName("Microphone level")
         self.setMinimumSize(200, 28)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
 
@@ -552,13 +619,16 @@ class LevelMeter(QWidget):
         gap = 4.0
         width = (self.width() - gap * (bars - 1)) / bars
         lit = round(self._level * bars)
+        # Louder goes the way the person reads: to the left in Urdu and Arabic.
+        mirrored = self.layoutDirection() == Qt.LayoutDirection.RightToLeft
         for index in range(bars):
             colour = QColor("#2E9D4A" if index < 14 else "#E0A100" if index < 18 else "#C8102E")
             if index >= lit:
                 colour = QColor("#C9CED4")
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(colour)
-            painter.drawRoundedRect(QRectF(index * (width + gap), 0, width, self.height()), 4, 4)
+            slot = bars - 1 - index if mirrored else index
+            painter.drawRoundedRect(QRectF(slot * (width + gap), 0, width, self.height()), 4, 4)
         painter.end()
 
 

@@ -2,9 +2,10 @@
 that renders whatever ``JourneyView`` it is given, and the hidden officer entrance.
 
 The window knows nothing of the journey's transitions: it forwards what a person did
-to the journey's event methods and draws the views the journey publishes. Above the
-screens after the look is chosen is one bar with "← Back" and "Stop", always in the same
-place; before anything is deleted (Stop, or a recorded take) the window asks."""
+to the journey's event methods and draws the views the journey publishes, in the person's
+language (``booth.ui.rendering``). Above the screens after the look is chosen is one bar
+with "← Back" and "Stop", always in the same place; before anything is deleted (Stop, or a
+recorded take) the window asks."""
 
 from __future__ import annotations
 
@@ -16,50 +17,52 @@ from typing import Any
 
 from PySide6.QtCore import QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QCursor, QGuiApplication, QImage
-from PySide6.QtWidgets import (
-    QAbstractButton,
-    QApplication,
-    QLayout,
-    QStackedWidget,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QApplication, QLayout, QStackedWidget, QVBoxLayout, QWidget
 
-from booth.journey import Goodbye, Journey, JourneyView, State
-from booth.pack import LOOKS, Look
+from booth.i18n import tr
+from booth.journey import Journey, JourneyView, State
+from booth.pack import LOOKS, CampaignPack, Look
 from booth.ui.kiosk_filter import CORNER_PX, KioskFilter
+from booth.ui.language import TextStyle
 from booth.ui.looks import DESIGN_SIZE, LookStyle, style_sheet
 from booth.ui.officer import OfficerPanel, PinPad
 from booth.ui.printing import CodePrinter
-from booth.ui.screens.base import Choice, Screen
+from booth.ui.rendering import Printer, Review, Tally, ViewRenderer
+from booth.ui.screens.base import Screen
 from booth.ui.screens.camera import GetReadyScreen, RecordingScreen, ReviewScreen
 from booth.ui.screens.choices import (
     AboutYouScreen,
     ChoosePromptScreen,
     ConsentScreen,
     PrioritiesScreen,
-    TallyScreen,
     WelcomeScreen,
 )
 from booth.ui.screens.messages import (
     ASK_BACK,
+    ASK_BACK_VOICE,
     ASK_RETAKE,
+    ASK_RETAKE_VOICE,
     ASK_STOP,
     ASK_WITHOUT,
+    ASK_WITHOUT_VOICE,
     AttractScreen,
     ConfirmOverlay,
     FailsafeScreen,
     GoodbyeScreen,
+    Question,
     StillThereOverlay,
     ThankYouScreen,
 )
-from booth.ui.screens.nav import BAR_STATES, NO_BACK, NO_STOP, NavBar
+from booth.ui.screens.nav import NavBar
 from booth.ui.screens.resting import RestingScreen
+from booth.ui.screens.tally import TallyScreen
 from booth.ui.speech import Speaker
 from booth.ui.widgets import FOCUS_COLOUR_PROPERTY, KEYBOARD_PROPERTY
 from booth.wire.reference import format_reference
 
 log = logging.getLogger(__name__)
+
+__all__ = ["KioskWindow", "Printer", "Review", "Tally"]
 
 LONG_PRESS_MS = 3000
 TICK_MS = 250
@@ -68,15 +71,7 @@ TICK_MS = 250
 SETTLE_MS = 400
 
 
-# A priority list's tally at this event: (item id -> people who ticked it, the people
-# behind those counts); no counts while too few people have answered.
-Tally = Callable[[str], tuple[Mapping[str, int], int]]
-# A take decrypted into memory for playback; None if it cannot be read.
-Review = Callable[[str], bytes | None]
-# The printer the officer set up for reference codes, asked each time (None: no printer).
-Printer = Callable[[], CodePrinter | None]
-
-class KioskWindow(QWidget):
+class KioskWindow(ViewRenderer, QWidget):
     """The kiosk. Screens are kept in a stack; ``show_view(view)`` shows the right one.
 
     Signals:
@@ -99,7 +94,7 @@ class KioskWindow(QWidget):
         windowed: bool = False,
         resting_look: Look = "adult",
         with_player: bool = True,
-        campaign: tuple[str, str] | None = None,
+        campaign: CampaignPack | None = None,
         printer: Printer = CodePrinter.system_default,
     ) -> None:
         super().__init__()
@@ -122,9 +117,12 @@ class KioskWindow(QWidget):
         self._review_take: str | None = None
         self._priority_list_id: str | None = None
         self._spoken_items: dict[str, str] = {}
-        self._screen_words = ""  # what "Hear it again" repeats
+        self._about_spoken: dict[str, str] = {}
+        self._screen_words = ""  # what "Read it to me" says
         self._on_yes: Callable[[], None] | None = None
-        self.setWindowTitle("Have your say")
+        self._pack: CampaignPack | None = campaign
+        self._language = ""  # none yet: the first view sets it
+        self._text_style: TextStyle | None = None
         self.setObjectName("kiosk")
         self.setProperty(KEYBOARD_PROPERTY, False)
         style = self.styles[resting_look]
@@ -170,8 +168,6 @@ class KioskWindow(QWidget):
         }
         for screen in self.screens.values():
             self.stack.addWidget(screen)
-        if campaign is not None:
-            self.attract.set_campaign(*campaign)
         self.confirm = ConfirmOverlay(style, self)
         self.still_there = StillThereOverlay(style, self)
         self.pin_pad = pin_pad_factory(self)
@@ -186,6 +182,7 @@ class KioskWindow(QWidget):
         self._ticker = QTimer(self)
         self._ticker.setInterval(TICK_MS)
         self._ticker.timeout.connect(self._tick)
+        self._use_language(journey.view().language)
         self._apply_look(resting_look)
         if not windowed:
             self.setWindowFlags(Qt.WindowType.FramelessWindowHint
@@ -203,15 +200,20 @@ class KioskWindow(QWidget):
         self.confirm.answered.connect(self._answered)
         self.attract.touched.connect(j.touch)
         self.welcome.lookChosen.connect(j.choose_look)
+        self.welcome.languageChosen.connect(j.choose_language)
         self.consent.agreed.connect(lambda adult: j.give_consent(adult_confirmed=adult))
         self.consent.declined.connect(j.decline_consent)
         self.choose.promptChosen.connect(j.choose_prompt)
         self.choose.skipVideo.connect(j.skip_video)
+        self.choose.answerKindChosen.connect(j.choose_answer_kind)
         self.ready.startPressed.connect(j.start_recording)
+        self.ready.voiceChosen.connect(lambda: j.choose_answer_kind("voice"))
         self.recording.stopPressed.connect(j.stop_recording)
         self.review.keepPressed.connect(j.keep)
-        self.review.retakePressed.connect(lambda: self._ask(ASK_RETAKE, j.retake))
-        self.review.withoutVideoPressed.connect(lambda: self._ask(ASK_WITHOUT, j.skip_video))
+        self.review.retakePressed.connect(
+            lambda: self._ask(ASK_RETAKE_VOICE if self._voice() else ASK_RETAKE, j.retake))
+        self.review.withoutVideoPressed.connect(lambda: self._ask(
+            ASK_WITHOUT_VOICE if self._voice() else ASK_WITHOUT, j.skip_video))
         self.priorities.itemToggled.connect(j.toggle_priority)
         self.priorities.itemToggled.connect(self._say_item)
         self.priorities.submitted.connect(j.submit_priorities)
@@ -281,14 +283,11 @@ class KioskWindow(QWidget):
             overlay.setGeometry(self.rect())
         self._rescale()
 
-    def look_style(self) -> LookStyle:
-        return self.styles[self._look or self.resting_look]
-
     def _apply_look(self, look: Look) -> None:
         if look == self._look:
             return
         self._look = look
-        style = self.styles[look]
+        style = self.look_style()
         self.setProperty(FOCUS_COLOUR_PROPERTY, style.focus)
         self.setStyleSheet(style_sheet(style))
         for screen in self.screens.values():
@@ -309,193 +308,6 @@ class KioskWindow(QWidget):
         if focused is not None:
             focused.update()
 
-    # ---------------------------------------------------------------- speech
-
-    def speech_works(self) -> bool:
-        """Whether the speaker can be heard (a voice that works): "Hear it again" is
-        offered only then."""
-        return bool(self.speaker.available)
-
-    @property
-    def sound_off(self) -> bool:
-        """True when speech does not work on this laptop, for the officer console to say
-        so: children who cannot read are then not read to."""
-        return not self.speech_works()
-
-    # ---------------------------------------------------------------- rendering
-
-    def show_view(self, view: JourneyView) -> None:
-        """Draw ``view``. Called for every change the journey publishes."""
-        try:
-            self._render(view)
-        except Exception:
-            log.exception("could not draw %s", view.state)
-
-    def _render(self, view: JourneyView) -> None:
-        state = view.state
-        shown = view.interrupted if state is State.STILL_THERE and view.interrupted else state
-        entering = shown != self._state
-        if view.state != self._view.state and self.confirm.isVisible():
-            # The question was about the screen that was there; it is gone now.
-            self.confirm.hide()
-            self._on_yes = None
-        self._view = view
-        look: Look = view.look if view.look in LOOKS else self.resting_look
-        if state in (State.ATTRACT, State.FAILSAFE, State.WELCOME):
-            look = self.resting_look
-        if state in (State.ATTRACT, State.FAILSAFE, State.GOODBYE, State.RESTING) and entering:
-            self.forget_session()
-        self._apply_look(look)
-        screen = self.screens.get(shown, self.attract)
-        if entering:
-            self._enter(shown, view)
-            self.nav.set_status(self._status_for(shown, view, self._state))
-            self.stack.setCurrentWidget(screen)
-            self._screen_changed_at = time.monotonic()
-            self._state = shown
-            focus = screen.first_focus()
-            if focus is not None:
-                focus.setFocus(Qt.FocusReason.OtherFocusReason)
-        self._update(shown, view)
-        self._show_bar(shown, view)
-        if state is State.STILL_THERE:
-            self.still_there.setGeometry(self.rect())
-            self.still_there.show_seconds(float(view.still_there_left or 0))
-            if not self.still_there.isVisible():
-                self.still_there.show()
-                self.still_there.raise_()
-                self.still_there.here.setFocus()
-        elif self.still_there.isVisible():
-            self.still_there.hide()
-        for overlay in (self.pin_pad, self.officer):
-            if overlay.isVisible():
-                overlay.raise_()
-
-    def _show_bar(self, state: State, view: JourneyView) -> None:
-        if state not in BAR_STATES:
-            self.nav.hide()
-            return
-        hear = (self._reads_aloud() and bool(self._screen_words) and self.speech_works()
-                and state is not State.RECORDING)  # the booth's voice never goes in a take
-        self.nav.show_controls(back=state not in NO_BACK, stop=state not in NO_STOP,
-                               hear=hear)
-        self.nav.show()
-
-    def _status_for(self, state: State, view: JourneyView, coming_from: State | None) -> str:
-        if state is State.PRIORITIES and coming_from is State.REVIEW and view.kept_take_id:
-            return "Your video is saved ✓"  # they have just pressed "Keep it"
-        if state is State.ABOUT_YOU:
-            return self.about.progress()
-        return ""
-
-    def _about_progress(self, text: str) -> None:
-        if self._state is State.ABOUT_YOU:
-            self.nav.set_status(text)
-
-    def _enter(self, state: State, view: JourneyView) -> None:
-        """Fill a screen when it is shown; dynamic parts are in ``_update``."""
-        self._screen_words = ""
-        if state is State.CONSENT:
-            consent = view.consent
-            self.consent.reset()
-            self.consent.show_consent(consent.text if consent else "",
-                                      view.needs_adult_confirmation,
-                                      (consent.adult_confirmation or "") if consent else "")
-            self._screen_words = consent.spoken if consent else ""  # the journey said it
-        elif state is State.CHOOSE_PROMPT:
-            if self._reads_aloud() and view.prompts:
-                # Many children cannot read yet: the choices are read out too.
-                self._say_for_screen("Pick a question. " + " Or: ".join(
-                    p.text for p in view.prompts))
-            self.choose.set_kept(view.kept_take_id is not None)
-            self.choose.show_prompts(view.prompts)
-        elif state is State.GET_READY:
-            self.ready.preview.clear()
-            self.choose.show_notice("")
-            # A choice is made: stop reading the list, which would run on into the take.
-            self.speaker.stop()
-            self._screen_words = view.prompt.spoken if view.prompt is not None else ""
-        elif state is State.RECORDING:
-            self.recording.preview.clear()
-            self.speaker.stop()  # the booth's own voice never goes into an answer
-        elif state is State.REVIEW:
-            self._load_review(view)
-            self._screen_words = "Watch your video. Keep it, or try again."
-        elif state is State.PRIORITIES:
-            plist = view.priority_list
-            items = plist.items if plist is not None else []
-            self._priority_list_id = plist.id if plist is not None else ""
-            self._spoken_items = {item.id: item.spoken_text for item in items}
-            self.priorities.show_list(
-                plist.title if plist is not None else "What matters most to you?",
-                [Choice(item.id, item.label, item.icon or "") for item in items],
-                max(1, view.max_ticks),
-            )
-            self._screen_words = plist.spoken if plist is not None else ""
-        elif state is State.TALLY:
-            self._show_tally(view)
-        elif state is State.ABOUT_YOU:
-            self.about.show_questions([
-                (q.id, q.text, [Choice(o.id, o.label) for o in q.options])
-                for q in view.about_you
-            ])
-            self._screen_words = " ".join(q.spoken for q in view.about_you[:1])
-        elif state is State.THANK_YOU:
-            code = view.reference_code or ""
-            self.thanks.set_can_print(bool(code) and self._printer() is not None)
-            if code and self._reads_aloud():
-                # Children who cannot read yet hear their code, letter by letter.
-                self.speaker.say("Thank you! Your code is " + ", ".join(code) + ".")
-        elif state is State.GOODBYE:
-            self.goodbye.show_goodbye(view.goodbye is Goodbye.STOPPED)
-        if state is not State.REVIEW and self.review.has_take():
-            self.review.clear_take()
-            self._review_take = None
-
-    def _update(self, state: State, view: JourneyView) -> None:
-        prompt_text = view.prompt.text if view.prompt is not None else ""
-        if state is State.CONSENT:
-            self.consent.show_notice(view.notice or "")
-        elif state is State.CHOOSE_PROMPT:
-            self.choose.show_notice(view.notice or "")
-        elif state is State.GET_READY:
-            count = view.countdown_remaining
-            self.ready.show_ready(prompt_text, None if count is None else max(1, count))
-        elif state is State.RECORDING:
-            left = float(view.seconds_left) if view.seconds_left is not None else 0.0
-            self.recording.show_recording(prompt_text, float(view.seconds_recorded), left,
-                                          starting=view.recording_starting,
-                                          stopping=view.recording_stopping)
-        elif state is State.REVIEW:
-            if view.take_id != self._review_take:
-                self._load_review(view)
-        elif state is State.PRIORITIES:
-            self.priorities.set_ticked(view.ticked, view.notice or "")
-        elif state is State.THANK_YOU:
-            self.thanks.show_code(format_reference(view.reference_code or ""))
-            self.thanks.show_seconds_left(view.thank_you_left or 0)
-
-    def _load_review(self, view: JourneyView) -> None:
-        self._review_take = view.take_id
-        if view.take_id is None:
-            self.review.clear_take()
-            return
-        data = self._review(view.take_id)
-        if data:
-            self.review.load_take(data)
-        else:
-            self.review.clear_take()
-
-    def _show_tally(self, view: JourneyView) -> None:
-        plist = view.priority_list
-        if plist is None:
-            return
-        counts, people = self._tally(plist.id)
-        # Too few people yet, no counts: the bars could show the last person's choices.
-        shown = self.tally.show_counts(plist.items, view.ticked, counts, people)
-        self._screen_words = ("Here is what other people chose." if shown
-                              else "Thank you for choosing!")
-
     # ---------------------------------------------------------------- Back, Stop, asking
 
     def go_back(self) -> None:
@@ -505,7 +317,7 @@ class KioskWindow(QWidget):
             return
         state = self.journey.state
         if state is State.REVIEW:
-            self._ask(ASK_BACK, self.journey.back)
+            self._ask(ASK_BACK_VOICE if self._voice() else ASK_BACK, self.journey.back)
             return
         screen = self.screens.get(state)
         if screen is not None and screen.go_back():
@@ -516,7 +328,11 @@ class KioskWindow(QWidget):
         """"Stop": asks "Stop and delete your answers?"; yes deletes and says goodbye."""
         self._ask(ASK_STOP, self.journey.stop_and_delete)
 
-    def _ask(self, question: tuple[str, str, str, str], on_yes: Callable[[], None]) -> None:
+    def _voice(self) -> bool:
+        """The person is answering with their voice alone ("Just my voice")."""
+        return self._view.answer_kind == "voice"
+
+    def _ask(self, question: Question, on_yes: Callable[[], None]) -> None:
         if self.confirm.isVisible():
             return
         self._on_yes = on_yes
@@ -524,7 +340,7 @@ class KioskWindow(QWidget):
         self._screen_changed_at = time.monotonic()  # a double tap must not answer it
         if self._reads_aloud() and self.speech_works():
             self.speaker.stop()
-            self.speaker.say(question[0])
+            self.speaker.say(tr(question[0]))
         for overlay in (self.still_there, self.pin_pad, self.officer):
             if overlay.isVisible():
                 overlay.raise_()
@@ -546,28 +362,6 @@ class KioskWindow(QWidget):
             return
         printer.print_code(format_reference(code))
 
-    # ---------------------------------------------------------------- reading aloud
-
-    def _reads_aloud(self) -> bool:
-        return self._look == "child" and self.look_style().read_aloud
-
-    def _say_for_screen(self, text: str) -> None:
-        """Say what this screen is about; "Hear it again" repeats it."""
-        self._screen_words = text
-        self.speaker.say(text)
-
-    def _say_again(self) -> None:
-        if self._screen_words:
-            self.speaker.stop()
-            self.speaker.say(self._screen_words)
-
-    def _say_item(self, item_id: str) -> None:
-        # Children who cannot read hear what they just ticked.
-        if self._reads_aloud():
-            tile = self.priorities.tiles.get(item_id)
-            if tile is not None and tile.isChecked():
-                self.speaker.say(self._spoken_items.get(item_id) or tile.text())
-
     def forget_session(self) -> None:
         """Clear every trace of the last person from every screen."""
         for screen in self.screens.values():
@@ -575,6 +369,7 @@ class KioskWindow(QWidget):
         self._review_take = None
         self._priority_list_id = None
         self._spoken_items = {}
+        self._about_spoken = {}
         self._screen_words = ""
         self.still_there.hide()
         self.confirm.hide()
@@ -597,7 +392,10 @@ class KioskWindow(QWidget):
     def show_camera_problem(self, reason: str) -> None:
         """The camera or microphone failed: say so plainly where the picture would be."""
         log.warning("camera problem shown to the participant: %s", reason)
-        text = "The camera is not working right now. You can still answer without a video."
+        # Translators: where the camera picture would be, when the camera cannot be used.
+        # "Just my voice" is the button that records the voice alone.
+        text = tr("The camera is not working right now. You can answer with just your "
+                  "voice, or without a video.")
         for preview in (self.ready.preview, self.recording.preview):
             preview.clear()
             preview.set_message(text)
@@ -614,6 +412,9 @@ class KioskWindow(QWidget):
 
     # ---------------------------------------------------------------- people
 
+    def _screen_changed(self) -> None:
+        self._screen_changed_at = time.monotonic()
+
     def settling(self) -> bool:
         """True just after a new screen appeared (touches then are ignored)."""
         return time.monotonic() - self._screen_changed_at < self.settle_ms / 1000
@@ -623,18 +424,6 @@ class KioskWindow(QWidget):
         state = self.journey.state
         if state not in (State.ATTRACT, State.STILL_THERE) and not self.officer_open():
             self.journey.touch()
-
-    def _focus_changed(self, old: QWidget | None, new: QWidget | None) -> None:
-        # The child look reads every control aloud when it is reached by keyboard.
-        if new is None or not self._reads_aloud():
-            return
-        if new.window() is not self or self._state in (None, State.ATTRACT):
-            return
-        if QApplication.mouseButtons() != Qt.MouseButton.NoButton:
-            return
-        name = new.accessibleName()
-        if name and isinstance(new, QAbstractButton):
-            self.speaker.say(name)
 
     # ---------------------------------------------------------------- officer
 

@@ -81,14 +81,17 @@ class Workspace:
 
     @cached_property
     def consent_wordings(self) -> dict[str, tuple[str, str | None]]:
-        """sha256 of each look's consent text (as the kiosk hashes it) to the text and
-        the grown-up's confirmation line, so staff read the wording as it was shown."""
+        """sha256 of each look's consent text, in each language (as the kiosk hashes it),
+        to the text and the grown-up's confirmation line, so staff read the wording as it
+        was shown."""
         found: dict[str, tuple[str, str | None]] = {}
         if self.pack is None:
             return found
-        for wording in self.pack.consent.values():
-            digest = hashlib.sha256(wording.text.encode("utf-8")).hexdigest()
-            found[digest] = (wording.text, wording.adult_confirmation)
+        # In every language of the pack: a kiosk hashes the words the person read.
+        for language in self.pack.languages:
+            for wording in self.pack.in_language(language).consent.values():
+                digest = hashlib.sha256(wording.text.encode("utf-8")).hexdigest()
+                found[digest] = (wording.text, wording.adult_confirmation)
         return found
 
     def close(self) -> None:

@@ -89,3 +89,19 @@ def test_a_blurred_take_never_holds_an_unblurred_frame(
         frames = [frame.to_ndarray(format="bgr24") for frame in container.decode(video=0)]
     assert len(frames) > 30
     assert all(detector.detect(image) == [] for image in frames)
+
+
+def test_blur_chosen_while_the_camera_opens_is_not_lost(
+    qtbot: QtBot, controller: CaptureController
+) -> None:
+    """"Blur my face" chosen while the camera is still opening (the person picked it just
+    as the questions screen turned the camera on): the first pictures are blurred already."""
+    controller.start_preview_sources(SyntheticFrameSource(SIZE, 30.0, face=True), None)
+    opening = controller._opening
+    assert opening is not None
+    opening.join(5)  # the camera is open, and the screen not yet told
+    controller.set_face_blur(True)
+    qtbot.waitSignal(controller.ready, timeout=5000).wait()
+    qtbot.wait(100)  # a picture taken before the choice, already on its way to the screen
+    detector = HogFaceDetector()
+    assert all(detector.detect(image) == [] for image in _previews(qtbot, controller, 10))

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QWidget
 from booth.journey import State
 from booth.pack import Look
 from booth.ui.looks import LookStyle
+from booth.ui.text import is_tall, text_size
 from booth.ui.widgets import PictureTile, PreviewView, WrapButton
 from tests.helpers.ui import WindowRig, camera_card
 
@@ -47,10 +48,20 @@ def _in_window(widget: QWidget, rect: QRectF | QRect) -> QRectF:
     return QRectF(top_left.x(), top_left.y(), rect.width(), rect.height())
 
 
-def _words_fit(font: QFont, text: str, area: QRectF, wrap: bool) -> str | None:
+def _words_fit(font: QFont, text: str, area: QRectF, wrap: bool,
+               direction: Qt.LayoutDirection = Qt.LayoutDirection.LeftToRight) -> str | None:
     """Why ``text`` in ``font`` does not fit ``area``, or None when it fits."""
     metrics = QFontMetricsF(font)
     if not text.strip():
+        return None
+    if is_tall(font):
+        # Measured as drawn: lines spaced by their letters (booth.ui.text).
+        longest = max(text_size(word, font, None, False, direction)[0] for word in text.split())
+        wide, high = text_size(text, font, area.width() if wrap else None, wrap, direction)
+        if (longest if wrap else wide) > area.width() + _SLACK:
+            return f"needs {longest if wrap else wide:.0f} px wide, has {area.width():.0f}"
+        if high > area.height() + _SLACK:
+            return f"needs {high:.0f} px high, has {area.height():.0f}"
         return None
     if not wrap:
         # Measured as drawn, with any fallback font (an emoji) the text needs.
@@ -82,22 +93,23 @@ def layout_problems(root: QWidget, style: LookStyle) -> list[Problem]:
         where = _name(widget)
         if isinstance(widget, QLabel):
             area = QRectF(widget.contentsRect())
-            why = _words_fit(widget.font(), widget.text(), area, widget.wordWrap())
+            why = _words_fit(widget.font(), widget.text(), area, widget.wordWrap(),
+                             widget.layoutDirection())
             if why:
                 problems.append(Problem(where, f"text clipped ({why})"))
             placed = _in_window(widget, widget.rect())
             if widget.text().strip() and not inside.contains(placed.adjusted(1, 1, -1, -1)):
                 problems.append(Problem(where, "outside the window"))
         elif isinstance(widget, WrapButton):
-            why = _words_fit(widget.font(), widget.text(), QRectF(widget.text_rect()), True)
+            why = _words_fit(widget.font(), widget.text(), QRectF(widget.text_rect()), True,
+                             widget.layoutDirection())
             if why:
                 problems.append(Problem(where, f"text clipped ({why})"))
             targets.append((widget, _in_window(widget, widget.rect())))
         elif isinstance(widget, PictureTile):
-            font = QFont(style.font_family)
-            font.setBold(True)
-            font.setPixelSize(widget.text_px())
-            why = _words_fit(font, widget.text(), widget.text_area(), True)
+            font = widget.text_font()
+            why = _words_fit(font, widget.text(), widget.text_area(), True,
+                             widget.layoutDirection())
             if why:
                 problems.append(Problem(where, f"text clipped ({why})"))
             if widget.text_px() < MIN_TILE_TEXT_PX:
@@ -134,7 +146,12 @@ def every_screen(rig: WindowRig, look: Look) -> Iterator[tuple[str, list[QWidget
     w.set_styles(w.base_styles)  # redraw the resting screens in this look
 
     def shown(*overlays: QWidget) -> list[QWidget]:
-        QApplication.processEvents()
+        # Until the layouts settle: words that need another line ask for a relayout.
+        for _ in range(3):
+            QApplication.processEvents()
+            layout = w.layout()
+            if layout is not None:
+                layout.activate()
         roots: list[QWidget] = [w.stack.currentWidget()]
         if w.nav.isVisible():
             roots.append(w.nav)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from PySide6.QtCore import QPoint, Qt
@@ -192,12 +192,16 @@ class WindowRig:
 
 
 def build_window(qtbot: QtBot, data_dir: Path, pack: CampaignPack | None = None,
-                 windowed: bool = True, size: tuple[int, int] = (1366, 768)) -> WindowRig:
-    """A kiosk window over a real journey whose effects answer like a recorder."""
+                 windowed: bool = True, size: tuple[int, int] = (1366, 768),
+                 language: str | None = None, event: EventSettings | None = None,
+                 speaker: SilentSpeaker | None = None) -> WindowRig:
+    """A kiosk window over a real journey whose effects answer like a recorder; each
+    person starts in ``language`` (the pack's default when None), at ``event``."""
     pack = pack or load_pack(default_pack_path())
     clock = FakeClock()
     effects = RecordingEffects()
-    journey = Journey(pack, clock, effects, EventSettings())
+    settings = replace(event or EventSettings(), default_language=language)
+    journey = Journey(pack, clock, effects, settings)
     takes = iter(range(1, 1000))
 
     def started() -> None:
@@ -216,7 +220,7 @@ def build_window(qtbot: QtBot, data_dir: Path, pack: CampaignPack | None = None,
     guard = PinGuard(store, clock, demo=True)
     backend = TallyBackend()
     panel = PanelBackend()
-    speaker = SilentSpeaker()
+    speaker = speaker or SilentSpeaker()
     styles = {look: look_style(look, pack.theme_for(look)) for look in LOOKS}
     window = KioskWindow(
         journey, backend.tally, backend.review_bytes, styles, speaker,

@@ -71,6 +71,7 @@ def test_sealed_bundle_verifies_and_the_council_can_read_it(
     assert payload["priorities"] == {"children": ["parks", "libraries"]}
     assert payload["about_you"] == {"age": "5-11", "area": "prefer_not"}
     assert payload["consent"]["pack_id"] == "one_stockport"
+    assert payload["consent"]["language"] == "en"  # the language the consent was read in
     assert [t["blob_sha256"] for t in payload["takes"]] == [b.sha256 for b in manifest.blobs[1:]]
 
     videos = [bundle.blob_path(folder, b.sha256).read_bytes() for b in manifest.blobs[1:]]

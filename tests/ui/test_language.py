@@ -33,6 +33,8 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 SPEC = ROOT / "booth.spec"
 NOTO = Path("/usr/share/fonts/truetype/noto")
 
+# A sentence of the screens with numbers in it.
+QUESTION_OF = "Question {number} of {total}. You do not have to answer."
 # One sentence from the booth's catalogue and one from the campaign pack, per language.
 SAMPLES = {
     "en": "Hello! Who is taking part?",
@@ -119,7 +121,7 @@ def test_every_language_renders_legibly(qtbot: QtBot, tmp_path: Path) -> None:
         view = pack.in_language(code)
         label = QLabel(f"{i18n.native_name(code)}: {words.tr('Hello! Who is taking part?')}\n"
                        f"{view.prompts_for('adult')[0].text}\n"
-                       f"{words.tr('{chosen} of {limit} chosen', chosen=2, limit=3)} · AB7-K2M")
+                       f"{words.tr(QUESTION_OF, number=2, total=3)} · AB7-K2M")
         font = QFont(style.family)
         font.setPixelSize(26)
         label.setFont(font)
@@ -201,7 +203,7 @@ def test_the_pseudo_language_check_finds_words_that_bypassed_the_layer(qtbot: Qt
     column.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
     title = QLabel(i18n.tr("Hello! Who is taking part?"))
     prompt = QLabel(pack.prompts_for("child")[0].text)
-    count = QLabel(i18n.tr("{chosen} of {limit} chosen", chosen=1, limit=3))
+    count = QLabel(i18n.tr(QUESTION_OF, number=1, total=3))
     seconds = QLabel("12")
     code = QLabel("AB7-K2M")
     stray = QLabel("Touch here")  # written around the layer

@@ -51,6 +51,26 @@ def test_every_screen_fits_every_size(
         close_rig(rig)
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("look", LOOKS)
+@pytest.mark.parametrize("language", ["pl", "ur", "ar"])
+def test_every_screen_fits_in_long_words_and_tall_scripts(
+    qtbot: QtBot, data_dir: Path, language: str, look: Look
+) -> None:
+    """At 1024x768, in Polish (long words), Urdu (Nastaliq's tall lines) and Arabic (right
+    to left): nothing clipped, targets big enough and apart (English is above)."""
+    rig = build_window(qtbot, data_dir, size=SIZES[0], language=language)
+    try:
+        problems: list[str] = []
+        for name, roots in every_screen(rig, look):
+            assert rig.window.language() == language
+            style = rig.window.look_style()
+            problems += [f"{name}: {p}" for root in roots for p in layout_problems(root, style)]
+        assert problems == []
+    finally:
+        close_rig(rig)
+
+
 def test_the_check_finds_clipped_words_small_targets_and_crowding(qtbot: QtBot) -> None:
     """The layout test can fail: a label too narrow for a word, a button too short, and
     two buttons too close are each reported."""

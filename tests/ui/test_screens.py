@@ -265,17 +265,27 @@ def test_a_child_can_hear_the_questions_again_and_speech_stops_before_a_take(
 
 
 @pytest.mark.parametrize("look", ["adult", "older"])
-def test_grown_up_looks_have_no_hear_again_button(
+def test_grown_up_looks_are_read_to_only_when_they_ask(
     qtbot: QtBot, data_dir: Path, look: str
 ) -> None:
+    """Issue 12 gives every look "Read it to me" (it was the child look's alone): the
+    grown-up looks still hear nothing by themselves."""
     rig = build_window(qtbot, data_dir)
-    rig.journey.touch()
-    rig.journey.choose_look(look)  # type: ignore[arg-type]
-    rig.journey.give_consent()
-    assert rig.journey.state is State.CHOOSE_PROMPT
-    assert rig.window.nav.isVisible() and not rig.window.nav.hear.isVisible()
-    assert rig.speaker.said == []
-    close_rig(rig)
+    try:
+        rig.journey.touch()
+        rig.journey.choose_look(look)  # type: ignore[arg-type]
+        rig.journey.give_consent()
+        assert rig.journey.state is State.CHOOSE_PROMPT
+        hear = rig.window.nav.hear
+        assert rig.window.nav.isVisible() and hear.isVisible()
+        assert hear.accessibleName() == "Read it to me"
+        assert rig.speaker.said == []
+        click(qtbot, hear)
+        said = rig.speaker.said
+        assert len(said) == 1 and said[0].startswith("Pick a question.")
+        assert all(p.text in said[0] for p in rig.pack.prompts_for(look))  # type: ignore[arg-type]
+    finally:
+        close_rig(rig)
 
 
 @pytest.mark.qt_log_ignore(*NO_MEDIA_HARDWARE)

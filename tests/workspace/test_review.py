@@ -116,3 +116,15 @@ def test_the_answer_page_shows_consent_prompt_look_event_and_priorities(
                   "Later, they will delete it.", "A teacher or parent has said yes", "confirmed",
                   "Nature &amp; greenspaces", "8 or 9"):
         assert words in page, words
+
+
+def test_a_consent_given_in_urdu_is_shown_in_the_urdu_the_person_read(
+    ws: Workspace, store: CouncilStore, staff: StaffClient, mp4: bytes
+) -> None:
+    assert ws.pack is not None
+    urdu = ws.pack.in_language("ur").consent_for("child")
+    add_session(store, videos=[mp4], consent_text=urdu.text)
+    index_new(ws)
+    video = VideoAnswer.objects.get()
+    page = staff("reviewer").get(reverse("workspace:answer", args=[video.pk])).content.decode()
+    assert urdu.text.splitlines()[1].split(" ", 1)[1] in page

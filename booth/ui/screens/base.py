@@ -1,4 +1,5 @@
-"""What every participant screen shares: the ``Screen`` base and a ``Choice`` to pick."""
+"""What every participant screen shares: the ``Screen`` base, a ``Choice`` to pick, and the
+arrows and words that follow the person's language (mirrored in Urdu and Arabic)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from dataclasses import dataclass
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLayout, QSizePolicy, QVBoxLayout, QWidget
 
+from booth import i18n
 from booth.ui.looks import LookStyle
 from booth.ui.tally import TallyBars
-from booth.ui.widgets import PictureTile
+from booth.ui.widgets import PictureTile, WrapButton
 
 
 @dataclass(frozen=True)
@@ -19,6 +21,35 @@ class Choice:
     id: str
     text: str
     icon: str = ""
+
+
+def right_to_left() -> bool:
+    """The person's language is read right to left (Urdu, Arabic): the screens mirror."""
+    return i18n.direction(i18n.current()) == "rtl"
+
+
+def back_arrow() -> str:
+    """The arrow on "Back": it points the way the person reads back ("→" in Urdu, Arabic)."""
+    return "→" if right_to_left() else "←"
+
+
+def next_arrow() -> str:
+    """The arrow on "Next": the way the person reads on."""
+    return "←" if right_to_left() else "→"
+
+
+def ltr(text: str) -> str:
+    """``text`` (a reference code, a time) kept left to right inside words of either
+    direction: a Unicode left-to-right isolate, which changes nothing in English."""
+    return f"\u2066{text}\u2069" if text else text
+
+
+def set_words(control: WrapButton, text: str, accessible: str | None = None,
+              picture: str = "") -> None:
+    """A button's words (after its ``picture``, an emoji or arrow) and the name a screen
+    reader says for it: ``accessible``, or its words."""
+    control.setText(f"{picture}  {text}" if picture else text)
+    control.setAccessibleName(accessible or text)
 
 
 def clear_layout(layout: QGridLayout | QHBoxLayout | QVBoxLayout) -> None:
@@ -58,6 +89,10 @@ class Screen(QWidget):
         for bars in self.findChildren(TallyBars):
             bars.set_style(style)
         self._space_out(style)
+
+    def retranslate(self) -> None:
+        """Show the screen's own words in the current language (``booth.i18n``); words it
+        was given (a prompt, a notice) are given again by the window."""
 
     def reset(self) -> None:
         """Forget all state from the last person."""

@@ -3,43 +3,56 @@ the tally of what others chose) and the about-you questions."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QAbstractButton,
     QButtonGroup,
     QGridLayout,
     QHBoxLayout,
+    QSizePolicy,
     QWidget,
 )
 
-from booth.pack import LOOKS, Look, PriorityItem, Prompt
+from booth.i18n import N_, tr, trn
+from booth.journey import AnswerKind
+from booth.pack import LOOKS, Look, Prompt
 from booth.ui.looks import LookStyle
-from booth.ui.screens.base import Choice, Screen, clear_layout
-from booth.ui.tally import TallyBars
+from booth.ui.screens.base import Choice, Screen, clear_layout, next_arrow, set_words
+from booth.ui.screens.pickers import ChoiceRow, answer_kind_options, language_options
+from booth.ui.text import is_tall
 from booth.ui.widgets import PictureTile, TileGroup, button, label
 
 _LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 
 # The picture and words on each look's tile; the tiles come in the order of LOOKS.
-_LOOK_TILES: dict[Look, tuple[str, str]] = {
-    "child": ("🧒", "I'm a child"),
-    "adult": ("🧑", "I'm a grown-up"),
-    "older": ("👵", "I'm 65 or over"),
+LOOK_TILES: dict[Look, tuple[str, str]] = {
+    # Translators: on the picture of a child on the first screen. Children choose it.
+    "child": ("🧒", N_("I'm a child")),
+    # Translators: on the picture of an adult on the first screen.
+    "adult": ("🧑", N_("I'm a grown-up")),
+    # Translators: on the picture of an older person. Keep the number 65 in digits.
+    "older": ("👵", N_("I'm 65 or over")),
 }
 
 # What Stop does, said on the consent screen in each look's words. Stop is the booth's,
 # so its promise is the booth's too, whatever the campaign pack's wording says.
 _STOP_PROMISE: dict[Look, str] = {
-    "child": "You can stop at any time. Touch Stop at the top, and we will delete your "
-             "video and your answers.",
-    "adult": "You can stop at any time: Stop, at the top of every screen, deletes your "
-             "video and answers from this booth. Once you see your code at the end, your "
-             "answers are kept and sent to the council.",
-    "older": "Take your time. Stop, at the top of every screen, deletes your video and "
-             "answers from this booth. Once you see your code at the end, they are kept "
-             "and sent to the council.",
+    # Translators: the last line of a child's consent. "Stop" is the red button with a hand
+    # (the campaign pack's spoken consent calls it "the hand button").
+    "child": N_("You can stop at any time. Touch Stop at the top, and we will delete your "
+                "video and your answers."),
+    # Translators: the last line of a grown-up's consent. "Stop" is the red button at the
+    # top of every screen.
+    "adult": N_("You can stop at any time: Stop, at the top of every screen, deletes your "
+                "video and answers from this booth. Once you see your code at the end, your "
+                "answers are kept and sent to the council."),
+    # Translators: the last line of an older person's consent (respectful and unhurried).
+    "older": N_("Take your time. Stop, at the top of every screen, deletes your video and "
+                "answers from this booth. Once you see your code at the end, they are kept "
+                "and sent to the council."),
 }
 
 
@@ -61,6 +74,14 @@ def _tiles_in_grid(grid: QGridLayout, tiles: Sequence[PictureTile], columns: int
         grid.setColumnStretch(column, 1)
 
 
+def _columns_for_words(style: LookStyle, columns: int, count: int) -> int:
+    """A long list's columns: one more in a tall script (Urdu's Nastaliq), whose short
+    answers need the height of fewer rows more than the width of wider tiles."""
+    if count > 6 and is_tall(QFont(style.font_family)):
+        return columns + 1
+    return columns
+
+
 def picture_and_words(line: str) -> tuple[str, str]:
     """A line of consent wording split into its picture (an emoji it starts with, if any)
     and its words."""
@@ -78,12 +99,17 @@ class WelcomeScreen(Screen):
     """
 
     lookChosen = Signal(str)
+    languageChosen = Signal(str)
 
     def __init__(self, style: LookStyle, parent: QWidget | None = None) -> None:
         super().__init__(style, parent)
         self.setProperty("big", True)
-        self.title = label("Hello! Who is taking part?", "title")
-        self.hint = label("Touch the picture that fits you best.", "body")
+        self.languages = ChoiceRow(style)
+        self.languages.chosen.connect(self.languageChosen)
+        self.languages.hide()
+        self.title = label("", "title")
+        self.hint = label("", "body")
+        self.outer.addWidget(self.languages)
         self.outer.addWidget(self.title)
         self.outer.addWidget(self.hint)
         row = QHBoxLayout()
@@ -91,16 +117,45 @@ class WelcomeScreen(Screen):
         self.tiles: dict[str, PictureTile] = {}
         group = TileGroup()
         for look in LOOKS:
-            icon, text = _LOOK_TILES[look]
-            tile = PictureTile(icon, text, style, scale=1.6)
+            icon, _ = LOOK_TILES[look]
+            tile = PictureTile(icon, "", style, scale=1.6)
             group.add(tile)
             tile.clicked.connect(lambda _=False, chosen=look: self.lookChosen.emit(chosen))
             row.addWidget(tile)
             self.tiles[look] = tile
         self.outer.addLayout(row, 1)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        # Translators: the title of the first screen, where the person picks a picture.
+        self.title.setText(tr("Hello! Who is taking part?"))
+        # Translators: under the title of the first screen.
+        self.hint.setText(tr("Touch the picture that fits you best."))
+        for look in LOOKS:
+            tile = self.tiles[look]
+            words = tr(LOOK_TILES[look][1])
+            tile.setText(words)
+            tile.setAccessibleName(words)
+            tile.update()
+
+    def show_languages(self, languages: Sequence[str], current: str) -> None:
+        """Each language the person can choose, by its own name; ``current`` is chosen."""
+        if [*self.languages.buttons] != list(languages):
+            self.languages.set_options(language_options(languages))
+        self.languages.set_current(current)
+        self.languages.setVisible(len(languages) > 1)
+
+    def apply_style(self, style: LookStyle) -> None:
+        super().apply_style(style)
+        self.languages.apply_style(style)
 
     def first_focus(self) -> QWidget | None:
         return self.tiles["child"]
+
+
+# Translators: the box a child's grown-up (teacher, parent) ticks, when the campaign pack
+# gives no words of its own.
+ADULT_SAYS_YES = N_("A grown-up helping me says yes")
 
 
 class ConsentScreen(Screen):
@@ -118,21 +173,20 @@ class ConsentScreen(Screen):
 
     def __init__(self, style: LookStyle, parent: QWidget | None = None) -> None:
         super().__init__(style, parent)
-        self.title = label("Before we start", "title")
+        self.title = label("", "title")
         self.ideas = QGridLayout()
         self.text = label("", "reading")  # the wording as one text (for tests and tools)
         self.text.hide()
-        self.hint = label("👉  Your grown-up taps here first", "notice")
-        self.adult = PictureTile("👍", "A grown-up helping me says yes", style,
-                                 checkable=True)
+        self.hint = label("", "notice")
+        self.adult = PictureTile("👍", "", style, checkable=True)
         self.adult.setFixedHeight(style.min_target * 5 // 4 + round(2 * self.adult.halo()))
         self.adult.toggled.connect(self._update)
         for widget in (self.hint, self.adult):
             policy = widget.sizePolicy()
             policy.setRetainSizeWhenHidden(False)
             widget.setSizePolicy(policy)
-        self.yes = button("✔  Yes, I agree", "primary")
-        self.no = button("No thanks", "plain")
+        self.yes = button("", "primary")
+        self.no = button("", "plain")
         self.yes.clicked.connect(lambda: self.agreed.emit(self.adult.isChecked()))
         self.no.clicked.connect(self.declined)
         self.notice = label("", "notice")
@@ -150,17 +204,39 @@ class ConsentScreen(Screen):
         self.row.addWidget(self.yes, 2)
         self.outer.addLayout(self.row)
         self._needs_adult = False
-        self._adult_text = "A grown-up helping me says yes"
+        self._adult_text = ""
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        # Translators: the title of the consent screen.
+        self.title.setText(tr("Before we start"))
+        # Translators: beside the box a child's grown-up ticks before the child can say yes.
+        self.hint.setText("👉  " + tr("Your grown-up taps here first"))
+        # Translators: button: agree to the consent wording and go on. The children's spoken
+        # consent says to touch "Yes": this button's first word must be that "Yes".
+        set_words(self.yes, tr("Yes, I agree"), picture="✔")
+        # Translators: button: do not agree; the booth says goodbye and keeps nothing.
+        set_words(self.no, tr("No thanks"))
+        if not self._adult_text:
+            self._show_adult(tr(ADULT_SAYS_YES))
+
+    def _show_adult(self, text: str) -> None:
+        self.adult.setText(text)
+        self.adult.setAccessibleName(text)
+        self.adult.update()
 
     def show_consent(self, text: str, needs_adult: bool, adult_text: str = "") -> None:
         self.text.setText(text)
         clear_layout(self.ideas)
         look = self.style_.look
         lines = [line for line in text.splitlines() if line.strip()]
-        lines.append("✋ " + _STOP_PROMISE[look])
+        lines.append("✋ " + tr(_STOP_PROMISE[look]))
         ideas = [picture_and_words(line) for line in lines]
         self.ideas.setHorizontalSpacing(self.style_.gap * 2)
-        self.ideas.setVerticalSpacing(self.style_.gap // 2)
+        # A line of Nastaliq is boxed by its letters, highest to lowest: the boxes need no
+        # gap between them to keep the letters apart.
+        tall = is_tall(QFont(self.style_.font_family))
+        self.ideas.setVerticalSpacing(0 if tall else self.style_.gap // 2)
         for row, (picture, words) in enumerate(ideas):
             picture_label = label(picture, "idea", wrap=False)
             picture_label.setAccessibleName("")
@@ -168,10 +244,8 @@ class ConsentScreen(Screen):
             self.ideas.addWidget(label(words, "reading", align=_LEFT), row, 1)
         self.ideas.setColumnStretch(1, 1)
         self._needs_adult = needs_adult
-        if adult_text:
-            self._adult_text = adult_text
-        self.adult.setText(self._adult_text)
-        self.adult.setAccessibleName(self._adult_text)
+        self._adult_text = adult_text
+        self._show_adult(adult_text or tr(ADULT_SAYS_YES))
         self.adult.setVisible(needs_adult)
         self._update()
 
@@ -209,40 +283,82 @@ class ChoosePromptScreen(Screen):
 
     promptChosen = Signal(str)
     skipVideo = Signal()
+    answerKindChosen = Signal(str)
 
     def __init__(self, style: LookStyle, parent: QWidget | None = None) -> None:
         super().__init__(style, parent)
-        self.title = label("Pick a question to answer", "title")
+        self.title = label("", "title")
         self.grid = QGridLayout()
-        self.skip = button("I'd rather not make a video", "link")
+        # Beside the video answer: "Blur my face" and "Just my voice".
+        self.kinds = ChoiceRow(style)
+        self.kinds.chosen.connect(self.answerKindChosen)
+        self.skip = button("", "choice")  # as the ways to answer beside it, not chosen
         self.skip.clicked.connect(self.skipVideo)
         self.notice = label("", "notice")
         self.notice.hide()
         self.outer.addWidget(self.title)
         self.outer.addWidget(self.notice)
         self.outer.addLayout(self.grid, 1)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        row.addWidget(self.skip, 3)
-        row.addStretch(1)
-        self.outer.addLayout(row)
+        # How to answer, and not answering at all, in one row under the questions.
+        self.row = QHBoxLayout()
+        # Widths by share alone (3 to 1), so the words' wrapping is measured at the width
+        # each really gets.
+        for part in (self.kinds, self.skip):
+            policy = part.sizePolicy()
+            policy.setHorizontalPolicy(QSizePolicy.Policy.Ignored)
+            policy.setVerticalPolicy(QSizePolicy.Policy.Preferred)  # taller when words wrap
+            part.setSizePolicy(policy)
+        self.row.addWidget(self.kinds, 3)
+        self.row.addWidget(self.skip, 1)
+        self.outer.addLayout(self.row)
         self.tiles: dict[str, PictureTile] = {}
         self._kept = False
+        self._notice = ""
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        # Translators: the title of the screen with the questions as pictures.
+        self.title.setText(tr("Pick a question to answer"))
+        current = self.kinds.current() or "video"
+        self.kinds.set_options(answer_kind_options())
+        self.kinds.set_current(current)
+        self.set_kept(self._kept)
+        self.show_notice(self._notice)
+
+    def apply_style(self, style: LookStyle) -> None:
+        super().apply_style(style)
+        self.kinds.apply_style(style)
+        self.row.setSpacing(style.gap * 2)
 
     def show_notice(self, text: str) -> None:
         """A notice from the journey (a recording that did not work), or, with none and
         a video already kept, that it is kept."""
+        self._notice = text
         if not text and self._kept:
-            text = "✓ Your video is saved. You can answer another question, or carry on."
+            # Translators: on the questions screen after an answer (video or voice) was kept.
+            text = "✓ " + tr("Your answer is saved. You can answer another question, or "
+                             "carry on.")
         self.notice.setText(text)
         self.notice.setVisible(bool(text))
 
     def set_kept(self, kept: bool) -> None:
         """Whether this person has kept a video already (they came back to answer more)."""
         self._kept = kept
-        text = "Carry on without another video" if kept else "I'd rather not make a video"
-        self.skip.setText(text)
-        self.skip.setAccessibleName(text)
+        if kept:  # noqa: SIM108 - a translator's note for each sentence
+            # Translators: a link on the questions screen once an answer is kept.
+            text = tr("Carry on without another video")
+        else:
+            # Translators: a link on the questions screen: go on to the tick boxes without
+            # recording anything.
+            text = tr("I'd rather not make a video")
+        set_words(self.skip, text)
+
+    def set_answer_kind(self, kind: AnswerKind) -> None:
+        """Show which way of answering is chosen (the journey's word)."""
+        self.kinds.set_current(kind)
+
+    def reset(self) -> None:
+        self.kinds.set_current("video")
 
     def show_prompts(self, prompts: Sequence[Prompt]) -> None:
         """A tile for each prompt, with its picture (or one of the booth's)."""
@@ -277,10 +393,18 @@ class ChoosePromptScreen(Screen):
 def priorities_count_text(chosen: int, most: int) -> str:
     """How many are chosen, said so that choosing fewer (or none) reads as fine."""
     if chosen == 0:
-        return f"Choose up to {most}, or none if you like."
+        # Translators: under the tick boxes before any is ticked. {n} is the most allowed.
+        return trn("Choose up to {n}, or none if you like.",
+                   "Choose up to {n}, or none if you like.", most)
     if chosen < most:
-        return f"You have chosen {chosen}. You can choose up to {most}."
-    return f"You have chosen {most}, the most you can. Untick one to change your mind."
+        # Translators: under the tick boxes. {n} is how many are ticked, {most} how many
+        # may be (more than {n}).
+        return trn("You have chosen {n}. You can choose up to {most}.",
+                   "You have chosen {n}. You can choose up to {most}.", chosen, most=most)
+    # Translators: under the tick boxes when as many as allowed are ticked ({n}).
+    return trn("You have chosen {n}, the most you can. Untick one to change your mind.",
+               "You have chosen {n}, the most you can. Untick one to change your mind.",
+               most)
 
 
 class PrioritiesScreen(Screen):
@@ -296,11 +420,10 @@ class PrioritiesScreen(Screen):
 
     def __init__(self, style: LookStyle, parent: QWidget | None = None) -> None:
         super().__init__(style, parent)
-        self.title = label("What matters most to you?", "title")
+        self.title = label("", "title")
         self.count = label("", "reading", align=_LEFT)
-        self.count.setAccessibleName("How many chosen")
         self.grid = QGridLayout()
-        self.done = button("Done ✔", "primary", accessible="Done choosing")
+        self.done = button("", "primary")
         self.done.clicked.connect(self._submit)
         self.outer.addWidget(self.title)
         self.outer.addLayout(self.grid, 1)
@@ -310,6 +433,17 @@ class PrioritiesScreen(Screen):
         self.outer.addLayout(self.row)
         self.tiles: dict[str, PictureTile] = {}
         self.max_ticks = 1
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        # Translators: read by screen readers for the line that says how many are ticked.
+        self.count.setAccessibleName(tr("How many chosen"))
+        set_words(self.done,
+                  # Translators: button under the tick boxes: finished ticking.
+                  tr("Done") + " ✔",
+                  # Translators: read by screen readers for "Done".
+                  tr("Done choosing"))
+        self._update()
 
     def show_list(self, title: str, items: Sequence[Choice], max_ticks: int) -> None:
         clear_layout(self.grid)
@@ -321,6 +455,7 @@ class PrioritiesScreen(Screen):
             columns = 1 if count <= 3 else 2 if count <= 10 else 3
         else:
             columns = 2 if count <= 4 else 3 if count <= 15 else 4
+        columns = _columns_for_words(self.style_, columns, count)
         group = TileGroup()
         for item in items:
             tile = PictureTile(item.icon, item.text, self.style_, checkable=True)
@@ -381,80 +516,6 @@ class PrioritiesScreen(Screen):
 
 DEFAULT_ICONS = ("💬", "⭐", "🌟", "🎈", "🌻", "🚲", "🏫", "🎵")
 
-# How many of the most chosen items the tally shows: what fits each look's text size.
-TALLY_ROWS: dict[Look, int] = {"child": 5, "adult": 7, "older": 4}
-
-
-class TallyScreen(Screen):
-    """What others at this event chose, once enough people have answered; until then,
-    thanks and a word that the results come when more people have taken part.
-
-    Signals:
-        continuePressed.
-    """
-
-    continuePressed = Signal()
-
-    def __init__(self, style: LookStyle, parent: QWidget | None = None) -> None:
-        super().__init__(style, parent)
-        self.title = label("What people here chose", "title")
-        self.note = label("", "body")
-        self.waiting = label("", "body")
-        self.waiting.hide()
-        self.bars = TallyBars(style)
-        self.next = button("Next →", "primary", accessible="Next")
-        self.next.clicked.connect(self.continuePressed)
-        self.outer.addWidget(self.title)
-        self.outer.addWidget(self.note)
-        self.outer.addWidget(self.bars, 1)
-        self.outer.addWidget(self.waiting, 1)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        row.addWidget(self.next, 1)
-        self.outer.addLayout(row)
-
-    def show_counts(self, items: Sequence[PriorityItem], ticked: Sequence[str],
-                    counts: Mapping[str, int], people: int) -> bool:
-        """The most chosen items with their counts (the person's own ticked), or, with no
-        counts (too few people yet), the waiting words. True when the bars are shown."""
-        if not counts:
-            self.show_waiting()
-            return False
-        rows = [(item.icon or "", item.label, int(counts.get(item.id, 0)), item.id in ticked)
-                for item in items]
-        rows.sort(key=lambda row: -row[2])
-        self.show_tally(rows[:TALLY_ROWS[self.style_.look]], people)
-        return True
-
-    def show_tally(self, rows: Sequence[tuple[str, str, int, bool]], people: int) -> None:
-        """The bars, and the number of people behind them."""
-        self.title.setText("What people here chose")
-        self.bars.set_rows(rows)
-        self.bars.show()
-        self.waiting.hide()
-        self.note.setText(f"Chosen by {people} people at this event. "
-                          "Your choices have a ✔.")
-        self.note.show()
-
-    def show_waiting(self) -> None:
-        """Too few people yet: the bars could show one person's choices."""
-        self.title.setText("Thank you for choosing! 🌱")
-        self.bars.set_rows([])
-        self.bars.hide()
-        self.note.hide()
-        self.waiting.setText("What people here chose will appear here when more people "
-                             "have taken part.")
-        self.waiting.show()
-
-    def reset(self) -> None:
-        self.bars.set_rows([])
-        self.note.clear()
-        self.waiting.clear()
-
-    def first_focus(self) -> QWidget | None:
-        return self.next
-
-
 class AboutYouScreen(Screen):
     """Optional questions, one at a time; "prefer not to say" on every one. "Next" moves
     on whether or not an answer is chosen; "No more questions" ends them, keeping what
@@ -474,9 +535,9 @@ class AboutYouScreen(Screen):
         super().__init__(style, parent)
         self.question = label("", "title")
         self.grid = QGridLayout()
-        self.skip = button("No more questions", "plain")
+        self.skip = button("", "plain")
         self.skip.clicked.connect(self._skip)
-        self.next = button("Next →", "primary", accessible="Next")
+        self.next = button("", "primary")
         self.next.clicked.connect(self._next)
         self.outer.addWidget(self.question)
         self.outer.addLayout(self.grid, 1)
@@ -489,6 +550,17 @@ class AboutYouScreen(Screen):
         self._answers: dict[str, str] = {}
         self._group: QButtonGroup | None = None
         self._options: list[PictureTile] = []
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        # Translators: button under an about-you question: leave the rest unanswered.
+        set_words(self.skip, tr("No more questions"))
+        # Translators: button: the next about-you question (an arrow follows it).
+        set_words(self.next, f"{tr('Next')}  {next_arrow()}", tr("Next"))
+
+    def current_question_id(self) -> str:
+        """The question shown now ("" when there is none)."""
+        return self._questions[self._index][0] if self._questions else ""
 
     def show_questions(self, questions: Sequence[tuple[str, str, Sequence[Choice]]]) -> None:
         self._questions = [(qid, text, list(options)) for qid, text, options in questions]
@@ -523,6 +595,7 @@ class AboutYouScreen(Screen):
             columns = 2 if count <= 8 else 3 if count <= 12 else 5
         else:
             columns = 2 if count <= 6 else 3 if count <= 21 else 4
+        columns = _columns_for_words(self.style_, columns, count)
         group = TileGroup()
         for option in options:
             choice = PictureTile("", option.text, self.style_, checkable=True)
@@ -541,9 +614,11 @@ class AboutYouScreen(Screen):
         if not self._questions:
             return ""
         if len(self._questions) == 1:
-            return "You do not have to answer."
-        return (f"Question {self._index + 1} of {len(self._questions)}. "
-                "You do not have to answer.")
+            # Translators: above the only about-you question.
+            return tr("You do not have to answer.")
+        # Translators: above an about-you question: which one of how many.
+        return tr("Question {number} of {total}. You do not have to answer.",
+                  number=self._index + 1, total=len(self._questions))
 
     def _picked(self, chosen: QAbstractButton) -> None:
         qid = self._questions[self._index][0]

@@ -8,8 +8,9 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent, QMouseEvent
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
+from booth.i18n import N_, tr, trn
 from booth.ui.looks import LookStyle
-from booth.ui.screens.base import Screen
+from booth.ui.screens.base import Screen, set_words
 from booth.ui.widgets import AttractLoop, button, label
 
 
@@ -26,11 +27,11 @@ class AttractScreen(Screen):
         super().__init__(style, parent)
         self.setProperty("big", True)
         self.loop = AttractLoop(self)
-        self.title = label("Have your say!", "hero")
-        self.subtitle = label("What do you love about where you live? What would make it better?",
-                              "body")
-        self.invite = button("👆  Touch the screen to start", "primary")
+        self.title = label("", "hero")
+        self.subtitle = label("", "body")
+        self.invite = button("", "primary")
         self.invite.clicked.connect(self.touched)
+        self._campaign = ""
         self.outer.addStretch(2)
         self.outer.addWidget(self.title)
         self.outer.addWidget(self.subtitle)
@@ -43,11 +44,31 @@ class AttractScreen(Screen):
         self.outer.addStretch(2)
         self.loop.lower()
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.setAccessibleName("Welcome. Touch the screen to start")
+        self.retranslate()
 
-    def set_campaign(self, title: str, subtitle: str) -> None:
-        self.title.setText(title)
-        self.subtitle.setText(subtitle)
+    def retranslate(self) -> None:
+        if self._campaign:
+            # Translators: the big title on the start screen. {campaign} is the campaign's
+            # name, from the campaign pack, already in this language ("One Stockport").
+            self.title.setText(tr("Have your say: {campaign}", campaign=self._campaign))
+            # Translators: under the title on the start screen.
+            self.subtitle.setText(tr("Tell us what you love, and what would make it even "
+                                     "better."))
+        else:
+            # Translators: the big title on the start screen, when there is no campaign name.
+            self.title.setText(tr("Have your say!"))
+            # Translators: under the title on the start screen (no campaign name).
+            self.subtitle.setText(tr("What do you love about where you live? What would make "
+                                     "it better?"))
+        # Translators: the big button on the start screen (the whole screen can be touched).
+        set_words(self.invite, tr("Touch the screen to start"), picture="👆")
+        # Translators: read by screen readers on the start screen.
+        self.setAccessibleName(tr("Welcome. Touch the screen to start"))
+
+    def set_campaign(self, name: str) -> None:
+        """The campaign's name in the current language ("One Stockport"), for the title."""
+        self._campaign = name
+        self.retranslate()
 
     def resizeEvent(self, event: object) -> None:
         self.loop.setGeometry(self.rect())
@@ -91,17 +112,17 @@ class ThankYouScreen(Screen):
 
     def __init__(self, style: LookStyle, parent: QWidget | None = None) -> None:
         super().__init__(style, parent)
-        self.title = label("Thank you! 🎉", "title")
-        self.body_text = label("Your answers will help make things better. If you change "
-                               "your mind, give this code to a member of staff.", "body")
+        self.title = label("", "title")
+        self.body_text = label("", "body")
         self.code = label("", "code", wrap=False)
-        self.code.setAccessibleName("Your reference code")
+        # The code is in Latin letters and digits, read left to right in every language.
+        self.code.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
         self.code.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
         self.time_left = label("", "body")
-        self.time_left.setAccessibleName("Time before this screen closes")
-        self.more_time = button("⏳  More time", "secondary", accessible="More time")
-        self.print_code = button("🖨️  Print my code", "secondary", accessible="Print my code")
-        self.finish = button("All done", "primary", accessible="All done")
+        self.more_time = button("", "secondary")
+        self.print_code = button("", "secondary")
+        self.finish = button("", "primary")
+        self._seconds: int | None = None
         self.more_time.clicked.connect(self.moreTimePressed)
         self.print_code.clicked.connect(self.printPressed)
         self.finish.clicked.connect(self.finishPressed)
@@ -119,6 +140,26 @@ class ThankYouScreen(Screen):
         row.addWidget(self.finish, 1)
         self.outer.addLayout(row)
         self._row = row
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        # Translators: the title of the last screen.
+        self.title.setText(tr("Thank you!") + " 🎉")
+        # Translators: on the last screen, above the reference code (in Latin letters).
+        self.body_text.setText(tr("Your answers will help make things better. If you change "
+                                  "your mind, give this code to a member of staff."))
+        # Translators: read by screen readers for the reference code.
+        self.code.setAccessibleName(tr("Your reference code"))
+        # Translators: read by screen readers for the line that counts down.
+        self.time_left.setAccessibleName(tr("Time before this screen closes"))
+        # Translators: button on the last screen: keep the code on screen longer.
+        set_words(self.more_time, tr("More time"), picture="⏳")
+        # Translators: button on the last screen: print the reference code on a card.
+        set_words(self.print_code, tr("Print my code"), picture="🖨️")
+        # Translators: button on the last screen.
+        set_words(self.finish, tr("All done"))
+        if self._seconds is not None:
+            self.show_seconds_left(self._seconds)
 
     def show_code(self, code: str) -> None:
         """``code`` as it is shown and read out ("K7M-4RH")."""
@@ -127,10 +168,10 @@ class ThankYouScreen(Screen):
         self.code.setVisible(bool(code))
 
     def show_seconds_left(self, seconds: int) -> None:
-        if seconds == 1:
-            self.time_left.setText("This screen closes in 1 second.")
-        else:
-            self.time_left.setText(f"This screen closes in {seconds} seconds.")
+        self._seconds = seconds
+        # Translators: under the reference code. {n} is how many seconds are left.
+        self.time_left.setText(trn("This screen closes in {n} second.",
+                                   "This screen closes in {n} seconds.", seconds))
 
     def set_can_print(self, can: bool) -> None:
         self.print_code.setVisible(can)
@@ -142,6 +183,7 @@ class ThankYouScreen(Screen):
     def reset(self) -> None:
         self.code.clear()
         self.time_left.clear()
+        self._seconds = None
 
     def first_focus(self) -> QWidget | None:
         return self.finish
@@ -160,22 +202,33 @@ class GoodbyeScreen(Screen):
         super().__init__(style, parent)
         self.setProperty("big", True)
         self.icon = label("👋", "huge")
-        self.title = label("Goodbye!", "title")
+        self.title = label("", "title")
         self.body_text = label("", "body")
         self.outer.addStretch(1)
         self.outer.addWidget(self.icon)
         self.outer.addWidget(self.title)
         self.outer.addWidget(self.body_text)
         self.outer.addStretch(1)
+        self._stopped: bool | None = None
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        # Translators: the title of the short goodbye after "No thanks" or Stop.
+        self.title.setText(tr("Goodbye!"))
+        if self._stopped is not None:
+            self.show_goodbye(self._stopped)
 
     def show_goodbye(self, stopped: bool) -> None:
         """After Stop, say that their answers are gone; after "No thanks", that nothing
         was kept."""
+        self._stopped = stopped
         if stopped:
-            self.body_text.setText("Your video and answers have been deleted. "
-                                   "Thank you for stopping by.")
+            # Translators: the goodbye after Stop (everything they gave was deleted).
+            self.body_text.setText(tr("Your video and answers have been deleted. Thank you "
+                                      "for stopping by."))
         else:
-            self.body_text.setText("Thank you for stopping by. Nothing about you was kept.")
+            # Translators: the goodbye after "No thanks" on the consent screen.
+            self.body_text.setText(tr("Thank you for stopping by. Nothing about you was kept."))
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         event.accept()
@@ -190,26 +243,79 @@ class FailsafeScreen(Screen):
         self.setProperty("big", True)
         self.outer.addStretch(1)
         self.icon = label("🙂", "huge")
-        self.title = label("Oops! Something went wrong.", "title")
-        self.body_text = label("It was not your fault. The booth is starting again, "
-                               "it will be ready in a moment.", "body")
+        self.title = label("", "title")
+        self.body_text = label("", "body")
         self.outer.addWidget(self.icon)
         self.outer.addWidget(self.title)
         self.outer.addWidget(self.body_text)
         self.outer.addStretch(1)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        # Translators: title when the booth has to start again.
+        self.title.setText(tr("Oops! Something went wrong."))
+        # Translators: under "Oops! Something went wrong.".
+        self.body_text.setText(tr("It was not your fault. The booth is starting again, it "
+                                  "will be ready in a moment."))
 
 
-# What is asked before something is deleted: (question, what happens, yes, no).
-ASK_STOP = ("Stop and delete your answers?",
-             "Your video and everything you chose will be deleted from this booth.",
-             "Yes, stop and delete", "No, carry on")
-ASK_RETAKE = ("Record it again?", "This video will be deleted first.",
-               "Yes, record again", "No, keep it")
-ASK_WITHOUT = ("Carry on without a video?", "This video will be deleted.",
-                "Yes, delete it", "No, keep it")
-ASK_BACK = ("Go back and delete this video?",
-             "This video will be deleted, and you can pick a question again.",
-             "Yes, delete it", "No, keep it")
+# What is asked before something is deleted: (question, what happens, yes, no), marked for
+# translation here and translated when asked.
+Question = tuple[str, str, str, str]
+ASK_STOP: Question = (
+    # Translators: asked after Stop (the red button with a hand at the top of the screen).
+    N_("Stop and delete your answers?"),
+    # Translators: under "Stop and delete your answers?".
+    N_("Your video and everything you chose will be deleted from this booth."),
+    # Translators: the button that stops and deletes everything.
+    N_("Yes, stop and delete"),
+    # Translators: the (bigger) button that carries on instead.
+    N_("No, carry on"))
+ASK_RETAKE: Question = (
+    # Translators: asked after "Try again" on the video played back.
+    N_("Record it again?"),
+    # Translators: under "Record it again?" (a video answer).
+    N_("This video will be deleted first."),
+    # Translators: the button that deletes the answer and records again.
+    N_("Yes, record again"),
+    # Translators: the (bigger) button that keeps the answer as it is.
+    N_("No, keep it"))
+ASK_WITHOUT: Question = (
+    # Translators: asked after "Carry on without a video" on the video played back.
+    N_("Carry on without a video?"),
+    # Translators: under "Carry on without a video?".
+    N_("This video will be deleted."),
+    # Translators: the button that deletes the answer.
+    N_("Yes, delete it"),
+    N_("No, keep it"))
+ASK_BACK: Question = (
+    # Translators: asked after Back on the video played back.
+    N_("Go back and delete this video?"),
+    # Translators: under "Go back and delete this video?".
+    N_("This video will be deleted, and you can pick a question again."),
+    N_("Yes, delete it"),
+    N_("No, keep it"))
+# The same questions about a voice answer ("Just my voice").
+ASK_RETAKE_VOICE: Question = (
+    N_("Record it again?"),
+    # Translators: under "Record it again?" (a voice answer, "Just my voice").
+    N_("This recording will be deleted first."),
+    N_("Yes, record again"),
+    N_("No, keep it"))
+ASK_WITHOUT_VOICE: Question = (
+    # Translators: asked after "Carry on without it" on a voice answer played back.
+    N_("Carry on without your recording?"),
+    # Translators: under "Carry on without your recording?".
+    N_("This recording will be deleted."),
+    N_("Yes, delete it"),
+    N_("No, keep it"))
+ASK_BACK_VOICE: Question = (
+    # Translators: asked after Back on a voice answer played back.
+    N_("Go back and delete this recording?"),
+    # Translators: under "Go back and delete this recording?".
+    N_("This recording will be deleted, and you can pick a question again."),
+    N_("Yes, delete it"),
+    N_("No, keep it"))
 
 
 class _Overlay(QWidget):
@@ -235,6 +341,9 @@ class _Overlay(QWidget):
         layout.addLayout(row)
         layout.addStretch(1)
         self.hide()
+
+    def retranslate(self) -> None:
+        """Words in the current language (a question is translated when it is asked)."""
 
     def apply_style(self, style: LookStyle) -> None:
         self.card_layout.setSpacing(style.gap * 2)
@@ -275,12 +384,11 @@ class ConfirmOverlay(_Overlay):
         self._row.setSpacing(style.gap * 2)
 
     def ask(self, question: str, body: str, yes: str, no: str) -> None:
-        self.question.setText(question)
-        self.body_text.setText(body)
-        self.yes.setText(yes)
-        self.yes.setAccessibleName(yes)
-        self.no.setText(no)
-        self.no.setAccessibleName(no)
+        """Ask, in the current language, the question whose English words are given."""
+        self.question.setText(tr(question))
+        self.body_text.setText(tr(body))
+        set_words(self.yes, tr(yes))
+        set_words(self.no, tr(no))
         parent = self.parentWidget()
         if parent is not None:
             self.setGeometry(parent.rect())
@@ -304,15 +412,25 @@ class StillThereOverlay(_Overlay):
 
     def __init__(self, style: LookStyle, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.title = label("Are you still there?", "title")
+        self.title = label("", "title")
         self.count = label("", "huge")
-        self.count.setAccessibleName("Seconds before starting again")
-        self.body_text = label("Touch the button to carry on.", "body")
-        self.here = button("🙋  I'm still here", "primary")
+        self.body_text = label("", "body")
+        self.here = button("", "primary")
         self.here.clicked.connect(self.stillHere)
         for widget in (self.title, self.count, self.body_text, self.here):
             self.card_layout.addWidget(widget)
+        self.retranslate()
         self.apply_style(style)
+
+    def retranslate(self) -> None:
+        # Translators: asked when nobody has touched the screen for a while.
+        self.title.setText(tr("Are you still there?"))
+        # Translators: read by screen readers for the big countdown.
+        self.count.setAccessibleName(tr("Seconds before starting again"))
+        # Translators: under "Are you still there?".
+        self.body_text.setText(tr("Touch the button to carry on."))
+        # Translators: the button that says the person is still there.
+        set_words(self.here, tr("I'm still here"), picture="🙋")
 
     def show_seconds(self, seconds: float) -> None:
         self.count.setText(str(max(0, int(seconds + 0.999))))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QWidget
 
+from booth.i18n import tr
 from booth.ui.looks import LookStyle
 from booth.ui.screens.base import Screen
 from booth.ui.widgets import label
@@ -16,13 +17,20 @@ class RestingScreen(Screen):
     def __init__(self, style: LookStyle, parent: QWidget | None = None) -> None:
         super().__init__(style, parent)
         self.setProperty("big", True)
-        self.setAccessibleName("This booth is resting")
         self.outer.addStretch(1)
         self.icon = label("🌙", "huge")
-        self.title = label("This booth is resting.", "title")
-        self.body_text = label("It cannot take new answers just now. A member of staff has "
-                               "been told. Answers already given are safe.", "body")
+        self.title = label("", "title")
+        self.body_text = label("", "body")
         self.outer.addWidget(self.icon)
         self.outer.addWidget(self.title)
         self.outer.addWidget(self.body_text)
         self.outer.addStretch(1)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        # Translators: shown while the kiosk's disk is full; nobody can answer until staff
+        # make room. Calm words: nothing is wrong with the person reading it.
+        self.title.setText(tr("This booth is resting."))
+        self.setAccessibleName(self.title.text())
+        self.body_text.setText(tr("It cannot take new answers just now. A member of staff "
+                                  "has been told. Answers already given are safe."))
