@@ -20,8 +20,8 @@ from booth.device import (
     disk_room,
     removable_volumes,
 )
-from booth.i18n import english_name
-from booth.journey import State
+from booth.i18n import english_name, native_name
+from booth.journey import EventSettings, State
 from booth.kiosk import SETUP_DONE_KEY, Kiosk
 from booth.pack import LOOKS, PackError, default_pack_path, load_pack
 from booth.readiness import (
@@ -37,6 +37,7 @@ from booth.ui.officer.model import (
     CheckLine,
     CouncilCheck,
     CouncilEvent,
+    EventVoice,
     FileChoice,
     HistoryLine,
     OfficerStatus,
@@ -183,6 +184,20 @@ class OfficerDesk:
         k.window.resting_look = default_look
         k.restart_journey()
         return f"The event “{name}” has started. Counts start from zero."
+
+    def event_voice(self) -> EventVoice | None:
+        """Today's event's starting language and read-aloud looks (None: no event yet)."""
+        k = self._kiosk()
+        event = k.store.current_event()
+        if event is None:
+            return None
+        spoken = (EventSettings().spoken_looks if event.spoken_looks is None
+                  else event.spoken_looks)
+        return EventVoice(
+            languages=tuple((code, f"{native_name(code)} ({english_name(code)})")
+                            for code in k.pack.languages),
+            pack_language=k.pack.default_language, language=event.default_language,
+            spoken_looks=tuple(look for look in LOOKS if look in spoken))
 
     def set_event_language(self, language: str | None) -> str:
         """The language each person at this event starts in (None: the pack's default)."""

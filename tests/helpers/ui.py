@@ -22,6 +22,7 @@ from booth.ui.officer import (
     CheckLine,
     CouncilCheck,
     CouncilEvent,
+    EventVoice,
     FileChoice,
     HistoryLine,
     OfficerPanel,
@@ -86,6 +87,18 @@ class PanelBackend:
                             adult_confirmation: bool) -> str:
         self._did("start_council_event", council_event_id, default_look, adult_confirmation)
         return "The council's event has started."
+
+    def event_voice(self) -> EventVoice | None:
+        return EventVoice((("en", "English (English)"), ("ur", "اردو (Urdu)")), "en", None,
+                          ("child",))
+
+    def set_event_language(self, language: str | None) -> str:
+        self._did("set_event_language", language)
+        return f"Starts in {language}."
+
+    def set_spoken_looks(self, looks: list[str]) -> str:
+        self._did("set_spoken_looks", looks)
+        return "Read aloud saved."
 
     def end_visit(self) -> str:
         self._did("end_visit")

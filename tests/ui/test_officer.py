@@ -232,6 +232,35 @@ def test_an_event_from_the_councils_list_is_started_with_its_id(
     assert event is not None and event.council_event_id is None
 
 
+def test_the_event_sets_the_language_each_person_starts_in_and_who_is_read_to(
+    qtbot: QtBot, kiosk: Kiosk
+) -> None:
+    _open_panel(qtbot, kiosk)
+    panel = kiosk.window.officer
+    click(qtbot, panel.nav_buttons["event"])
+    form = panel.event_section
+    assert not form.voice.isVisible()  # nothing to set before an event runs
+    form.event_name.setText("Library open day")
+    click(qtbot, form.start)
+    assert form.voice.isVisible()
+    assert form.language.currentData() is None  # the pack's usual language
+    assert [form.language.itemData(i) for i in range(1, form.language.count())] == list(
+        kiosk.pack.languages)
+    assert form.read_aloud["child"].isChecked() and not form.read_aloud["older"].isChecked()
+    form.language.setCurrentIndex(form.language.findData("pl"))
+    form.read_aloud["older"].setChecked(True)
+    click(qtbot, form.save_voice)
+    assert "Polish" in panel.message.text()
+    event = kiosk.store.current_event()
+    assert event is not None and event.default_language == "pl"
+    assert set(event.spoken_looks or ()) == {"child", "older"}
+    # The next person starts in Polish, and the older look is read to without asking.
+    kiosk.journey.touch()
+    assert kiosk.journey.view().language == "pl"
+    kiosk.journey.choose_look("older")
+    assert kiosk.journey.view().reads_aloud
+
+
 def test_event_set_up_waits_for_the_booth_to_be_free_and_a_visit_can_be_ended(
     qtbot: QtBot, kiosk: Kiosk
 ) -> None:

@@ -61,6 +61,29 @@ class EventSection(Section):
         row.addStretch(1)
         row.addWidget(self.end_visit)
         self.body.addLayout(row)
+        # How today's event greets each person: the language they start in, and which
+        # looks are read aloud without being asked (the child look by default).
+        self.voice = QWidget()
+        voice = QFormLayout(self.voice)
+        voice.setContentsMargins(0, 0, 0, 0)
+        voice.addRow(label("Today's event: the language people start in (they can change "
+                           "it), and who hears every screen read aloud.", "body", align=LEFT))
+        self.language = QComboBox()
+        self.language.setAccessibleName("Language each person starts in")
+        self.read_aloud = {value: QCheckBox(text) for value, text in LOOKS}
+        for value, box in self.read_aloud.items():
+            box.setAccessibleName(f"Read every screen aloud: {dict(LOOKS)[value]}")
+        boxes = QHBoxLayout()
+        for box in self.read_aloud.values():
+            boxes.addWidget(box)
+        boxes.addStretch(1)
+        voice.addRow(field_label("Starts in"), self.language)
+        voice.addRow(field_label("Read aloud"), boxes)
+        self.save_voice = button("Save for this event", "plain",
+                                 accessible="Save the language and reading aloud")
+        self.save_voice.clicked.connect(self._save_voice)
+        voice.addRow(self.save_voice)
+        self.body.addWidget(self.voice)
         self.body.addStretch(1)
 
     def refresh(self) -> None:
@@ -79,6 +102,24 @@ class EventSection(Section):
             self.council.addItem(f"{event.name}{when}", event)
         self.council.setVisible(bool(events))
         self.council_label.setVisible(bool(events))
+        heard = self.backend.event_voice()
+        self.voice.setVisible(heard is not None)
+        if heard is not None:
+            self.language.clear()
+            usual = dict(heard.languages).get(heard.pack_language, heard.pack_language)
+            self.language.addItem(f"The pack's usual language: {usual}", None)
+            for code, name in heard.languages:
+                self.language.addItem(name, code)
+            self.language.setCurrentIndex(max(0, self.language.findData(heard.language)))
+            for value, box in self.read_aloud.items():
+                box.setChecked(value in heard.spoken_looks)
+
+    def _save_voice(self) -> None:
+        language = self.language.currentData()
+        looks = [value for value, box in self.read_aloud.items() if box.isChecked()]
+        said = [self.backend.set_event_language(language if language else None),
+                self.backend.set_spoken_looks(looks)]
+        self.say(" ".join(dict.fromkeys(said)))
 
     def _picked(self, index: int) -> None:
         event = self.council.itemData(index)

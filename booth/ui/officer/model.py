@@ -26,6 +26,17 @@ class OfficerStatus:
 
 
 @dataclass(frozen=True)
+class EventVoice:
+    """How today's event greets each person: the language they start in (None: the
+    pack's usual one) and the looks whose screens are read aloud without being asked."""
+
+    languages: tuple[tuple[str, str], ...]  # (code, "Polski (Polish)") in the pack's order
+    pack_language: str
+    language: str | None
+    spoken_looks: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class CheckLine:
     """One line of a checklist: ``ok`` is None while it is still being found out."""
 
@@ -108,6 +119,12 @@ class OfficerBackend(Protocol):
 
     def start_council_event(self, council_event_id: str, default_look: str,
                             adult_confirmation: bool) -> str: ...
+
+    def event_voice(self) -> EventVoice | None: ...
+
+    def set_event_language(self, language: str | None) -> str: ...
+
+    def set_spoken_looks(self, looks: list[str]) -> str: ...
     def end_visit(self) -> str: ...
     def withdraw(self, reference_code: str) -> str: ...
 
