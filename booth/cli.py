@@ -88,6 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     probe = sub.add_parser("speech-probe", help=argparse.SUPPRESS)
     probe.add_argument("--engine")
+    probe.add_argument("--serve", action="store_true",
+                       help="stay, and speak the JSON commands read on stdin")
+    probe.add_argument("--rate", type=float, default=-0.1)
 
     enrol = sub.add_parser("enrol", parents=[common],
                            help="install the device credential the council issued")
@@ -147,7 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "speech-probe":
         from booth.ui.speech import probe_main
 
-        return probe_main(args.engine)
+        return probe_main(args.engine, serve=args.serve, rate=args.rate)
     settings = settings_from_args(args)
     if getattr(args, "fresh", False):
         if not settings.demo:

@@ -7,18 +7,25 @@ the screens hide "Read it to me" rather than read Urdu words with an English voi
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import subprocess
 import sys
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from PySide6.QtCore import QLocale, QObject
+from PySide6.QtCore import QCoreApplication, QLocale, QObject, Signal
+
+if TYPE_CHECKING:
+    from PySide6.QtTextToSpeech import QTextToSpeech
 
 # How long the speech engine may take to answer the probe before the booth stays silent.
 PROBE_TIMEOUT_S = 10.0
+#: A little slower than the engine's usual pace, for children and older people.
+DEFAULT_RATE = -0.1
 
 log = logging.getLogger(__name__)
 
@@ -113,33 +120,111 @@ def probe_command(engine: str | None) -> list[str]:
     return [sys.executable, "-m", "booth", *tail]
 
 
-def probe_main(engine: str | None) -> int:
+def probe_main(engine: str | None, serve: bool = False, rate: float = DEFAULT_RATE) -> int:
     """`booth speech-probe`: start the engine, print what it offers; 0 if it has a voice.
-    Run in its own process because some engines (speech-dispatcher with no sound
-    server) block for ever while starting, and the kiosk window must never freeze."""
+
+    Run in its own process because some engines block for ever, while starting or later
+    (speech-dispatcher with no sound server, or one that is shutting down as it is
+    reached), and the kiosk window must never freeze. With ``serve`` it then stays and
+    speaks: it reads one JSON command a line on stdin ({"language": "ur"}, {"say": "..."},
+    {"stop": true}), prints what happened as JSON lines, and ends when stdin closes."""
     import signal
 
-    from PySide6.QtCore import QCoreApplication
     from PySide6.QtTextToSpeech import QTextToSpeech
 
     if hasattr(signal, "alarm"):
-        # If the booth that asked is gone, a hung probe must not linger: SIGALRM's
+        # If the booth that asked is gone, a hung engine must not linger: SIGALRM's
         # default action ends the process even inside a blocked C call.
         signal.signal(signal.SIGALRM, signal.SIG_DFL)
         signal.alarm(int(PROBE_TIMEOUT_S * 3))
     app = QCoreApplication.instance() or QCoreApplication([])
     tts = QTextToSpeech(engine, app) if engine else QTextToSpeech(app)
     if tts.state() == QTextToSpeech.State.Error:
-        print(f"text-to-speech error: {tts.errorString()}")
+        print(f"text-to-speech error: {tts.errorString()}", flush=True)
         return 1
     voices = tts.availableVoices()
     if not voices:
-        print(f"{tts.engine()}: no voices")
+        print(f"{tts.engine()}: no voices", flush=True)
         return 1
     languages = sorted({language_code(locale) for locale in tts.availableLocales()})
     print(LANGUAGES_LINE, " ".join(languages))
-    print(f"{tts.engine()} with {len(voices)} voice(s) in {len(languages)} language(s)")
-    return 0
+    print(f"{tts.engine()} with {len(voices)} voice(s) in {len(languages)} language(s)",
+          flush=True)
+    if not serve:
+        return 0
+    if hasattr(signal, "alarm"):
+        signal.alarm(0)  # started: from now on it lives as long as the booth holds stdin
+    voice = _Voice(tts, rate)
+    threading.Thread(target=voice.read, args=(sys.stdin,), name="speech-commands",
+                     daemon=True).start()
+    return app.exec()
+
+
+def _tell(**event: object) -> None:
+    """One line of what the speaking process did, for the booth to read."""
+    print(json.dumps(event), flush=True)
+
+
+class _Voice(QObject):
+    """The speaking process's side: carries out the booth's commands on its engine."""
+
+    command = Signal(str)
+    ended = Signal()
+
+    def __init__(self, tts: QTextToSpeech, rate: float) -> None:
+        super().__init__()
+        self._tts = tts
+        tts.setRate(rate)
+        tts.stateChanged.connect(self._state_changed)
+        self.command.connect(self._carry_out)  # queued: read on a thread, done on Qt's
+        self.ended.connect(QCoreApplication.quit)
+        _tell(state=_state_name(tts.state()))
+
+    def read(self, lines: Iterable[str]) -> None:
+        """Thread: hand each line to the Qt thread; the booth closing stdin ends it."""
+        for line in lines:
+            self.command.emit(line)
+        self.ended.emit()
+
+    def _state_changed(self, state: QTextToSpeech.State) -> None:
+        _tell(state=_state_name(state))
+
+    def _carry_out(self, line: str) -> None:
+        try:
+            command = json.loads(line)
+        except ValueError:
+            _tell(error=f"not a command: {line.strip()[:80]}")
+            return
+        if not isinstance(command, dict):
+            _tell(error="not a command")
+        elif "language" in command:
+            self._use(str(command["language"]))
+        elif "say" in command:
+            self._tts.stop()
+            self._tts.say(str(command["say"]))
+        elif command.get("stop"):
+            self._tts.stop()
+
+    def _use(self, language: str) -> None:
+        """Point the engine at the language's voice, and say which it chose."""
+        locale = _best_locale(language, self._tts.availableLocales())
+        if locale is None:
+            _tell(language=language, locale=None)
+            return
+        self._tts.setLocale(locale)
+        voices = self._tts.availableVoices()
+        # espeak-ng lists its plain voice and variants of it ("Urdu+Alex"): the plain one.
+        plain = [voice for voice in voices if "+" not in voice.name()]
+        if plain or voices:
+            self._tts.setVoice((plain or voices)[0])
+        chosen = self._tts.voice()
+        _tell(language=language, locale=self._tts.locale().name(),
+              locale_language=language_code(self._tts.locale()),
+              voice=chosen.name(), voice_language=language_code(chosen.locale()))
+
+
+def _state_name(state: QTextToSpeech.State) -> str:
+    return state.name.lower()
 
 
 @dataclass(frozen=True)
@@ -169,124 +254,155 @@ def probe_speech(engine: str | None = None, timeout: float = PROBE_TIMEOUT_S) ->
 
 
 class QtSpeaker(QObject):
-    """QTextToSpeech, created on first use once a probe in a separate process has shown
-    that the engine starts and has a voice. Until then, and if the machine has no engine,
-    no voice or an engine that hangs, every call is a quiet no-op (logged once), never an
-    error on screen and never a frozen window."""
+    """Qt's text-to-speech, run in a process of its own (``booth speech-probe --serve``)
+    that the booth talks to through a pipe. The engine may hang at any moment; the booth
+    only ever writes a line to a pipe that never blocks, so its window never freezes, and
+    a stuck speaking process is ended. Until that process has said it has a voice, and if
+    the machine has no engine, no voice or an engine that hangs, every call is a quiet
+    no-op (logged once), never an error on screen."""
 
-    def __init__(self, engine: str | None = None, rate: float = -0.1,
+    def __init__(self, engine: str | None = None, rate: float = DEFAULT_RATE,
                  parent: QObject | None = None,
                  probe_timeout: float = PROBE_TIMEOUT_S) -> None:
         super().__init__(parent)
         self._engine_name = engine
         self._rate = rate
-        self._tts: object | None = None
-        self._usable: bool | None = None
         self._probe_timeout = probe_timeout
         self._probe_done = threading.Event()
         self._probe_ok = False
-        #: What the probe said this machine can speak (set by the probe's thread).
+        self._timed_out = False
+        self._gone = False  # the speaking process ended (or was ended) after starting
+        #: What the speaking process said this machine can speak (set by its thread).
         self.probed_languages: frozenset[str] = frozenset()
         self._probe_thread: threading.Thread | None = None
         self._probe_process: subprocess.Popen[str] | None = None
+        self._writing = threading.Lock()
         self.said: list[str] = []
         self._language = FIRST_LANGUAGE
-        self._locales: dict[str, QLocale] = {}  # language -> the engine's locale for it
         self._unspoken: set[str] = set()  # languages already logged as having no voice
+        #: The engine's state as the speaking process last told it ("ready", "speaking").
+        self.state = ""
+        #: The voice it last chose: {"language", "locale", "voice", "voice_language", ...}.
+        self.voice: dict[str, object] = {}
 
     def _start_probe(self) -> None:
         if self._probe_thread is None:
             self._probe_thread = threading.Thread(
-                target=self._probe, name="speech-probe", daemon=True)
+                target=self._run, name="speech", daemon=True)
             self._probe_thread.start()
 
-    def _probe(self) -> None:
-        """Worker thread: no Qt here, only the probe process."""
-        command = probe_command(self._engine_name)
+    def _run(self) -> None:
+        """Worker thread: start the speaking process and read what it says until it ends.
+        No Qt here, only the process and its pipes."""
+        command = [*probe_command(self._engine_name), "--serve", "--rate", f"{self._rate:g}"]
         try:
             process = subprocess.Popen(
-                command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT, text=True)
         except OSError as exc:
-            process, detail = None, str(exc)
-        if process is not None:
-            self._probe_process = process
-            try:
-                output, _ = process.communicate(timeout=self._probe_timeout)
-                self._probe_ok = process.returncode == 0
-                detail = output.strip().splitlines()[-1] if output.strip() else "no output"
-                self.probed_languages = spoken_languages(output)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.communicate()  # reaps it and closes its pipe
-                detail = f"no answer within {self._probe_timeout:g} s"
-        if self._probe_ok:
+            self._finish_probe(False, str(exc))
+            return
+        assert process.stdin is not None and process.stdout is not None
+        os.set_blocking(process.stdin.fileno(), False)  # a stuck engine never blocks us
+        self._probe_process = process
+        timer = threading.Timer(self._probe_timeout, self._give_up, args=(process,))
+        timer.daemon = True
+        timer.start()
+        last = "no output"
+        for raw in process.stdout:
+            line = raw.strip()
+            if line.startswith("{"):
+                self._heard(line)
+            elif line:
+                last = line
+                if line.startswith(LANGUAGES_LINE):
+                    self.probed_languages = spoken_languages(line)
+                elif self.probed_languages and not self._probe_done.is_set():
+                    timer.cancel()  # its summary line follows the languages: it is ready
+                    self._finish_probe(True, line)
+                    self._send({"language": self._language})
+        timer.cancel()
+        process.wait()
+        with self._writing:
+            process.stdin.close()
+        process.stdout.close()
+        if not self._probe_done.is_set():
+            if self._timed_out:
+                last = f"no answer within {self._probe_timeout:g} s"
+            self._finish_probe(False, last)
+        elif not self._gone:
+            self._gone = True
+            log.info("text-to-speech stopped (exit %s): the booth stays silent",
+                     process.returncode)
+
+    def _finish_probe(self, ok: bool, detail: str) -> None:
+        self._probe_ok = ok
+        if ok:
             log.info("text-to-speech ready: %s", detail)
         else:
             log.info("text-to-speech unavailable (%s): the booth stays silent", detail)
         self._probe_done.set()
 
-    def _kill_probe(self) -> None:
-        """End a probe still waiting; the probe thread then reaps it and closes its pipe."""
-        process = self._probe_process
-        if process is not None and process.poll() is None:
+    def _give_up(self, process: subprocess.Popen[str]) -> None:
+        """Timer thread: the engine did not answer in time; end its process."""
+        self._timed_out = True
+        if process.poll() is None:
             process.kill()
+
+    def _heard(self, line: str) -> None:
+        try:
+            event = json.loads(line)
+        except ValueError:
+            return
+        if not isinstance(event, dict):
+            return
+        if "state" in event:
+            self.state = str(event["state"])
+        if "language" in event:
+            self.voice = event
+        if "error" in event:
+            log.info("text-to-speech: %s", event["error"])
+
+    def _send(self, command: dict[str, object]) -> None:
+        """Hand a command to the speaking process without ever waiting for it. If its pipe
+        is full it has stopped listening: it is ended and the booth goes quiet."""
+        process = self._probe_process
+        if process is None or process.stdin is None or self._gone:
+            return
+        data = (json.dumps(command) + "\n").encode()
+        with self._writing:
+            try:
+                written = os.write(process.stdin.fileno(), data)
+            except BlockingIOError:
+                written = 0
+            except (OSError, ValueError):  # it has ended, or its pipe is closed
+                self._gone = True
+                return
+            if written < len(data):
+                log.warning("text-to-speech stopped listening: ending it")
+                self._gone = True
+                process.kill()
 
     def warm_up(self) -> None:
         """Start finding out now, so the first prompt can be read aloud."""
-        self._ensure()
+        self._start_probe()
 
     def wait_ready(self, timeout: float) -> bool:
-        """Wait (tests, the officer's check) until the probe has answered; True if usable."""
+        """Wait (tests, the officer's check) until the engine has answered; True if usable."""
         self._start_probe()
         self._probe_done.wait(timeout)
         return self._ensure()
 
     def close(self) -> None:
-        """Stop speaking and end a probe that is still waiting for its engine."""
-        self.stop()
-        self._kill_probe()
+        """Stop speaking and end the speaking process (it may be waiting for its engine)."""
+        self._gone = True
+        process = self._probe_process
+        if process is not None and process.poll() is None:
+            process.kill()  # its thread reaps it and closes the pipes
 
     def _ensure(self) -> bool:
-        if self._usable is not None:
-            return self._usable
-        try:
-            from PySide6.QtTextToSpeech import QTextToSpeech
-
-            engines = QTextToSpeech.availableEngines()
-            name = self._engine_name
-            if name is not None and name not in engines:
-                log.info("text-to-speech engine %r not available (have %s)", name, engines)
-                self._usable = False
-                return False
-            if name is None and not engines:
-                log.info("no text-to-speech engine: the booth stays silent")
-                self._usable = False
-                return False
-            self._start_probe()
-            if not self._probe_done.is_set():
-                return False  # still finding out; nothing is said meanwhile
-            if not self._probe_ok:
-                self._usable = False
-                return False
-            tts = QTextToSpeech(name, self) if name else QTextToSpeech(self)
-            if tts.state() == QTextToSpeech.State.Error:
-                log.info("text-to-speech unavailable: %s", tts.errorString())
-                self._usable = False
-                return False
-            tts.setRate(self._rate)
-            self._tts = tts
-            locales = tts.availableLocales()
-            self._locales = {}
-            for code in {language_code(locale) for locale in locales}:
-                best = _best_locale(code, locales)
-                if best is not None:
-                    self._locales[code] = best
-            self._usable = True
-            self._apply_language()
-        except Exception:  # no voice must never break the booth
-            log.exception("text-to-speech could not start")
-            self._usable = False
-        return bool(self._usable)
+        self._start_probe()
+        return self._probe_done.is_set() and self._probe_ok and not self._gone
 
     @property
     def available(self) -> bool:
@@ -294,38 +410,19 @@ class QtSpeaker(QObject):
 
     def languages(self) -> frozenset[str]:
         """The languages this machine can speak (none until the engine has answered)."""
-        if not self._ensure():
-            return frozenset()
-        return frozenset(self._locales)
+        return self.probed_languages if self._ensure() else frozenset()
 
     def can_speak(self, language: str) -> bool:
         if not self._ensure():
             return False
-        code = language if language in self._locales else language.partition("_")[0]
-        return code in self._locales
+        return language in self.probed_languages \
+            or language.partition("_")[0] in self.probed_languages
 
     def use_language(self, language: str) -> bool:
         self._language = language
-        if not self._ensure():
+        if not self.can_speak(language):
             return False
-        return self._apply_language()
-
-    def _apply_language(self) -> bool:
-        """Point the engine at the current language's voice; False when it has none."""
-        from PySide6.QtTextToSpeech import QTextToSpeech
-
-        tts = self._tts
-        code = self._language if self._language in self._locales \
-            else self._language.partition("_")[0]
-        locale = self._locales.get(code)
-        if not isinstance(tts, QTextToSpeech) or locale is None:
-            return False
-        tts.setLocale(locale)
-        voices = tts.availableVoices()
-        # espeak-ng lists its plain voice and variants of it ("Urdu+Alex"): the plain one.
-        plain = [voice for voice in voices if "+" not in voice.name()]
-        if plain or voices:
-            tts.setVoice((plain or voices)[0])
+        self._send({"language": language})
         return True
 
     def say(self, text: str) -> None:
@@ -339,15 +436,8 @@ class QtSpeaker(QObject):
                 self._unspoken.add(self._language)
                 log.info("no voice for %s: nothing is read aloud in it", self._language)
             return  # never the words of one language in another's voice
-        from PySide6.QtTextToSpeech import QTextToSpeech
-
-        tts = self._tts
-        if isinstance(tts, QTextToSpeech):
-            tts.stop()
-            tts.say(text)
+        self._send({"say": text})
 
     def stop(self) -> None:
-        from PySide6.QtTextToSpeech import QTextToSpeech
-
-        if isinstance(self._tts, QTextToSpeech):
-            self._tts.stop()
+        if self._ensure():
+            self._send({"stop": True})

@@ -9,11 +9,11 @@ import signal
 import sys
 import time
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QLocale
-from PySide6.QtTextToSpeech import QTextToSpeech
 from pytestqt.qtbot import QtBot
 
 from booth import doctor
@@ -63,6 +63,10 @@ def own_speech_dispatcher(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> It
             os.kill(pid, signal.SIGTERM)
 
 
+def _voice_is_for(speaker: QtSpeaker, language: str) -> bool:
+    return speaker.voice.get("language") == language
+
+
 def _ours(pid: int, runtime: Path) -> bool:
     """The process is still running and is the dispatcher this test started."""
     try:
@@ -83,17 +87,45 @@ def test_the_real_engine_speaks_urdu_polish_and_arabic(
         assert speaker.wait_ready(30) is True
         assert {"en", "ur", "pl", "ar"} <= speaker.languages()
         assert {"en", "ur", "pl", "ar"} <= speaker.probed_languages
-        tts = speaker._tts
-        assert isinstance(tts, QTextToSpeech)
         for code, words in WORDS.items():
             assert speaker.can_speak(code)
             assert speaker.use_language(code) is True
-            assert QLocale.languageToCode(tts.locale().language()) == code
-            assert QLocale.languageToCode(tts.voice().locale().language()) == code
-            assert "+" not in tts.voice().name()  # espeak-ng's plain voice, not a variant
+            # The speaking process says which locale and voice it chose for the language.
+            qtbot.waitUntil(partial(_voice_is_for, speaker, code), timeout=10_000)
+            assert speaker.voice["locale_language"] == code
+            assert speaker.voice["voice_language"] == code
+            assert "+" not in str(speaker.voice["voice"])  # espeak-ng's plain voice
             speaker.say(words)
             speaker.stop()
         assert speaker.said == list(WORDS.values())
+        process = speaker._probe_process
+        assert process is not None and process.poll() is None  # one process, still there
+    finally:
+        speaker.close()
+    process = speaker._probe_process
+    assert process is not None
+    process.wait(10)  # closing the booth ends the speaking process
+
+
+def test_a_speaking_process_that_stops_listening_is_ended_and_the_booth_goes_quiet(
+    qtbot: QtBot,
+) -> None:
+    """An engine can hang after it started (a speech-dispatcher that is shutting down as
+    it is reached never answers). The booth only writes to a pipe that never blocks; once
+    that pipe is full, the process is ended and nothing more is said."""
+    speaker = QtSpeaker(engine="mock")
+    try:
+        assert speaker.wait_ready(30) is True
+        process = speaker._probe_process
+        assert process is not None
+        os.kill(process.pid, signal.SIGSTOP)  # hung: it reads nothing more
+        words = "What do you love about Stockport? " * 200
+        started = time.monotonic()
+        for _ in range(200):  # about 1.4 MB, far past a pipe's 64 KiB
+            speaker.say(words)
+        assert time.monotonic() - started < 2.0  # the window would still be drawing
+        assert speaker.available is False
+        assert process.wait(10) == -signal.SIGKILL
     finally:
         speaker.close()
 
@@ -118,15 +150,14 @@ def test_a_language_without_a_voice_is_said_so_and_never_read_in_another_voice(
         assert speaker.wait_ready(30) is True
         assert speaker.can_speak("en") and not speaker.can_speak("ur")
         assert not speaker.can_speak("ar") and not speaker.can_speak("pl")
-        tts = speaker._tts
-        assert isinstance(tts, QTextToSpeech)
+        qtbot.waitUntil(lambda: speaker.state == "ready", timeout=10_000)
         assert speaker.use_language("ur") is False
         speaker.say(WORDS["ur"])
-        qtbot.wait(50)
-        assert tts.state() == QTextToSpeech.State.Ready  # silent: no English voice reading Urdu
+        qtbot.wait(200)
+        assert speaker.state == "ready"  # silent: no English voice reading Urdu
         assert speaker.use_language("en") is True
         speaker.say(WORDS["en"])
-        qtbot.waitUntil(lambda: tts.state() == QTextToSpeech.State.Speaking, timeout=2000)
+        qtbot.waitUntil(lambda: speaker.state == "speaking", timeout=10_000)
         assert speaker.said == [WORDS["ur"], WORDS["en"]]
     finally:
         speaker.close()
