@@ -7,6 +7,13 @@ sessions leaves hundreds of megabytes of free but unreturnable memory (measured 
 bench/soak.py: see the README's benchmarks). Two arenas keep it flat at no measurable
 cost to the recorder.
 
+Big blocks (a 720p frame is 1.4 to 2.8 MB; a decoded review frame and its QImage are as
+big) are given their own pages and handed back the moment they are freed: glibc does
+that above its mmap threshold, but raises the threshold each time such a block is freed,
+until frames land in the heap and the busiest moment of a take leaves the heap at its
+high-water mark. A fixed 1 MiB threshold keeps them out of the heap (bench/soak.py's
+peak).
+
 The limit must be in place before the process's first extra arena is made, that is
 before any thread allocates; ``MALLOC_ARENA_MAX`` is only read when the allocator starts,
 so the booth sets the same limit with ``mallopt`` at its entry point instead (before any
@@ -26,8 +33,11 @@ log = logging.getLogger(__name__)
 
 ENV = "MALLOC_ARENA_MAX"
 ARENA_MAX = 2
-# mallopt's parameter number for the arena limit (glibc's malloc.h: M_ARENA_MAX).
+MMAP_ENV = "MALLOC_MMAP_THRESHOLD_"  # glibc's tunable, with its trailing underscore
+MMAP_THRESHOLD = 1024 * 1024
+# mallopt's parameter numbers (glibc's malloc.h: M_ARENA_MAX, M_MMAP_THRESHOLD).
 _M_ARENA_MAX = -8
+_M_MMAP_THRESHOLD = -3
 
 
 def _libc() -> ctypes.CDLL | None:
@@ -57,14 +67,17 @@ def release_free_memory() -> bool:
 def tame_allocator(arena_max: int = ARENA_MAX) -> str:
     """Limit glibc's arenas (Linux only; elsewhere nothing to do). Returns what was done,
     for the log: "set", "kept" (the environment already says) or "not glibc"."""
-    if os.environ.get(ENV):
-        return "kept"
     libc = _libc()
     if libc is None:
         return "not glibc"  # Windows, macOS, musl: no arenas to tame
     mallopt = libc.mallopt
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
     mallopt.restype = ctypes.c_int
+    # Each limit already in the environment (read by glibc as it started) is kept.
+    if not os.environ.get(MMAP_ENV) and mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1:
+        os.environ[MMAP_ENV] = str(MMAP_THRESHOLD)
+    if os.environ.get(ENV):
+        return "kept"
     if mallopt(_M_ARENA_MAX, arena_max) != 1:
         return "not glibc"
     os.environ[ENV] = str(arena_max)
