@@ -235,14 +235,15 @@ class GoodbyeScreen(Screen):
         self.touched.emit()
 
 
-class FailsafeScreen(Screen):
-    """A friendly "oops"; the journey returns to the start by itself."""
+class NoticeScreen(Screen):
+    """A picture, a title and a few calm words, with nothing to press: the journey moves
+    on by itself. Subclasses set the words in ``retranslate``."""
 
-    def __init__(self, style: LookStyle, parent: QWidget | None = None) -> None:
+    def __init__(self, icon: str, style: LookStyle, parent: QWidget | None = None) -> None:
         super().__init__(style, parent)
         self.setProperty("big", True)
         self.outer.addStretch(1)
-        self.icon = label("🙂", "huge")
+        self.icon = label(icon, "huge")
         self.title = label("", "title")
         self.body_text = label("", "body")
         self.outer.addWidget(self.icon)
@@ -250,6 +251,13 @@ class FailsafeScreen(Screen):
         self.outer.addWidget(self.body_text)
         self.outer.addStretch(1)
         self.retranslate()
+
+
+class FailsafeScreen(NoticeScreen):
+    """A friendly "oops"; the journey returns to the start by itself."""
+
+    def __init__(self, style: LookStyle, parent: QWidget | None = None) -> None:
+        super().__init__("🙂", style, parent)
 
     def retranslate(self) -> None:
         # Translators: title when the booth has to start again.

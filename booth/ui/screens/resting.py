@@ -7,25 +7,14 @@ from PySide6.QtWidgets import QWidget
 
 from booth.i18n import tr
 from booth.ui.looks import LookStyle
-from booth.ui.screens.base import Screen
-from booth.ui.widgets import label
+from booth.ui.screens.messages import NoticeScreen
 
 
-class RestingScreen(Screen):
+class RestingScreen(NoticeScreen):
     """Nothing to press: the booth wakes by itself once an officer has made room."""
 
     def __init__(self, style: LookStyle, parent: QWidget | None = None) -> None:
-        super().__init__(style, parent)
-        self.setProperty("big", True)
-        self.outer.addStretch(1)
-        self.icon = label("🌙", "huge")
-        self.title = label("", "title")
-        self.body_text = label("", "body")
-        self.outer.addWidget(self.icon)
-        self.outer.addWidget(self.title)
-        self.outer.addWidget(self.body_text)
-        self.outer.addStretch(1)
-        self.retranslate()
+        super().__init__("🌙", style, parent)
 
     def retranslate(self) -> None:
         # Translators: shown while the kiosk's disk is full; nobody can answer until staff
