@@ -7,8 +7,9 @@ import binascii
 import hashlib
 import json
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal, Self
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -47,16 +48,20 @@ def canonical_json(obj: Any) -> bytes:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def _json_object(data: bytes | str | dict[str, Any], what: str) -> dict[str, Any]:
-    """``data`` as a JSON object, or BundleError("<what> is not ...")."""
+def json_object(data: bytes | str | Mapping[str, Any], what: str,
+                max_bytes: int | None = None) -> dict[str, Any]:
+    """``data`` as a JSON object, or BundleError("<what> is not ..."): the one reader of
+    every record both ends exchange (``max_bytes`` bounds what is read from outside)."""
     if isinstance(data, bytes | str):
+        if max_bytes is not None and len(data) > max_bytes:
+            raise BundleError(f"{what} is too large")
         try:
             data = json.loads(data)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise BundleError(f"{what} is not valid JSON") from None
-    if not isinstance(data, dict):
+    if not isinstance(data, Mapping):
         raise BundleError(f"{what} is not a JSON object")
-    return data
+    return dict(data)
 
 
 def field_problem(exc: ValidationError, what: str) -> str:
@@ -64,6 +69,27 @@ def field_problem(exc: ValidationError, what: str) -> str:
     first = exc.errors()[0]
     where = ".".join(str(part) for part in first["loc"]) or what
     return f"{what} field {where}: {first['msg']}"
+
+
+class WireRecord(BaseModel):
+    """A signed record of the protocol (receipt, withdrawal, its receipt): one JSON object,
+    read strictly, written as canonical JSON. ``WHAT`` names it in errors."""
+
+    WHAT: ClassVar[str] = "record"
+    MAX_BYTES: ClassVar[int | None] = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+    def to_bytes(self) -> bytes:
+        return canonical_json(self.to_dict())
+
+    @classmethod
+    def parse(cls, data: bytes | str | Mapping[str, Any]) -> Self:
+        try:
+            return cls.model_validate(json_object(data, cls.WHAT, cls.MAX_BYTES))
+        except ValidationError as exc:
+            raise BundleError(field_problem(exc, cls.WHAT)) from None
 
 
 def is_valid_id(text: str) -> bool:
@@ -162,11 +188,9 @@ class Manifest(BaseModel):
         return sum(blob.size for blob in self.blobs)
 
     @classmethod
-    def parse(cls, data: bytes | str | dict[str, Any]) -> Manifest:
+    def parse(cls, data: bytes | str | Mapping[str, Any]) -> Manifest:
         """Parse and check the shape (not the signature); BundleError says what is wrong."""
-        if isinstance(data, bytes | str) and len(data) > MAX_MANIFEST_BYTES:
-            raise BundleError("manifest is too large")
-        data = _json_object(data, "manifest")
+        data = json_object(data, "manifest", MAX_MANIFEST_BYTES)
         # JSON arrays arrive as lists; strict mode wants the tuple the model holds.
         if isinstance(data.get("blobs"), list):
             data = {**data, "blobs": tuple(data["blobs"])}
@@ -276,10 +300,11 @@ def verify_bundle_dir(
     return problems
 
 
-class Receipt(BaseModel):
+class Receipt(WireRecord):
     """The council server's signed word that it holds a verified bundle."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    WHAT: ClassVar[str] = "receipt"
 
     bundle_id: Identifier
     manifest_sha256: Sha256Hex
@@ -287,19 +312,6 @@ class Receipt(BaseModel):
     device_seq: int = Field(ge=1)
     received_at: str = Field(min_length=1, max_length=40)
     signature: B64
-
-    def to_dict(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
-
-    def to_bytes(self) -> bytes:
-        return canonical_json(self.to_dict())
-
-    @classmethod
-    def parse(cls, data: bytes | str | dict[str, Any]) -> Receipt:
-        try:
-            return cls.model_validate(_json_object(data, "receipt"))
-        except ValidationError as exc:
-            raise BundleError(field_problem(exc, "receipt")) from None
 
 
 def sign_receipt(

@@ -8,9 +8,8 @@ may add fields without older kiosks refusing the list."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -20,10 +19,12 @@ from booth.wire.bundle import (
     B64,
     BundleError,
     Identifier,
+    WireRecord,
     b64decode,
     b64encode,
     canonical_json,
     field_problem,
+    json_object,
     load_public_key,
     public_key_b64,
 )
@@ -33,19 +34,6 @@ WITHDRAWAL_FORMAT = 1
 DAY_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 MAX_EVENTS = 1000
 MAX_MESSAGE_BYTES = 512 * 1024
-
-
-def _object(data: bytes | str | Mapping[str, Any], what: str) -> dict[str, Any]:
-    if isinstance(data, bytes | str):
-        if len(data) > MAX_MESSAGE_BYTES:
-            raise BundleError(f"{what} is too large")
-        try:
-            data = json.loads(data)
-        except (ValueError, UnicodeDecodeError, RecursionError):
-            raise BundleError(f"{what} is not valid JSON") from None
-    if not isinstance(data, Mapping):
-        raise BundleError(f"{what} is not a JSON object")
-    return dict(data)
 
 
 def _signed_body(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -100,7 +88,7 @@ def sign_event_list(events: Sequence[Mapping[str, Any]], issued_at: str,
 
 def read_event_list(data: bytes | str | Mapping[str, Any], server_public_key: str) -> EventList:
     """Check the server's signature over the list as it arrived, then read it."""
-    raw = _object(data, "events list")
+    raw = json_object(data, "events list", MAX_MESSAGE_BYTES)
     signature = raw.get("signature")
     if not isinstance(signature, str):
         raise BundleError("events list is not signed")
@@ -114,13 +102,15 @@ def read_event_list(data: bytes | str | Mapping[str, Any], server_public_key: st
 # ----------------------------------------------------------------------- withdrawals
 
 
-class Withdrawal(BaseModel):
+class Withdrawal(WireRecord):
     """A kiosk's word that the person behind one of its sent bundles has withdrawn.
 
     It names the bundle, not the reference code: once delivered, the kiosk keeps only a
     hash of the code, and the bundle id (on its tombstone) names the session exactly."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    WHAT: ClassVar[str] = "withdrawal"
+    MAX_BYTES: ClassVar[int | None] = MAX_MESSAGE_BYTES
 
     format: Literal[1]
     bundle_id: Identifier
@@ -128,19 +118,6 @@ class Withdrawal(BaseModel):
     withdrawn_on: str = Field(pattern=DAY_PATTERN)
     device_key: B64
     signature: B64
-
-    def to_dict(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
-
-    def to_bytes(self) -> bytes:
-        return canonical_json(self.to_dict())
-
-    @classmethod
-    def parse(cls, data: bytes | str | Mapping[str, Any]) -> Withdrawal:
-        try:
-            return cls.model_validate(_object(data, "withdrawal"))
-        except ValidationError as exc:
-            raise BundleError(field_problem(exc, "withdrawal")) from None
 
 
 def sign_withdrawal(bundle_id: str, device_id: str, withdrawn_on: str,
@@ -160,25 +137,17 @@ def verify_withdrawal(withdrawal: Withdrawal, expected_device_key: str | None = 
            "withdrawal")
 
 
-class WithdrawalReceipt(BaseModel):
+class WithdrawalReceipt(WireRecord):
     """The council server's signed word that it holds a kiosk's withdrawal."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    WHAT: ClassVar[str] = "withdrawal receipt"
+    MAX_BYTES: ClassVar[int | None] = MAX_MESSAGE_BYTES
 
     bundle_id: Identifier
     device_id: Identifier
     received_on: str = Field(pattern=DAY_PATTERN)
     signature: B64
-
-    def to_dict(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
-
-    @classmethod
-    def parse(cls, data: bytes | str | Mapping[str, Any]) -> WithdrawalReceipt:
-        try:
-            return cls.model_validate(_object(data, "withdrawal receipt"))
-        except ValidationError as exc:
-            raise BundleError(field_problem(exc, "withdrawal receipt")) from None
 
 
 def sign_withdrawal_receipt(withdrawal: Withdrawal, server_key: Ed25519PrivateKey,
