@@ -10,6 +10,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from PySide6.QtCore import QElapsedTimer, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -21,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from booth.device import Volume
-from booth.ui.officer.model import CheckLine
+from booth.ui.officer.model import CheckLine, FileChoice
 from booth.ui.widgets import button, label
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,26 @@ def background(call: Callable[[], object]) -> Future[object]:
 def field_label(text: str) -> QLabel:
     """A form's label, as tall as the field beside it and centred on it."""
     return label(text, "field", wrap=False, align=LEFT)
+
+
+def offer_files(rows: QBoxLayout, old: Sequence[QPushButton], found: Sequence[FileChoice],
+                words: Callable[[FileChoice], tuple[str, str]], kind: str,
+                chosen: Callable[[str], None]) -> list[QPushButton]:
+    """Replace ``old`` in ``rows`` with a button for each file found (a campaign pack, a
+    credential); ``words`` gives a button's text and what a screen reader says, and
+    pressing it calls ``chosen`` with the file's path. Returns the new buttons."""
+    for gone in old:
+        rows.removeWidget(gone)
+        gone.deleteLater()
+    buttons: list[QPushButton] = []
+    for choice in found:
+        text, accessible = words(choice)
+        use = button(text, kind, accessible=accessible)
+        use.clicked.connect(lambda _=False, path=choice.path: chosen(path))
+        rows.addWidget(use)
+        use.show()
+        buttons.append(use)
+    return buttons
 
 
 def nav_button(text: str, accessible: str) -> QPushButton:

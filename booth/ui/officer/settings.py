@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLineEdit, QPushButton, QWidget
 
-from booth.ui.officer.common import LEFT, Section, field_label
+from booth.ui.officer.common import LEFT, Section, field_label, offer_files
 from booth.ui.officer.model import OfficerBackend
 from booth.ui.widgets import button, label
 from booth.wire.pin import PIN_MAX_DIGITS, PIN_MIN_DIGITS
@@ -51,18 +51,12 @@ class SettingsSection(Section):
         self.body.addStretch(1)
 
     def refresh(self) -> None:
-        for old in self.pack_buttons:
-            self.pack_rows.removeWidget(old)
-            old.deleteLater()
-        self.pack_buttons = []
         packs = self.backend.packs()
-        for choice in packs:
-            use = button(f"{choice.name}\n{choice.where}", "secondary",
-                         accessible=f"Use the pack {choice.name} from {choice.where}")
-            use.clicked.connect(lambda _=False, path=choice.path: self._switch_pack(path))
-            self.pack_rows.addWidget(use)
-            use.show()
-            self.pack_buttons.append(use)
+        self.pack_buttons = offer_files(
+            self.pack_rows, self.pack_buttons, packs,
+            lambda pack: (f"{pack.name}\n{pack.where}",
+                          f"Use the pack {pack.name} from {pack.where}"),
+            "secondary", self._switch_pack)
         self.none.setVisible(not packs)
 
     def _switch_pack(self, path: str) -> None:

@@ -27,6 +27,7 @@ from booth.ui.officer.common import (
     field_label,
     mark,
     nav_button,
+    offer_files,
     officer_style,
 )
 from booth.ui.officer.event import EventSection
@@ -77,18 +78,12 @@ class EnrolStep(Section):
         state = self.backend.setup_state()
         self.state.setText(f"✓ Enrolled as {state.enrolled_as}." if state.enrolled_as
                            else state.enrol_problem or "")
-        for old in self.file_buttons:
-            self.files.removeWidget(old)
-            old.deleteLater()
-        self.file_buttons = []
         found = self.backend.credential_files()
-        for choice in found:
-            use = button(f"Use {choice.name} ({choice.where})", "primary",
-                         accessible=f"Use the credential file {choice.name}")
-            use.clicked.connect(lambda _=False, path=choice.path: self._enrol(path))
-            self.files.addWidget(use)
-            use.show()
-            self.file_buttons.append(use)
+        self.file_buttons = offer_files(
+            self.files, self.file_buttons, found,
+            lambda file: (f"Use {file.name} ({file.where})",
+                          f"Use the credential file {file.name}"),
+            "primary", self._enrol)
         self.none.setVisible(not found)
 
     def _enrol(self, path: str) -> None:
