@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
 
 # How long the speech engine may take to answer the probe before the booth stays silent.
 PROBE_TIMEOUT_S = 10.0
+#: How long the speaking process waits for its Qt thread to end after the booth has gone.
+ENDING_GRACE_S = 3.0
 #: A little slower than the engine's usual pace, for children and older people.
 DEFAULT_RATE = -0.1
 
@@ -181,10 +184,13 @@ class _Voice(QObject):
         _tell(state=_state_name(tts.state()))
 
     def read(self, lines: Iterable[str]) -> None:
-        """Thread: hand each line to the Qt thread; the booth closing stdin ends it."""
+        """Thread: hand each line to the Qt thread; the booth closing stdin (or ending)
+        ends the process, even when the engine holds the Qt thread in a stuck call."""
         for line in lines:
             self.command.emit(line)
         self.ended.emit()
+        time.sleep(ENDING_GRACE_S)  # the Qt thread quits at once unless it is stuck
+        os._exit(0)
 
     def _state_changed(self, state: QTextToSpeech.State) -> None:
         _tell(state=_state_name(state))

@@ -4,8 +4,10 @@ language says so and stays silent in it; ``booth doctor`` lists what can be spok
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -222,3 +224,23 @@ def test_the_kiosks_own_variety_of_a_language_is_preferred() -> None:
     arabic = _best_locale("ar", locales)
     assert arabic is not None and arabic.name() == "ar_EG"  # Arabic's usual variety
     assert _best_locale("ur", locales) is None
+
+
+def test_the_speaking_process_ends_when_the_booth_closes_its_pipe() -> None:
+    """A booth that ends (or crashes) closes the pipe: the speaking process leaves too."""
+    process = subprocess.Popen(
+        [*speech.probe_command("mock"), "--serve"], stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE, text=True)
+    assert process.stdin is not None and process.stdout is not None
+    try:
+        assert process.stdout.readline().startswith("languages:")
+        process.stdin.write('{"language": "en"}\n{"say": "Hello"}\n')
+        process.stdin.flush()
+        process.stdin.close()
+        assert process.wait(10) == 0
+        told = [json.loads(line) for line in process.stdout if line.startswith("{")]
+        assert {"state": "ready"} in told
+        assert any(event.get("voice_language") == "en" for event in told)
+    finally:
+        process.kill()
+        process.stdout.close()
