@@ -17,7 +17,6 @@ from dataclasses import replace
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractButton, QApplication, QStackedWidget, QWidget
 
-from booth import i18n
 from booth.capture.waveform import peak_envelope
 from booth.i18n import N_, tr
 from booth.journey import Goodbye, Journey, JourneyView, State
@@ -166,8 +165,7 @@ class ViewRenderer:
         # The officer's screens stay in English, left to right, whoever is at the booth.
         for officer in (self.pin_pad, self.officer):
             officer.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
-        if not self.speaker.use_language(language):
-            log.info("no voice for %s: nothing is read aloud in it", i18n.english_name(language))
+        self.speaker.use_language(language)  # asked to read without a voice, it logs once
         # Translators: the window's title (read by screen readers).
         window.setWindowTitle(tr("Have your say"))
         for screen in self.screens.values():
